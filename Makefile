@@ -1,0 +1,61 @@
+# The few verbs a newcomer needs. `make run` and `make test` set up
+# everything they use (a virtualenv in .venv) on a machine with Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help run install install-dev test lint format check migrate demo clean
+
+help:
+	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
+	@echo "make test     set up and run the test suite (SQLite, or DATABASE_URL/REDIS_URL when set)"
+	@echo "make lint     ruff check and format check"
+	@echo "make format   ruff fix and format"
+	@echo "make check    Django system checks and the missing-migrations check"
+	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo --reset-password
+	$(MANAGE) ensure_admin --reset-password
+
+run: demo
+	@echo "Starting web (http://127.0.0.1:8000/), worker and beat; Ctrl-C stops them all."
+	$(BIN)/honcho start -f Procfile.dev
+
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install-dev
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Policy Commitment Tracker"
+admin.site.site_title = "Commitment Tracker"
+admin.site.index_title = "Pledges, follow-ups and who watches them"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The status board will live at "/"; until then the admin is the way in.
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+]

@@ -1,0 +1,30 @@
+import pytest
+
+from tests.factories import UserFactory
+from tracker import services
+
+
+@pytest.fixture
+def roles(db):
+    return services.roles_ensure()
+
+
+@pytest.fixture
+def analyst(roles):
+    return UserFactory(username="analyst", is_staff=True, groups=[roles[services.ANALYSTS_GROUP]])
+
+
+@pytest.fixture
+def viewer(roles):
+    return UserFactory(username="viewer", is_staff=True, groups=[roles[services.VIEWERS_GROUP]])
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's deliberate slowness is for attackers, not for a test suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

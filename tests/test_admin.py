@@ -1,0 +1,429 @@
+from datetime import date, timedelta
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import (
+    ActorFactory,
+    CommitmentFactory,
+    EventFactory,
+    FollowUpFactory,
+    ProgressUpdateFactory,
+    TopicFactory,
+    UserFactory,
+)
+from tracker.models import Commitment, FollowUp, NotificationPreference, ProgressUpdate, Status
+
+pytestmark = pytest.mark.django_db
+
+REGISTERED = [model for model in admin.site._registry if model._meta.app_label in {"tracker", "auth"}]
+
+
+def today():
+    return timezone.localdate()
+
+
+def url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def make_rows(count):
+    """`count` rows of every tracker model, with their relations filled in."""
+    for _ in range(count):
+        watcher = UserFactory()
+        commitment = CommitmentFactory(watchers=[watcher], topics=[TopicFactory()])
+        ProgressUpdateFactory(commitment=commitment)
+        FollowUpFactory(commitment=commitment)
+        NotificationPreference.objects.create(user=watcher)
+
+
+@pytest.fixture
+def every_row(roles):
+    make_rows(1)
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model.__name__)
+def test_every_changelist_add_and_change_page_renders_for_a_superuser(client, superuser, every_row, model):
+    client.force_login(superuser)
+    obj = model._default_manager.order_by("pk").first()
+
+    assert client.get(url(model, "changelist")).status_code == 200
+    # Follow-ups are written by the services only.
+    assert client.get(url(model, "add")).status_code == (403 if model is FollowUp else 200)
+    assert client.get(url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model.__name__)
+def test_changelist_query_count_does_not_grow_with_rows(client, superuser, model):
+    client.force_login(superuser)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(model, "changelist"))
+        assert response.status_code == 200
+        return len(queries)
+
+    make_rows(5)
+    with_five = count_queries()
+    make_rows(45)
+    assert count_queries() == with_five
+
+
+def test_commitment_changelist_shows_the_columns_analysts_scan(client, superuser):
+    CommitmentFactory(title="Samurai Bond", next_check_on=today() - timedelta(days=2))
+    client.force_login(superuser)
+
+    body = client.get(url(Commitment, "changelist")).content.decode()
+
+    for column in ("Title", "Made by", "Event", "Status", "Progress", "Due on", "Next check on", "Owner", "Overdue"):
+        assert column in body
+    assert "Samurai Bond" in body
+    assert 'alt="True"' in body  # the overdue tick
+
+
+def test_overdue_filter_lists_only_overdue_pledges(client, superuser):
+    CommitmentFactory(title="Late check", next_check_on=today() - timedelta(days=1))
+    CommitmentFactory(title="On time", next_check_on=today() + timedelta(days=1))
+    client.force_login(superuser)
+
+    overdue = client.get(url(Commitment, "changelist"), {"overdue": "yes"}).content.decode()
+    on_time = client.get(url(Commitment, "changelist"), {"overdue": "no"}).content.decode()
+
+    assert "Late check" in overdue and "On time" not in overdue
+    assert "On time" in on_time and "Late check" not in on_time
+
+
+def test_search_covers_title_description_and_quote(client, superuser):
+    CommitmentFactory(title="Bond", description="yen-denominated", quote="Samurai")
+    CommitmentFactory(title="Tea", description="tariffs", quote="avocados")
+    client.force_login(superuser)
+
+    for term in ("Bond", "yen-denominated", "Samurai"):
+        body = client.get(url(Commitment, "changelist"), {"q": term}).content.decode()
+        assert ">Bond<" in body and ">Tea<" not in body
+
+
+def commitment_form_data(commitment, **changes):
+    """The change form as the admin posts it, with an empty update row."""
+    data = {
+        "title": commitment.title,
+        "kind": commitment.kind,
+        "made_by": commitment.made_by_id,
+        "counterparts": [actor.pk for actor in commitment.counterparts.all()],
+        "event": commitment.event_id or "",
+        "made_on": commitment.made_on.isoformat(),
+        "topics": [topic.pk for topic in commitment.topics.all()],
+        "quote": commitment.quote,
+        "description": commitment.description,
+        "source_url": commitment.source_url,
+        "source_title": commitment.source_title,
+        "due_on": commitment.due_on.isoformat() if commitment.due_on else "",
+        "check_every_days": commitment.check_every_days,
+        "next_check_on": commitment.next_check_on.isoformat() if commitment.next_check_on else "",
+        "owner": commitment.owner_id or "",
+        "watchers": [user.pk for user in commitment.watchers.all()],
+        "updates-TOTAL_FORMS": "1",
+        "updates-INITIAL_FORMS": "0",
+        "updates-MIN_NUM_FORMS": "0",
+        "updates-MAX_NUM_FORMS": "1000",
+        "updates-0-recorded_on": today().isoformat(),
+        "initial-updates-0-recorded_on": today().isoformat(),
+        "updates-0-status_after": commitment.status,
+        "updates-0-progress": commitment.progress,
+        "updates-0-note": "",
+        "updates-0-evidence_url": "",
+        "followups-TOTAL_FORMS": "0",
+        "followups-INITIAL_FORMS": "0",
+        "followups-MIN_NUM_FORMS": "0",
+        "followups-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def test_recording_an_update_in_the_admin_goes_through_the_service(client, analyst):
+    commitment = CommitmentFactory(check_every_days=10)
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk),
+        commitment_form_data(
+            commitment,
+            **{"updates-0-status_after": Status.IN_PROGRESS, "updates-0-progress": "30", "updates-0-note": "Started"},
+        ),
+    )
+
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.progress) == (Status.IN_PROGRESS, 30)
+    assert commitment.next_check_on == today() + timedelta(days=10)
+    update = commitment.updates.get()
+    assert (update.status_before, update.author, update.note) == (Status.ANNOUNCED, analyst, "Started")
+
+
+def test_an_untouched_update_row_records_nothing(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(url(Commitment, "change", commitment.pk), commitment_form_data(commitment, title="Renamed"))
+
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.title == "Renamed"
+    assert not commitment.updates.exists()
+
+
+def test_a_refused_transition_is_a_form_error_and_saves_nothing(client, analyst):
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=50)
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk),
+        commitment_form_data(commitment, title="Changed too", **{"updates-0-status_after": Status.FULFILLED}),
+    )
+
+    assert response.status_code == 200
+    assert "needs an evidence link" in response.content.decode()
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.title) == (Status.IN_PROGRESS, commitment.title)
+    assert commitment.title != "Changed too"
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_a_closed_pledge_refuses_updates_with_a_form_error(client, analyst):
+    commitment = CommitmentFactory(status=Status.BROKEN)
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk),
+        commitment_form_data(commitment, **{"updates-0-status_after": Status.IN_PROGRESS}),
+    )
+
+    assert response.status_code == 200
+    assert "closed as Broken" in response.content.decode()
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_adding_a_pledge_in_the_admin_goes_through_the_service(client, analyst):
+    maker, event, topic = ActorFactory(), EventFactory(), TopicFactory()
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "add"),
+        {
+            "title": "Kenya International Investment Conference",
+            "kind": Commitment.Kind.REQUEST,
+            "made_by": maker.pk,
+            "event": event.pk,
+            "made_on": "2025-08-20",
+            "topics": [topic.pk],
+            "check_every_days": "14",
+            "owner": analyst.pk,
+            "quote": "<script>alert(1)</script>",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    commitment = Commitment.objects.get()
+    assert commitment.status == Status.ANNOUNCED
+    assert commitment.next_check_on == today() + timedelta(days=14)
+    assert list(commitment.topics.all()) == [topic]
+    assert commitment.history.get().history_user == analyst
+
+
+def test_adding_a_pledge_with_a_bad_date_is_a_form_error(client, analyst):
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "add"),
+        {
+            "title": "Later",
+            "kind": Commitment.Kind.PROMISE,
+            "made_by": ActorFactory().pk,
+            "made_on": "2025-08-20",
+            "due_on": "2025-08-01",
+            "check_every_days": "30",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "cannot be before the day the pledge was made" in response.content.decode()
+    assert not Commitment.objects.exists()
+
+
+def test_bulk_assign_owner(client, analyst):
+    commitments = CommitmentFactory.create_batch(2)
+    new_owner = UserFactory(username="wanjiru")
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "changelist"),
+        {"action": "assign_owner", "_selected_action": [c.pk for c in commitments], "owner": new_owner.pk},
+        follow=True,
+    )
+
+    assert "Wanjiru now owns 2 more pledge(s)" in response.content.decode()
+    assert set(Commitment.objects.values_list("owner", flat=True)) == {new_owner.pk}
+
+
+def test_bulk_assign_owner_without_an_owner_says_so(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "changelist"),
+        {"action": "assign_owner", "_selected_action": [commitment.pk], "owner": ""},
+        follow=True,
+    )
+
+    assert "Choose the owner to assign" in response.content.decode()
+    assert Commitment.objects.get().owner == commitment.owner
+
+
+def test_bulk_postpone_by_n_days(client, analyst):
+    open_one = CommitmentFactory(next_check_on=date(2026, 1, 10))
+    CommitmentFactory(status=Status.FULFILLED, progress=100, next_check_on=None)
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "changelist"),
+        {
+            "action": "postpone_next_check",
+            "_selected_action": Commitment.objects.values_list("pk", flat=True),
+            "days": "7",
+        },
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert "Postponed the next check of 1 pledge(s) by 7 days" in body
+    assert "1 closed pledge(s) have no next check" in body
+    open_one.refresh_from_db()
+    assert open_one.next_check_on == date(2026, 1, 17)
+
+
+@pytest.mark.parametrize("days", ["", "0", "400", "soon"])
+def test_bulk_postpone_with_bad_days_changes_nothing(client, analyst, days):
+    commitment = CommitmentFactory(next_check_on=date(2026, 1, 10))
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "changelist"),
+        {"action": "postpone_next_check", "_selected_action": [commitment.pk], "days": days},
+        follow=True,
+    )
+
+    assert "Nothing postponed" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.next_check_on == date(2026, 1, 10)
+
+
+def test_progress_update_admin_records_through_the_service(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(
+        url(ProgressUpdate, "add"),
+        {
+            "commitment": commitment.pk,
+            "recorded_on": today().isoformat(),
+            "status_after": Status.STALLED,
+            "progress": "",
+            "note": "No news",
+        },
+    )
+
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.status == Status.STALLED
+    assert commitment.updates.get().author == analyst
+
+
+def test_progress_update_admin_shows_service_errors_on_the_form(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(
+        url(ProgressUpdate, "add"),
+        {
+            "commitment": commitment.pk,
+            "recorded_on": today().isoformat(),
+            "status_after": Status.IN_PROGRESS,
+            "progress": "150",
+        },
+    )
+
+    assert response.status_code == 200
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_the_timeline_cannot_be_edited_in_the_admin(client, analyst):
+    update = ProgressUpdateFactory(note="Original")
+    client.force_login(analyst)
+
+    client.post(url(ProgressUpdate, "change", update.pk), {"note": "Rewritten", "status_after": "fulfilled"})
+
+    update.refresh_from_db()
+    assert update.note == "Original"
+
+
+def test_followups_are_read_only_in_the_admin(client, superuser):
+    followup = FollowUpFactory(last_error="SMTP 550 mailbox unavailable")
+    client.force_login(superuser)
+
+    listing = client.get(url(FollowUp, "changelist")).content.decode()
+    client.post(url(FollowUp, "change", followup.pk), {"state": "sent"})
+
+    assert "SMTP 550 mailbox unavailable" in listing
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.PENDING
+
+
+def test_viewers_can_read_but_not_add_or_change(client, viewer):
+    commitment = CommitmentFactory(title="Read me")
+    client.force_login(viewer)
+
+    assert "Read me" in client.get(url(Commitment, "changelist")).content.decode()
+    assert client.get(url(Commitment, "add")).status_code == 403
+    response = client.post(url(Commitment, "change", commitment.pk), commitment_form_data(commitment, title="Nope"))
+    assert response.status_code == 403
+    commitment.refresh_from_db()
+    assert commitment.title == "Read me"
+
+
+def test_analysts_cannot_delete_pledges(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(url(Commitment, "delete", commitment.pk), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Commitment.objects.filter(pk=commitment.pk).exists()
+
+
+def test_user_written_text_is_escaped_in_the_admin(client, superuser):
+    commitment = CommitmentFactory(title='<script>alert("t")</script>', quote='"><img src=x onerror=alert(1)>')
+    client.force_login(superuser)
+
+    listing = client.get(url(Commitment, "changelist")).content.decode()
+    page = client.get(url(Commitment, "change", commitment.pk)).content.decode()
+
+    assert '<script>alert("t")</script>' not in listing
+    assert "&lt;script&gt;" in listing
+    assert "<img src=x onerror" not in page
+
+
+def test_history_page_shows_who_changed_what(client, superuser, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+    client.post(url(Commitment, "change", commitment.pk), commitment_form_data(commitment, title="Retitled"))
+    client.force_login(superuser)
+
+    body = client.get(url(Commitment, "history", commitment.pk)).content.decode()
+
+    assert "Retitled" in body
+    assert "analyst" in body

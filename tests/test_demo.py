@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.utils import timezone
+
+from tracker.models import Commitment, ProgressUpdate
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts():
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+def test_load_demo_twice_changes_no_count(capsys):
+    call_command("load_demo")
+    first = row_counts()
+    call_command("load_demo")
+
+    assert row_counts() == first
+    assert first["tracker.Commitment"] == 7
+    assert "0 pledge(s) created, 7 already there" in capsys.readouterr().out
+
+
+def test_load_demo_records_the_ticad_9_pledges():
+    call_command("load_demo")
+
+    titles = set(Commitment.objects.values_list("title", flat=True))
+    assert "Statement of intent on a Kenyan Samurai Bond" in titles
+    assert "Talks with Toyota on expanding electric vehicles in Kenya" in titles
+    review = Commitment.objects.get(title__startswith="Review Japan's tariff")
+    assert review.made_by.name == "Shigeru Ishiba"
+    assert review.event.name == "TICAD 9"
+    assert review.event.location == "Yokohama"
+    assert {actor.name for actor in review.counterparts.all()} == {"William Ruto", "Government of Kenya"}
+    assert Commitment.objects.exclude(quote="").exists()
+
+
+def test_demo_board_has_something_due_overdue_and_updated():
+    call_command("load_demo")
+    today = timezone.localdate()
+
+    assert Commitment.objects.overdue().exists()
+    assert Commitment.objects.open().filter(next_check_on__range=(today, today + timedelta(days=14))).exists()
+    assert ProgressUpdate.objects.filter(recorded_on__gte=today - timedelta(days=7)).exists()
+    assert Commitment.objects.filter(owner__username="analyst").count() == 7
+
+
+def test_demo_analyst_logs_in_with_the_printed_password(capsys, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "ticad-nine-yokohama")
+    call_command("load_demo")
+
+    output = capsys.readouterr().out
+    assert "username 'analyst', password 'ticad-nine-yokohama'" in output
+    analyst = authenticate(username="analyst", password="ticad-nine-yokohama")
+    assert analyst is not None and analyst.is_staff
+    assert analyst.groups.filter(name="Analysts").exists()
+    assert Group.objects.filter(name="Viewers").exists()
+
+
+def test_reset_password_gives_a_new_working_password(capsys):
+    call_command("load_demo")
+    capsys.readouterr()
+    call_command("load_demo", "--reset-password")
+
+    password = capsys.readouterr().out.split("password '")[1].split("'")[0]
+    assert authenticate(username="analyst", password=password) is not None
+
+
+def test_ensure_admin_creates_a_superuser_once(capsys, monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "not-the-default-42")
+    call_command("ensure_admin")
+    monkeypatch.delenv("ADMIN_PASSWORD")
+    call_command("ensure_admin")
+
+    output = capsys.readouterr().out
+    assert "Admin account created: username 'admin', password 'not-the-default-42'" in output
+    assert "exists; its password is unchanged" in output
+    admin = authenticate(username="admin", password="not-the-default-42")
+    assert admin is not None and admin.is_superuser

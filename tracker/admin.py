@@ -1,0 +1,368 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker import services
+from tracker.models import (
+    Actor,
+    Commitment,
+    Event,
+    FollowUp,
+    NotificationPreference,
+    ProgressUpdate,
+    Topic,
+)
+
+# progress_validate keys its errors by the service's argument names.
+UPDATE_ERROR_FIELDS = {"status": "status_after"}
+
+
+def add_service_errors(form, error: ValidationError):
+    """Show a service's ValidationError on the form, next to the fields it names."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, field_errors in error.message_dict.items():
+        field = UPDATE_ERROR_FIELDS.get(name, name)
+        form.add_error(field if field in form.fields else None, field_errors)
+
+
+@admin.register(Actor)
+class ActorAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "country", "role")
+    list_filter = ("kind", "country")
+    search_fields = ("name", "aliases", "role")
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "country", "starts_on", "ends_on")
+    list_filter = ("country",)
+    search_fields = ("name", "location")
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Overdue"), ("no", "Not overdue"))
+
+    def queryset(self, request, queryset):
+        overdue = Commitment.objects.overdue()
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue.values("pk"))
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue.values("pk"))
+        return queryset
+
+
+class ProgressUpdateForm(forms.ModelForm):
+    """An update as an analyst records it; validated by services.progress_validate."""
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ("recorded_on", "status_after", "progress", "note", "evidence_url")
+        widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank progress keeps the pledge's current progress (100 when fulfilled).
+        if "progress" in self.fields:  # absent on the view-only page
+            self.fields["progress"].required = False
+
+    def commitment_for_validation(self):
+        return self.instance.commitment
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not self.instance._state.adding:
+            return cleaned
+        try:
+            cleaned["progress"] = services.progress_validate(
+                commitment=self.commitment_for_validation(),
+                status=cleaned.get("status_after"),
+                progress=cleaned.get("progress"),
+                evidence_url=cleaned.get("evidence_url") or "",
+                recorded_on=cleaned.get("recorded_on"),
+            )
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+    def record(self, *, commitment, author):
+        data = self.cleaned_data
+        return services.progress_record(
+            commitment=commitment,
+            author=author,
+            status=data["status_after"],
+            progress=data["progress"],
+            note=data.get("note") or "",
+            evidence_url=data.get("evidence_url") or "",
+            recorded_on=data.get("recorded_on"),
+        )
+
+
+class ProgressUpdateFormSet(BaseInlineFormSet):
+    def __init__(self, *args, instance=None, **kwargs):
+        if instance is not None and instance.pk:
+            # The blank row starts from where the pledge stands, so an
+            # untouched row is "unchanged" and records nothing.
+            kwargs.setdefault(
+                "initial",
+                [{"status_after": instance.status, "progress": instance.progress, "recorded_on": timezone.localdate()}],
+            )
+        super().__init__(*args, instance=instance, **kwargs)
+
+
+class ProgressUpdateInline(admin.TabularInline):
+    model = ProgressUpdate
+    form = ProgressUpdateForm
+    formset = ProgressUpdateFormSet
+    fields = ("recorded_on", "status_before", "status_after", "progress", "note", "evidence_url", "author")
+    readonly_fields = ("status_before", "author")
+    extra = 1
+    max_num = None
+    can_delete = False
+    verbose_name = "progress update"
+    verbose_name_plural = "Timeline (record an update in the blank row)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def has_change_permission(self, request, obj=None):
+        # The timeline is append-only: past updates are shown, never edited.
+        return False
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUp
+    fields = ("kind", "recipient", "due_on", "state", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "Follow-ups (reminder emails)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recipient")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CommitmentActionForm(ActionForm):
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        label="Owner",
+        help_text="For “Assign owner”.",
+    )
+    # Checked by PostponeForm in the action itself: a bad value here would
+    # make the admin drop the action with a vague "No action selected".
+    days = forms.CharField(
+        required=False, label="Days", widget=forms.NumberInput(attrs={"min": 1, "style": "width: 5em"})
+    )
+
+
+class PostponeForm(forms.Form):
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=services.MAX_POSTPONE_DAYS,
+        error_messages={"required": "Enter the number of days in the “Days” box."},
+    )
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "title",
+        "made_by",
+        "event",
+        "status",
+        "progress_percent",
+        "due_on",
+        "next_check_on",
+        "owner",
+        "overdue",
+    )
+    list_select_related = ("made_by", "event", "owner")
+    list_filter = (
+        "status",
+        "kind",
+        "event",
+        ("made_by__country", admin.AllValuesFieldListFilter),
+        "owner",
+        "topics",
+        OverdueFilter,
+    )
+    search_fields = ("title", "description", "quote")
+    date_hierarchy = "made_on"
+    autocomplete_fields = ("made_by", "counterparts", "event", "owner", "watchers")
+    filter_horizontal = ("topics",)
+    readonly_fields = ("status", "progress", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "kind", "made_by", "counterparts", "event", "made_on", "topics")}),
+        ("Words and source", {"fields": ("quote", "description", "source_url", "source_title")}),
+        (
+            "Follow-up",
+            {"fields": ("status", "progress", "due_on", "check_every_days", "next_check_on", "owner", "watchers")},
+        ),
+        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+    action_form = CommitmentActionForm
+    actions = ("assign_owner", "postpone_next_check")
+    history_list_display = ("status", "progress", "next_check_on", "owner")
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_percent(self, obj):
+        return f"{obj.progress}%"
+
+    @admin.display(description="overdue", boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    def get_inlines(self, request, obj):
+        # Updates need an existing pledge: the add page records the pledge only.
+        return (ProgressUpdateInline, FollowUpInline) if obj else ()
+
+    def get_changeform_initial_data(self, request):
+        return {
+            "owner": request.user.pk,
+            "made_on": timezone.localdate(),
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request, obj, form, change):
+        fields = services.COMMITMENT_FIELDS + services.COMMITMENT_M2M_FIELDS
+        data = {name: value for name, value in form.cleaned_data.items() if name in fields}
+        if change:
+            services.commitment_update(commitment=obj, user=request.user, data=data)
+        else:
+            created = services.commitment_create(user=request.user, **data)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # The service has saved the many-to-many fields already.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProgressUpdate:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for update_form in formset.extra_forms:
+            if not update_form.has_changed():
+                continue
+            try:
+                formset.new_objects.append(update_form.record(commitment=form.instance, author=request.user))
+            except ValidationError as exc:
+                # Another analyst's update landed between validation and save.
+                self.message_user(request, f"The update was not recorded: {' '.join(exc.messages)}", messages.ERROR)
+
+    @admin.action(description="Assign owner to selected pledges", permissions=["change"])
+    def assign_owner(self, request, queryset):
+        form = CommitmentActionForm(request.POST)
+        form.fields["action"].choices = self.get_action_choices(request)
+        if not form.is_valid() or not form.cleaned_data.get("owner"):
+            self.message_user(request, "Choose the owner to assign in the “Owner” box.", messages.ERROR)
+            return
+        owner = form.cleaned_data["owner"]
+        changed = services.commitments_assign_owner(commitments=queryset, owner=owner, user=request.user)
+        self.message_user(request, f"{owner} now owns {changed} more pledge(s).", messages.SUCCESS)
+
+    @admin.action(description="Postpone next check of selected pledges by N days", permissions=["change"])
+    def postpone_next_check(self, request, queryset):
+        form = PostponeForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, f"Nothing postponed: {' '.join(form.errors['days'])}", messages.ERROR)
+            return
+        moved = services.commitments_postpone(commitments=queryset, days=form.cleaned_data["days"], user=request.user)
+        skipped = queryset.count() - moved
+        text = f"Postponed the next check of {moved} pledge(s) by {form.cleaned_data['days']} days."
+        if skipped:
+            text += f" {skipped} closed pledge(s) have no next check and were left alone."
+        self.message_user(request, text, messages.SUCCESS)
+
+
+class ProgressUpdateAdminForm(ProgressUpdateForm):
+    class Meta(ProgressUpdateForm.Meta):
+        fields = ("commitment", *ProgressUpdateForm.Meta.fields)
+
+    def commitment_for_validation(self):
+        return self.cleaned_data.get("commitment")
+
+    def clean(self):
+        if not self.cleaned_data.get("commitment"):
+            return self.cleaned_data
+        return super().clean()
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(admin.ModelAdmin):
+    form = ProgressUpdateAdminForm
+    list_display = ("commitment", "recorded_on", "status_before", "status_after", "progress", "author", "created_at")
+    list_select_related = ("commitment", "author")
+    list_filter = ("status_after", "recorded_on")
+    search_fields = ("commitment__title", "note")
+    date_hierarchy = "recorded_on"
+    autocomplete_fields = ("commitment",)
+    readonly_fields = ("status_before", "author", "created_at")
+
+    def has_change_permission(self, request, obj=None):
+        # The timeline is append-only; corrections are new updates.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        update = form.record(commitment=form.cleaned_data["commitment"], author=request.user)
+        obj.pk = update.pk
+        obj.refresh_from_db()
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ("dedupe_key", "kind", "recipient", "commitment", "due_on", "state", "attempts", "sent_at", "error")
+    list_select_related = ("recipient", "commitment")
+    list_filter = ("state", "kind", "due_on", "sent_at")
+    search_fields = ("dedupe_key", "recipient__username", "recipient__email", "commitment__title")
+    date_hierarchy = "due_on"
+    readonly_fields = [field.name for field in FollowUp._meta.fields]
+
+    @admin.display(description="last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    def has_add_permission(self, request):
+        # Reminders are written by the services that make them due.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "reminders_enabled", "digest_enabled", "time_zone")
+    list_select_related = ("user",)
+    list_filter = ("reminders_enabled", "digest_enabled")
+    search_fields = ("user__username", "user__email")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("calendar_token",)

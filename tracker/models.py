@@ -1,0 +1,381 @@
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}$", "Enter a two-letter ISO 3166-1 country code in capitals, such as KE or JP."
+)
+
+# Links are shown to readers as clickable: only web addresses, never
+# javascript: or data: URLs.
+web_url_validator = URLValidator(
+    schemes=["http", "https"], message="Enter a web address starting with http:// or https://."
+)
+
+
+class Actor(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        GOVERNMENT = "government", "Government"
+        ORGANISATION = "organisation", "Organisation"
+        COMPANY = "company", "Company"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[country_code_validator],
+        help_text="ISO 3166-1 alpha-2 code, such as KE or JP.",
+    )
+    role = models.CharField(max_length=200, blank=True, help_text="Such as Prime Minister of Japan.")
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names the actor goes by, one per line (Ishiba, Tokyo, the Prime Minister...).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Board and admin filter on the pledge maker's country.
+            models.Index(fields=["country"], name="actor_country"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+
+class Event(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    location = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True, validators=[web_url_validator])
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="event_ends_after_start",
+                violation_error_message="An event cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    ANNOUNCED = "announced", "Announced"
+    IN_PROGRESS = "in_progress", "In progress"
+    STALLED = "stalled", "Stalled"
+    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
+    FULFILLED = "fulfilled", "Fulfilled"
+    BROKEN = "broken", "Broken"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+    @classmethod
+    def terminal(cls):
+        """No follow-ups are sent for these, and no further update is accepted."""
+        return frozenset({cls.FULFILLED, cls.BROKEN, cls.WITHDRAWN})
+
+    @classmethod
+    def open(cls):
+        return frozenset(cls.values) - cls.terminal()
+
+    @property
+    def is_terminal(self):
+        return self in self.terminal()
+
+    @property
+    def compliance_score(self):
+        """G7 Research Group style: +1 complied, 0 partial or in progress, -1 not complied."""
+        return COMPLIANCE_SCORES.get(self)
+
+
+COMPLIANCE_SCORES = {
+    Status.FULFILLED: 1,
+    Status.PARTIALLY_FULFILLED: 0,
+    Status.IN_PROGRESS: 0,
+    Status.STALLED: -1,
+    Status.BROKEN: -1,
+}
+
+OPEN_STATUSES = sorted(Status.open())
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=Status.terminal())
+
+    def overdue(self, today=None):
+        """Open pledges whose check date or target date has passed."""
+        today = today or timezone.localdate()
+        return self.open().filter(Q(next_check_on__lt=today) | Q(due_on__lt=today))
+
+
+class Commitment(models.Model):
+    class Kind(models.TextChoices):
+        PROMISE = "promise", "Promise"
+        REVIEW = "review", "Review"
+        INTENT = "intent", "Statement of intent"
+        AGREEMENT = "agreement", "Agreement"
+        TARGET = "target", "Target"
+        REQUEST = "request", "Request"
+
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    quote = models.TextField(blank=True, help_text="The pledge in the maker's own words, verbatim.")
+    source_url = models.URLField(max_length=500, blank=True, validators=[web_url_validator])
+    source_title = models.CharField(max_length=300, blank=True)
+    # The made_by, event and owner indexes are the composite ones in Meta.
+    made_by = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="commitments", db_index=False)
+    counterparts = models.ManyToManyField(Actor, blank=True, related_name="commitments_received")
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        db_index=False,
+    )
+    made_on = models.DateField(help_text="The day the pledge was made.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROMISE)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="commitments")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)], help_text="Per cent, 0 to 100."
+    )
+    due_on = models.DateField(null=True, blank=True, help_text="The target date, when the pledge has one.")
+    check_every_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1)], help_text="Days between progress checks."
+    )
+    next_check_on = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_commitments",
+        db_index=False,
+        help_text="The analyst responsible for following this pledge up.",
+    )
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_commitments")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CommitmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-made_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="commitment_progress_0_100",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(check_every_days__gt=0),
+                name="commitment_check_every_days_positive",
+                violation_error_message="Checks must be at least one day apart.",
+            ),
+        ]
+        indexes = [
+            # Board tiles (count per status) and the status filter.
+            models.Index(fields=["status"], name="commitment_status"),
+            # The follow-up sweep (services.followups_queue_due) and the
+            # board's overdue and due-soon lists scan open pledges by check date.
+            models.Index(
+                fields=["next_check_on"], condition=Q(status__in=OPEN_STATUSES), name="commitment_open_next_check"
+            ),
+            # Escalation when the target date passes, and the due-date filters.
+            models.Index(fields=["due_on"], name="commitment_due_on"),
+            # Filter by maker, and the compliance score per actor.
+            models.Index(fields=["made_by", "status"], name="commitment_made_by_status"),
+            # Filter by event, and the compliance score per event.
+            models.Index(fields=["event", "status"], name="commitment_event_status"),
+            # "Mine" on the board and each analyst's weekly digest.
+            models.Index(fields=["owner", "next_check_on"], name="commitment_owner_next_check"),
+            # The board's "recently updated" list.
+            models.Index(fields=["-updated_at"], name="commitment_updated_at"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("admin:tracker_commitment_change", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.made_on and self.made_on > timezone.localdate():
+            errors["made_on"] = "A pledge cannot be made in the future."
+        if self.due_on and self.made_on and self.due_on < self.made_on:
+            errors["due_on"] = "The target date cannot be before the day the pledge was made."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_terminal(self):
+        return Status(self.status).is_terminal
+
+    @property
+    def compliance_score(self):
+        return Status(self.status).compliance_score
+
+    @property
+    def is_overdue(self):
+        if self.is_terminal:
+            return False
+        today = timezone.localdate()
+        return any(day is not None and day < today for day in (self.next_check_on, self.due_on))
+
+
+class ProgressUpdate(models.Model):
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="progress_updates"
+    )
+    recorded_on = models.DateField(default=timezone.localdate, help_text="The day the progress was assessed.")
+    status_before = models.CharField(max_length=20, choices=Status.choices)
+    status_after = models.CharField("status", max_length=20, choices=Status.choices)
+    progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_on", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="progressupdate_progress_0_100",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+        ]
+        indexes = [
+            # A pledge's timeline, newest first.
+            models.Index(fields=["commitment", "-recorded_on"], name="progressupdate_timeline"),
+            # The weekly digest's "status changes this week".
+            models.Index(fields=["created_at"], name="progressupdate_created_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_after_display()} ({self.progress}%) on {self.recorded_on}"
+
+    @property
+    def status_changed(self):
+        return self.status_before != self.status_after
+
+
+class FollowUp(models.Model):
+    """One reminder email in the outbox; the row, not a broker message, is the truth."""
+
+    class Kind(models.TextChoices):
+        CHECKUP = "checkup", "Check-up"
+        ESCALATION = "escalation", "Escalation"
+        DIGEST = "digest", "Weekly digest"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # SET_NULL, not CASCADE: a pledge deleted while its reminder is pending
+    # leaves the row, which the send service then cancels.
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+    )
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followups")
+    due_on = models.DateField()
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-due_on", "-id"]
+        indexes = [
+            # The sender's claim: pending rows whose next attempt has come.
+            models.Index(fields=["state", "next_attempt_at"], name="followup_claimable"),
+            # Re-claiming rows whose lease expired (a worker died mid-send).
+            models.Index(fields=["lease_until"], condition=Q(state="sending"), name="followup_sending_lease"),
+            # A pledge's follow-up history, and cancelling the stale ones.
+            models.Index(fields=["commitment", "state"], name="followup_commitment_state"),
+        ]
+
+    def __str__(self):
+        return self.dedupe_key
+
+    @staticmethod
+    def make_dedupe_key(kind, *, due_on, recipient_id, commitment_id=None):
+        """The outbox's identity: one reminder per kind, subject, date and recipient.
+
+        Digests are per user per ISO week; the others per pledge per date.
+        """
+        if kind == FollowUp.Kind.DIGEST:
+            year, week, _ = due_on.isocalendar()
+            return f"digest:{recipient_id}:{year}-W{week:02d}"
+        return f"{kind}:{commitment_id}:{due_on.isoformat()}:{recipient_id}"
+
+
+def _new_calendar_token():
+    return secrets.token_urlsafe(24)
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone; use a name such as Africa/Nairobi.")
+
+
+class NotificationPreference(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    reminders_enabled = models.BooleanField("check-up and escalation emails", default=True)
+    digest_enabled = models.BooleanField("weekly digest", default=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+
+    def __str__(self):
+        return f"Notification preferences of {self.user}"
+
+    def wants(self, kind):
+        if kind == FollowUp.Kind.DIGEST:
+            return self.digest_enabled
+        return self.reminders_enabled

@@ -1,0 +1,323 @@
+"""Every write that has a rule.
+
+Views, the admin, the API, tasks and management commands call these
+functions; none of them holds a business rule of its own. Each rule that
+refuses input raises ValidationError with a message an analyst understands,
+keyed by the field it is about.
+"""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, web_url_validator
+
+EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.BROKEN})
+MAX_POSTPONE_DAYS = 365
+
+# Fields an analyst edits directly. Status and progress move only through
+# progress_record, so that every change of either leaves a timeline entry.
+COMMITMENT_FIELDS = (
+    "title",
+    "description",
+    "quote",
+    "source_url",
+    "source_title",
+    "made_by",
+    "event",
+    "made_on",
+    "kind",
+    "due_on",
+    "check_every_days",
+    "next_check_on",
+    "owner",
+)
+COMMITMENT_M2M_FIELDS = ("counterparts", "topics", "watchers")
+
+
+def commitment_create(
+    *,
+    user=None,
+    title: str,
+    made_by: Actor,
+    made_on: date,
+    kind: str = Commitment.Kind.PROMISE,
+    description: str = "",
+    quote: str = "",
+    source_url: str = "",
+    source_title: str = "",
+    event: Event | None = None,
+    due_on: date | None = None,
+    check_every_days: int = 30,
+    next_check_on: date | None = None,
+    owner=None,
+    counterparts=(),
+    topics=(),
+    watchers=(),
+) -> Commitment:
+    """Record a new pledge as Announced; its first check falls check_every_days from today."""
+    commitment = Commitment(
+        title=title,
+        description=description,
+        quote=quote,
+        source_url=source_url,
+        source_title=source_title,
+        made_by=made_by,
+        event=event,
+        made_on=made_on,
+        kind=kind,
+        due_on=due_on,
+        check_every_days=check_every_days,
+        owner=owner,
+        status=Status.ANNOUNCED,
+        progress=0,
+    )
+    _validate_check_interval(check_every_days)
+    if next_check_on is None:
+        next_check_on = timezone.localdate() + timedelta(days=check_every_days)
+    commitment.next_check_on = next_check_on
+    commitment.full_clean()
+    with transaction.atomic():
+        commitment._history_user = user
+        commitment.save()
+        commitment.counterparts.set(counterparts)
+        commitment.topics.set(topics)
+        commitment.watchers.set(watchers)
+    return commitment
+
+
+def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commitment:
+    """Change a pledge's editable fields; status and progress are refused here.
+
+    A changed check interval moves the next check unless one is given; the
+    reminders that no longer apply (another owner, another check date) are
+    cancelled in the same transaction.
+    """
+    for name in ("status", "progress"):
+        if name in data and data[name] != getattr(commitment, name):
+            raise ValidationError({name: f"Record a progress update to change the {name}."})
+    unknown = set(data) - set(COMMITMENT_FIELDS) - set(COMMITMENT_M2M_FIELDS) - {"status", "progress"}
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+
+    with transaction.atomic():
+        before = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        for name in COMMITMENT_FIELDS:
+            if name in data:
+                setattr(commitment, name, data[name])
+        # Status and progress always come from the locked row: an update
+        # recorded meanwhile must not be overwritten by a stale form.
+        commitment.status = before.status
+        commitment.progress = before.progress
+        _validate_check_interval(commitment.check_every_days)
+        interval_changed = commitment.check_every_days != before.check_every_days
+        if interval_changed and "next_check_on" not in data and not commitment.is_terminal:
+            commitment.next_check_on = _last_assessed_on(commitment) + timedelta(days=commitment.check_every_days)
+        commitment.full_clean()
+        commitment._history_user = user
+        commitment.save()
+        for name in COMMITMENT_M2M_FIELDS:
+            if name in data:
+                getattr(commitment, name).set(data[name])
+        _followups_cancel_stale(commitment)
+    return commitment
+
+
+def progress_validate(
+    *,
+    commitment: Commitment,
+    status: str,
+    progress: int | None = None,
+    evidence_url: str = "",
+    recorded_on: date | None = None,
+) -> int:
+    """Check an update against the rules; return the progress it will set.
+
+    Separate from progress_record so that forms can show the errors next to
+    their fields before anything is saved.
+    """
+    errors = {}
+    if status not in Status.values:
+        errors["status"] = f"{status!r} is not a status; choose one of: {', '.join(Status.labels)}."
+        raise ValidationError(errors)
+    current = Status(commitment.status)
+    target = Status(status)
+    if current.is_terminal:
+        errors["status"] = (
+            f"This pledge is closed as {current.label}; no further update can be recorded. "
+            "Correct the record in the admin if it was closed by mistake."
+        )
+    elif target == Status.ANNOUNCED and current != Status.ANNOUNCED:
+        errors["status"] = f"A pledge already assessed as {current.label} cannot go back to Announced."
+
+    if target in EVIDENCE_REQUIRED and not (evidence_url or "").strip():
+        errors["evidence_url"] = f"Moving a pledge to {target.label} needs an evidence link showing it."
+    elif evidence_url:
+        try:
+            web_url_validator(evidence_url)
+        except ValidationError as exc:
+            errors["evidence_url"] = exc.messages[0]
+
+    if progress is None:
+        progress = 100 if target == Status.FULFILLED else commitment.progress
+    if isinstance(progress, bool) or not isinstance(progress, int):
+        errors["progress"] = "Progress must be a whole number from 0 to 100."
+    elif not 0 <= progress <= 100:
+        errors["progress"] = f"Progress must be between 0 and 100, not {progress}."
+    elif target == Status.FULFILLED and progress != 100:
+        errors["progress"] = "A fulfilled pledge is 100% complete; set progress to 100."
+
+    today = timezone.localdate()
+    if recorded_on is not None:
+        if recorded_on > today:
+            errors["recorded_on"] = "An update cannot be recorded for a day in the future."
+        elif recorded_on < commitment.made_on:
+            errors["recorded_on"] = "An update cannot predate the pledge itself."
+    if errors:
+        raise ValidationError(errors)
+    return progress
+
+
+def progress_record(
+    *,
+    commitment: Commitment,
+    author=None,
+    status: str,
+    progress: int | None = None,
+    note: str = "",
+    evidence_url: str = "",
+    recorded_on: date | None = None,
+) -> ProgressUpdate:
+    """Add an entry to the pledge's timeline and move the pledge with it.
+
+    Sets status and progress, schedules the next check recorded_on +
+    check_every_days (none once the status is terminal), and cancels the
+    pending reminders that the update makes stale.
+    """
+    recorded_on = recorded_on or timezone.localdate()
+    with transaction.atomic():
+        # Locked so that two analysts recording at once each see the other's
+        # status as "before", and neither update is lost.
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        progress = progress_validate(
+            commitment=locked,
+            status=status,
+            progress=progress,
+            evidence_url=evidence_url,
+            recorded_on=recorded_on,
+        )
+        update = ProgressUpdate.objects.create(
+            commitment=locked,
+            author=author,
+            recorded_on=recorded_on,
+            status_before=locked.status,
+            status_after=status,
+            progress=progress,
+            note=note.strip(),
+            evidence_url=evidence_url.strip(),
+        )
+        locked.status = status
+        locked.progress = progress
+        locked.next_check_on = None if locked.is_terminal else recorded_on + timedelta(days=locked.check_every_days)
+        locked._history_user = author
+        locked.save(update_fields=["status", "progress", "next_check_on", "updated_at"])
+        _followups_cancel_stale(locked)
+    for name in ("status", "progress", "next_check_on", "updated_at"):
+        setattr(commitment, name, getattr(locked, name))
+    return update
+
+
+def commitments_assign_owner(*, commitments, owner, user=None) -> int:
+    """Give the pledges a new responsible analyst; returns how many changed."""
+    changed = 0
+    for commitment in commitments:
+        if commitment.owner_id != getattr(owner, "pk", None):
+            commitment_update(commitment=commitment, user=user, data={"owner": owner})
+            changed += 1
+    return changed
+
+
+def commitments_postpone(*, commitments, days: int, user=None) -> int:
+    """Move the next check of each open pledge later by `days`; returns how many moved.
+
+    Closed pledges have no next check and are left alone.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_POSTPONE_DAYS:
+        raise ValidationError({"days": f"Postpone by a whole number of days from 1 to {MAX_POSTPONE_DAYS}."})
+    moved = 0
+    today = timezone.localdate()
+    for commitment in commitments:
+        if commitment.is_terminal:
+            continue
+        start = commitment.next_check_on or today
+        commitment_update(commitment=commitment, user=user, data={"next_check_on": start + timedelta(days=days)})
+        moved += 1
+    return moved
+
+
+def _followups_cancel_stale(commitment: Commitment) -> int:
+    """Cancel the pending reminders of a pledge that its current state no longer calls for.
+
+    A closed pledge needs none; a check-up is for the owner on the current
+    check date; an escalation is for the owner and watchers of a pledge that
+    is still overdue.
+    """
+    pending = FollowUp.objects.filter(
+        commitment=commitment,
+        state=FollowUp.State.PENDING,
+        kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION],
+    )
+    if not commitment.is_terminal:
+        stale_checkup = Q(kind=FollowUp.Kind.CHECKUP)
+        if commitment.next_check_on and commitment.owner_id:
+            stale_checkup &= ~Q(due_on=commitment.next_check_on) | ~Q(recipient_id=commitment.owner_id)
+        if commitment.is_overdue:
+            audience = {commitment.owner_id, *commitment.watchers.values_list("pk", flat=True)} - {None}
+            stale_escalation = Q(kind=FollowUp.Kind.ESCALATION) & ~Q(recipient_id__in=audience)
+        else:
+            stale_escalation = Q(kind=FollowUp.Kind.ESCALATION)
+        pending = pending.filter(stale_checkup | stale_escalation)
+    return pending.update(
+        state=FollowUp.State.CANCELLED,
+        lease_until=None,
+        updated_at=timezone.now(),
+    )
+
+
+def _last_assessed_on(commitment: Commitment) -> date:
+    last = commitment.updates.order_by("-recorded_on").values_list("recorded_on", flat=True).first()
+    return last or timezone.localdate()
+
+
+def _validate_check_interval(days):
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValidationError({"check_every_days": "Checks must be at least one day apart."})
+
+
+ANALYSTS_GROUP = "Analysts"
+VIEWERS_GROUP = "Viewers"
+# What Analysts may change; follow-ups are written by the services only.
+ANALYST_EDITABLE_MODELS = ("actor", "event", "topic", "commitment", "progressupdate")
+
+
+def roles_ensure() -> dict:
+    """Create or refresh the Analysts (edit) and Viewers (read) groups; returns them by name.
+
+    Deleting is left to superusers: the timeline and the record of who
+    pledged what must not disappear through an analyst's click.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    tracker_perms = Permission.objects.filter(content_type__app_label="tracker")
+    view = tracker_perms.filter(codename__startswith="view_")
+    edit = tracker_perms.filter(
+        codename__in=[f"{verb}_{model}" for verb in ("add", "change") for model in ANALYST_EDITABLE_MODELS]
+    )
+    analysts, _ = Group.objects.get_or_create(name=ANALYSTS_GROUP)
+    analysts.permissions.set([*view, *edit])
+    viewers, _ = Group.objects.get_or_create(name=VIEWERS_GROUP)
+    viewers.permissions.set(view)
+    return {ANALYSTS_GROUP: analysts, VIEWERS_GROUP: viewers}
