@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 admin.site.site_header = "Policy Commitment Tracker"
 admin.site.site_title = "Commitment Tracker"
 admin.site.index_title = "Pledges, follow-ups and who watches them"
+admin.site.site_url = None  # no public site yet: the status board will be it
 
 urlpatterns = [
     path("admin/", admin.site.urls),

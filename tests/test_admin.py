@@ -79,7 +79,7 @@ def test_commitment_changelist_shows_the_columns_analysts_scan(client, superuser
 
     body = client.get(url(Commitment, "changelist")).content.decode()
 
-    for column in ("Title", "Made by", "Event", "Status", "Progress", "Due on", "Next check on", "Owner", "Overdue"):
+    for column in ("Title", "Made by", "Event", "Status", "Progress", "Due", "Next check", "Owner", "Overdue"):
         assert column in body
     assert "Samurai Bond" in body
     assert 'alt="True"' in body  # the overdue tick

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -151,7 +150,7 @@ class Commitment(models.Model):
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     quote = models.TextField(blank=True, help_text="The pledge in the maker's own words, verbatim.")
-    source_url = models.URLField(max_length=500, blank=True, validators=[web_url_validator])
+    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[web_url_validator])
     source_title = models.CharField(max_length=300, blank=True)
     # The made_by, event and owner indexes are the composite ones in Meta.
     made_by = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="commitments", db_index=False)
@@ -171,11 +170,11 @@ class Commitment(models.Model):
     progress = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(100)], help_text="Per cent, 0 to 100."
     )
-    due_on = models.DateField(null=True, blank=True, help_text="The target date, when the pledge has one.")
+    due_on = models.DateField("due", null=True, blank=True, help_text="The target date, when the pledge has one.")
     check_every_days = models.PositiveIntegerField(
-        default=30, validators=[MinValueValidator(1)], help_text="Days between progress checks."
+        "check every (days)", default=30, validators=[MinValueValidator(1)], help_text="Days between progress checks."
     )
-    next_check_on = models.DateField(null=True, blank=True)
+    next_check_on = models.DateField("next check", null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -228,9 +227,6 @@ class Commitment(models.Model):
 
     def __str__(self):
         return self.title
-
-    def get_absolute_url(self):
-        return reverse("admin:tracker_commitment_change", args=[self.pk])
 
     def clean(self):
         errors = {}
@@ -329,6 +325,7 @@ class FollowUp(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "follow-up"
         ordering = ["-due_on", "-id"]
         indexes = [
             # The sender's claim: pending rows whose next attempt has come.
