@@ -11,13 +11,16 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
+    ensure_folder,
     read_bool,
     read_database,
     read_email,
     read_int,
     read_list,
+    read_log_level,
     read_redis,
     read_str,
+    read_web_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,9 +35,12 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    # Without it every request is a 400, which is a poor way to find out.
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = read_list("CSRF_TRUSTED_ORIGINS", [])
 
-SITE_URL = read_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = read_web_url("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "tracker.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -84,7 +91,7 @@ DATABASES = {"default": read_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db
 DATABASES["default"]["CONN_MAX_AGE"] = read_int("CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder("DATABASE_URL", Path(DATABASES["default"]["NAME"]).parent)
     # Several processes (web, worker, beat) share the file: wait for locks
     # instead of failing at once, and start write transactions eagerly so that
     # a read lock is never upgraded mid-transaction (the classic SQLite
@@ -110,7 +117,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(read_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
+# WhiteNoise warns on every start without it; the app only reads it.
+ensure_folder("STATIC_ROOT", STATIC_ROOT, writable=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -131,7 +139,7 @@ _email = read_email("EMAIL_URL")
 if _email is None:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
-    EMAIL_FILE_PATH.mkdir(parents=True, exist_ok=True)
+    ensure_folder("VAR_DIR", EMAIL_FILE_PATH)
 else:
     globals().update(_email)  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_USE_TLS...
 EMAIL_TIMEOUT = read_int("EMAIL_TIMEOUT", 30, minimum=1)
@@ -189,5 +197,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": read_log_level("LOG_LEVEL", "INFO")},
 }

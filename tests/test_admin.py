@@ -16,6 +16,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tracker import services
 from tracker.models import Commitment, FollowUp, NotificationPreference, ProgressUpdate, Status
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,10 @@ def commitment_form_data(commitment, **changes):
         "updates-0-recorded_on": today().isoformat(),
         "initial-updates-0-recorded_on": today().isoformat(),
         "updates-0-status_after": commitment.status,
+        "initial-updates-0-status_after": commitment.status,
+        "updates-0-status_seen": commitment.status,
         "updates-0-progress": commitment.progress,
+        "initial-updates-0-progress": commitment.progress,
         "updates-0-note": "",
         "updates-0-evidence_url": "",
         "followups-TOTAL_FORMS": "0",
@@ -188,9 +192,9 @@ def test_a_refused_transition_is_a_form_error_and_saves_nothing(client, analyst)
 
     assert response.status_code == 200
     assert "needs an evidence link" in response.content.decode()
+    title = commitment.title
     commitment.refresh_from_db()
-    assert (commitment.status, commitment.title) == (Status.IN_PROGRESS, commitment.title)
-    assert commitment.title != "Changed too"
+    assert (commitment.status, commitment.title) == (Status.IN_PROGRESS, title)
     assert not ProgressUpdate.objects.exists()
 
 
@@ -427,3 +431,100 @@ def test_history_page_shows_who_changed_what(client, superuser, analyst):
 
     assert "Retitled" in body
     assert "analyst" in body
+
+
+def test_saving_an_old_page_does_not_undo_an_update_recorded_meanwhile(client, analyst):
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=30)
+    page_as_loaded = commitment_form_data(commitment, title="Title fixed")
+    services.progress_record(commitment=commitment, status=Status.STALLED, note="Talks broke off")
+    client.force_login(analyst)
+
+    response = client.post(url(Commitment, "change", commitment.pk), page_as_loaded)
+
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.title == "Title fixed"
+    assert commitment.status == Status.STALLED
+    assert commitment.next_check_on == today() + timedelta(days=commitment.check_every_days)
+    assert commitment.updates.count() == 1
+
+
+def test_an_update_on_an_old_page_is_refused_when_another_landed_meanwhile(client, analyst):
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=30)
+    page_as_loaded = commitment_form_data(commitment, **{"updates-0-status_after": Status.PARTIALLY_FULFILLED})
+    services.progress_record(commitment=commitment, status=Status.STALLED)
+    client.force_login(analyst)
+
+    response = client.post(url(Commitment, "change", commitment.pk), page_as_loaded)
+
+    assert response.status_code == 200
+    assert "Another update was recorded meanwhile" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.status == Status.STALLED
+    assert commitment.updates.count() == 1
+
+
+def test_a_shorter_interval_in_the_admin_moves_the_next_check(client, analyst):
+    commitment = CommitmentFactory(check_every_days=30, next_check_on=today() + timedelta(days=30))
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk), commitment_form_data(commitment, check_every_days=7)
+    )
+
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.next_check_on == today() + timedelta(days=7)
+
+
+def test_an_absurd_interval_is_a_form_error(client, analyst):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk), commitment_form_data(commitment, check_every_days=3000000)
+    )
+
+    assert response.status_code == 200
+    assert "less than or equal to 3650" in response.content.decode()
+
+
+def test_postponing_past_the_year_9999_is_a_message_not_a_crash(client, analyst):
+    commitment = CommitmentFactory(next_check_on=date(9999, 12, 30))
+    client.force_login(analyst)
+
+    response = client.post(
+        url(Commitment, "changelist"),
+        {"action": "postpone_next_check", "_selected_action": [commitment.pk], "days": "7"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "after the year 9999" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.next_check_on == date(9999, 12, 30)
+
+
+@pytest.mark.parametrize("field", ["owner", "watchers", "made_by", "event", "counterparts"])
+def test_analysts_can_use_every_autocomplete_on_the_pledge_form(client, analyst, field):
+    UserFactory(username="wanjiru")
+    ActorFactory(name="Wanjiru Institute")
+    EventFactory(name="Wanjiru forum")
+    client.force_login(analyst)
+
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "tracker", "model_name": "commitment", "field_name": field, "term": "wanjiru"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["results"]
+
+
+def test_a_null_character_in_a_filter_is_a_400_not_a_500(client, superuser):
+    client.force_login(superuser)
+
+    response = client.get(url(Commitment, "changelist"), {"made_by__country": "\x00"})
+
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()

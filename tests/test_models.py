@@ -15,7 +15,7 @@ def today():
     return timezone.localdate()
 
 
-@pytest.mark.parametrize(("field", "value"), [("progress", 101), ("check_every_days", 0)])
+@pytest.mark.parametrize(("field", "value"), [("progress", 101), ("check_every_days", 0), ("check_every_days", 3651)])
 def test_database_refuses_values_outside_their_range(field, value):
     commitment = CommitmentFactory()
 
@@ -41,11 +41,21 @@ def test_an_event_cannot_end_before_it_starts():
         EventFactory(starts_on=date(2025, 8, 22), ends_on=date(2025, 8, 20))
 
 
-def test_model_validation_names_the_constraint_in_plain_words():
-    commitment = CommitmentFactory.build(progress=150)
-    with pytest.raises(ValidationError) as refused:
-        commitment.full_clean(exclude=["made_by", "event", "owner"])
-    assert "progress" in refused.value.message_dict
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [({"progress": 150}, "Progress must be between 0 and 100."), ({"check_every_days": 4000}, "1 to 3650 days apart")],
+)
+def test_constraints_explain_themselves_in_plain_words(fields, message):
+    commitment = CommitmentFactory.build(**fields)
+    violated = []
+    for constraint in Commitment._meta.constraints:
+        try:
+            constraint.validate(Commitment, commitment)
+        except ValidationError as exc:
+            violated.extend(exc.messages)
+
+    assert len(violated) == 1
+    assert message in violated[0]
 
 
 def test_terminal_statuses_are_fulfilled_broken_and_withdrawn():

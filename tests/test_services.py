@@ -61,6 +61,7 @@ def test_created_pledge_is_announced_with_first_check_one_interval_from_today():
         ({"made_on": timezone.localdate() + timedelta(days=2)}, "made_on"),
         ({"due_on": date(2025, 1, 1)}, "due_on"),
         ({"check_every_days": 0}, "check_every_days"),
+        ({"check_every_days": 3651}, "check_every_days"),
         ({"source_url": "javascript:alert(1)"}, "source_url"),
         ({"kind": "prophecy"}, "kind"),
     ],
@@ -143,6 +144,8 @@ def test_a_stale_edit_cannot_overwrite_a_recorded_update():
     commitment.refresh_from_db()
     assert commitment.title == "Edited meanwhile"
     assert (commitment.status, commitment.progress) == (Status.IN_PROGRESS, 40)
+    assert commitment.next_check_on == today() + timedelta(days=commitment.check_every_days)
+    assert (stale.status, stale.next_check_on) == (commitment.status, commitment.next_check_on)
 
 
 # progress_record: transitions
@@ -425,3 +428,30 @@ def test_roles_ensure_is_idempotent(roles):
 
     assert again[services.ANALYSTS_GROUP].pk == roles[services.ANALYSTS_GROUP].pk
     assert set(again[services.VIEWERS_GROUP].permissions.all()) == set(roles[services.VIEWERS_GROUP].permissions.all())
+
+
+def test_an_update_against_a_status_the_analyst_did_not_see_is_refused():
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS)
+    record(commitment, Status.STALLED)
+
+    with pytest.raises(ValidationError) as refused:
+        record(commitment, Status.PARTIALLY_FULFILLED, expected_status=Status.IN_PROGRESS)
+
+    assert "Another update was recorded meanwhile" in refused.value.message_dict["status"][0]
+    assert commitment.updates.count() == 1
+
+
+def test_analysts_may_look_up_users_to_assign_them(roles):
+    assert roles[services.ANALYSTS_GROUP].permissions.filter(codename="view_user").exists()
+    assert not roles[services.VIEWERS_GROUP].permissions.filter(codename="view_user").exists()
+
+
+def test_postpone_is_all_or_none():
+    fine = CommitmentFactory(title="A", next_check_on=date(2026, 1, 10))
+    CommitmentFactory(title="B", next_check_on=date(9999, 12, 30))
+
+    with pytest.raises(ValidationError, match="after the year 9999"):
+        services.commitments_postpone(commitments=Commitment.objects.order_by("title"), days=7)
+
+    fine.refresh_from_db()
+    assert fine.next_check_on == date(2026, 1, 10)

@@ -38,6 +38,8 @@ def start_django(**variables):
         ("FOLLOWUP_SWEEP_SECONDS", "soon"),
         ("FOLLOWUP_LEASE_SECONDS", "0"),
         ("DEBUG", "perhaps"),
+        ("SITE_URL", "tracker.example.org"),
+        ("LOG_LEVEL", "loud"),
     ],
 )
 def test_start_up_stops_with_the_name_of_a_malformed_variable(variable, value):
@@ -94,3 +96,70 @@ def test_an_int_below_its_minimum_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("TEST_SECONDS", "-3")
     with pytest.raises(ImproperlyConfigured, match="TEST_SECONDS is malformed"):
         env.read_int("TEST_SECONDS", 60, minimum=1)
+
+
+def test_allowed_hosts_is_required_when_debug_is_off():
+    result = start_django(DEBUG="false", SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is required when DEBUG is off" in result.stderr
+
+
+def test_a_secret_key_starting_with_a_dollar_is_taken_as_it_is(tmp_path):
+    key = "$3kx" + "q" * 50
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    environment = {
+        **os.environ,
+        "SECRET_KEY": key,
+        "VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == key
+
+
+def test_an_unwritable_var_dir_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    result = start_django(VAR_DIR=str(blocker / "var"))
+
+    assert result.returncode != 0
+    assert "cannot be created" in result.stderr
+    assert str(blocker) in result.stderr
+
+
+def test_a_socket_database_url_needs_no_host(monkeypatch):
+    monkeypatch.setenv("TEST_DB", "postgres:///tracker")
+
+    assert env.read_database("TEST_DB", "sqlite:///unused")["NAME"] == "tracker"
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    environment = {
+        **{key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-secret-" + "k" * 40,
+        "ALLOWED_HOSTS": "tracker.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://tracker.example.org",
+        "VAR_DIR": str(tmp_path),
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -4,6 +4,8 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
@@ -74,6 +76,10 @@ class OverdueFilter(admin.SimpleListFilter):
 class ProgressUpdateForm(forms.ModelForm):
     """An update as an analyst records it; validated by services.progress_validate."""
 
+    # The status the analyst saw: an update recorded by someone else since
+    # makes this one a form error instead of silently undoing theirs.
+    status_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = ProgressUpdate
         fields = ("recorded_on", "status_after", "progress", "note", "evidence_url")
@@ -84,6 +90,14 @@ class ProgressUpdateForm(forms.ModelForm):
         # Blank progress keeps the pledge's current progress (100 when fulfilled).
         if "progress" in self.fields:  # absent on the view-only page
             self.fields["progress"].required = False
+        # "Changed" means changed from what the page showed, not from what
+        # the pledge is now: an untouched row must stay untouched.
+        for name in ("status_after", "progress"):
+            if name in self.fields:
+                self.fields[name].show_hidden_initial = True
+
+    def has_changed(self):
+        return any(name in self.changed_data for name in self.Meta.fields)
 
     def commitment_for_validation(self):
         return self.instance.commitment
@@ -99,6 +113,7 @@ class ProgressUpdateForm(forms.ModelForm):
                 progress=cleaned.get("progress"),
                 evidence_url=cleaned.get("evidence_url") or "",
                 recorded_on=cleaned.get("recorded_on"),
+                expected_status=cleaned.get("status_seen") or None,
             )
         except ValidationError as exc:
             add_service_errors(self, exc)
@@ -114,6 +129,7 @@ class ProgressUpdateForm(forms.ModelForm):
             note=data.get("note") or "",
             evidence_url=data.get("evidence_url") or "",
             recorded_on=data.get("recorded_on"),
+            expected_status=data.get("status_seen") or None,
         )
 
 
@@ -124,7 +140,14 @@ class ProgressUpdateFormSet(BaseInlineFormSet):
             # untouched row is "unchanged" and records nothing.
             kwargs.setdefault(
                 "initial",
-                [{"status_after": instance.status, "progress": instance.progress, "recorded_on": timezone.localdate()}],
+                [
+                    {
+                        "status_after": instance.status,
+                        "status_seen": instance.status,
+                        "progress": instance.progress,
+                        "recorded_on": timezone.localdate(),
+                    }
+                ],
             )
         super().__init__(*args, instance=instance, **kwargs)
 
@@ -252,7 +275,10 @@ class CommitmentAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         fields = services.COMMITMENT_FIELDS + services.COMMITMENT_M2M_FIELDS
-        data = {name: value for name, value in form.cleaned_data.items() if name in fields}
+        # On change, only what the analyst changed: the rest may have moved
+        # since the page was loaded (an update sets the next check).
+        names = form.changed_data if change else form.cleaned_data
+        data = {name: form.cleaned_data[name] for name in names if name in fields}
         if change:
             services.commitment_update(commitment=obj, user=request.user, data=data)
         else:
@@ -286,7 +312,11 @@ class CommitmentAdmin(SimpleHistoryAdmin):
             self.message_user(request, "Choose the owner to assign in the “Owner” box.", messages.ERROR)
             return
         owner = form.cleaned_data["owner"]
-        changed = services.commitments_assign_owner(commitments=queryset, owner=owner, user=request.user)
+        try:
+            changed = services.commitments_assign_owner(commitments=queryset, owner=owner, user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, f"Owner not assigned: {' '.join(exc.messages)}", messages.ERROR)
+            return
         self.message_user(request, f"{owner} now owns {changed} more pledge(s).", messages.SUCCESS)
 
     @admin.action(description="Postpone next check of selected pledges by N days", permissions=["change"])
@@ -295,7 +325,13 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         if not form.is_valid():
             self.message_user(request, f"Nothing postponed: {' '.join(form.errors['days'])}", messages.ERROR)
             return
-        moved = services.commitments_postpone(commitments=queryset, days=form.cleaned_data["days"], user=request.user)
+        try:
+            moved = services.commitments_postpone(
+                commitments=queryset, days=form.cleaned_data["days"], user=request.user
+            )
+        except ValidationError as exc:
+            self.message_user(request, f"Nothing postponed: {' '.join(exc.messages)}", messages.ERROR)
+            return
         skipped = queryset.count() - moved
         text = f"Postponed the next check of {moved} pledge(s) by {form.cleaned_data['days']} days."
         if skipped:
@@ -332,9 +368,24 @@ class ProgressUpdateAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        update = form.record(commitment=form.cleaned_data["commitment"], author=request.user)
+        try:
+            update = form.record(commitment=form.cleaned_data["commitment"], author=request.user)
+        except ValidationError as exc:
+            # Another analyst's update landed between validation and save.
+            self.message_user(request, f"The update was not recorded: {' '.join(exc.messages)}", messages.ERROR)
+            return
         obj.pk = update.pk
         obj.refresh_from_db()
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(reverse("admin:tracker_progressupdate_changelist"))
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(FollowUp)

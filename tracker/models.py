@@ -126,11 +126,14 @@ COMPLIANCE_SCORES = {
 }
 
 OPEN_STATUSES = sorted(Status.open())
+MAX_CHECK_EVERY_DAYS = 3650  # ten years; also keeps date arithmetic far from year 9999
 
 
 class CommitmentQuerySet(models.QuerySet):
     def open(self):
-        return self.exclude(status__in=Status.terminal())
+        # filter(status__in=...), not exclude(...): PostgreSQL matches it to
+        # the partial index commitment_open_next_check.
+        return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, today=None):
         """Open pledges whose check date or target date has passed."""
@@ -172,7 +175,10 @@ class Commitment(models.Model):
     )
     due_on = models.DateField("due", null=True, blank=True, help_text="The target date, when the pledge has one.")
     check_every_days = models.PositiveIntegerField(
-        "check every (days)", default=30, validators=[MinValueValidator(1)], help_text="Days between progress checks."
+        "check every (days)",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CHECK_EVERY_DAYS)],
+        help_text="Days between progress checks.",
     )
     next_check_on = models.DateField("next check", null=True, blank=True)
     owner = models.ForeignKey(
@@ -200,9 +206,9 @@ class Commitment(models.Model):
                 violation_error_message="Progress must be between 0 and 100.",
             ),
             models.CheckConstraint(
-                condition=Q(check_every_days__gt=0),
-                name="commitment_check_every_days_positive",
-                violation_error_message="Checks must be at least one day apart.",
+                condition=Q(check_every_days__gt=0) & Q(check_every_days__lte=MAX_CHECK_EVERY_DAYS),
+                name="commitment_check_every_days_range",
+                violation_error_message=f"Checks must be 1 to {MAX_CHECK_EVERY_DAYS} days apart.",
             ),
         ]
         indexes = [

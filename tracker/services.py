@@ -8,12 +8,22 @@ keyed by the field it is about.
 
 from datetime import date, timedelta
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, web_url_validator
+from tracker.models import (
+    MAX_CHECK_EVERY_DAYS,
+    Actor,
+    Commitment,
+    Event,
+    FollowUp,
+    ProgressUpdate,
+    Status,
+    web_url_validator,
+)
 
 EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.BROKEN})
 MAX_POSTPONE_DAYS = 365
@@ -92,9 +102,12 @@ def commitment_create(
 def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commitment:
     """Change a pledge's editable fields; status and progress are refused here.
 
-    A changed check interval moves the next check unless one is given; the
-    reminders that no longer apply (another owner, another check date) are
-    cancelled in the same transaction.
+    Only the fields in `data` change: they are applied to the row as locked
+    now, so an update recorded meanwhile (status, progress, next check) is
+    never overwritten by a caller's older copy. A changed check interval
+    moves the next check unless one is given; the reminders that no longer
+    apply (another owner, another check date) are cancelled in the same
+    transaction. The caller's instance is refreshed with the result.
     """
     for name in ("status", "progress"):
         if name in data and data[name] != getattr(commitment, name):
@@ -104,25 +117,22 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
 
     with transaction.atomic():
-        before = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        interval_before = locked.check_every_days
         for name in COMMITMENT_FIELDS:
             if name in data:
-                setattr(commitment, name, data[name])
-        # Status and progress always come from the locked row: an update
-        # recorded meanwhile must not be overwritten by a stale form.
-        commitment.status = before.status
-        commitment.progress = before.progress
-        _validate_check_interval(commitment.check_every_days)
-        interval_changed = commitment.check_every_days != before.check_every_days
-        if interval_changed and "next_check_on" not in data and not commitment.is_terminal:
-            commitment.next_check_on = _last_assessed_on(commitment) + timedelta(days=commitment.check_every_days)
-        commitment.full_clean()
-        commitment._history_user = user
-        commitment.save()
+                setattr(locked, name, data[name])
+        _validate_check_interval(locked.check_every_days)
+        if locked.check_every_days != interval_before and "next_check_on" not in data and not locked.is_terminal:
+            locked.next_check_on = _last_assessed_on(locked) + timedelta(days=locked.check_every_days)
+        locked.full_clean()
+        locked._history_user = user
+        locked.save()
         for name in COMMITMENT_M2M_FIELDS:
             if name in data:
-                getattr(commitment, name).set(data[name])
-        _followups_cancel_stale(commitment)
+                getattr(locked, name).set(data[name])
+        _followups_cancel_stale(locked)
+    _copy_fields(locked, commitment)
     return commitment
 
 
@@ -133,11 +143,14 @@ def progress_validate(
     progress: int | None = None,
     evidence_url: str = "",
     recorded_on: date | None = None,
+    expected_status: str | None = None,
 ) -> int:
     """Check an update against the rules; return the progress it will set.
 
     Separate from progress_record so that forms can show the errors next to
-    their fields before anything is saved.
+    their fields before anything is saved. `expected_status` is the status
+    the analyst saw; if another update has changed it since, the update is
+    refused rather than recorded against a state the analyst never saw.
     """
     errors = {}
     if status not in Status.values:
@@ -145,7 +158,12 @@ def progress_validate(
         raise ValidationError(errors)
     current = Status(commitment.status)
     target = Status(status)
-    if current.is_terminal:
+    if expected_status and expected_status != current:
+        errors["status"] = (
+            f"Another update was recorded meanwhile: the pledge is now {current.label}. "
+            "Check the timeline and record your update again."
+        )
+    elif current.is_terminal:
         errors["status"] = (
             f"This pledge is closed as {current.label}; no further update can be recorded. "
             "Correct the record in the admin if it was closed by mistake."
@@ -190,6 +208,7 @@ def progress_record(
     note: str = "",
     evidence_url: str = "",
     recorded_on: date | None = None,
+    expected_status: str | None = None,
 ) -> ProgressUpdate:
     """Add an entry to the pledge's timeline and move the pledge with it.
 
@@ -208,6 +227,7 @@ def progress_record(
             progress=progress,
             evidence_url=evidence_url,
             recorded_on=recorded_on,
+            expected_status=expected_status,
         )
         update = ProgressUpdate.objects.create(
             commitment=locked,
@@ -225,18 +245,18 @@ def progress_record(
         locked._history_user = author
         locked.save(update_fields=["status", "progress", "next_check_on", "updated_at"])
         _followups_cancel_stale(locked)
-    for name in ("status", "progress", "next_check_on", "updated_at"):
-        setattr(commitment, name, getattr(locked, name))
+    _copy_fields(locked, commitment)
     return update
 
 
 def commitments_assign_owner(*, commitments, owner, user=None) -> int:
     """Give the pledges a new responsible analyst; returns how many changed."""
     changed = 0
-    for commitment in commitments:
-        if commitment.owner_id != getattr(owner, "pk", None):
-            commitment_update(commitment=commitment, user=user, data={"owner": owner})
-            changed += 1
+    with transaction.atomic():  # all or none
+        for commitment in commitments:
+            if commitment.owner_id != getattr(owner, "pk", None):
+                commitment_update(commitment=commitment, user=user, data={"owner": owner})
+                changed += 1
     return changed
 
 
@@ -249,12 +269,19 @@ def commitments_postpone(*, commitments, days: int, user=None) -> int:
         raise ValidationError({"days": f"Postpone by a whole number of days from 1 to {MAX_POSTPONE_DAYS}."})
     moved = 0
     today = timezone.localdate()
-    for commitment in commitments:
-        if commitment.is_terminal:
-            continue
-        start = commitment.next_check_on or today
-        commitment_update(commitment=commitment, user=user, data={"next_check_on": start + timedelta(days=days)})
-        moved += 1
+    with transaction.atomic():  # all or none
+        for commitment in commitments:
+            if commitment.is_terminal:
+                continue
+            start = commitment.next_check_on or today
+            try:
+                next_check_on = start + timedelta(days=days)
+            except OverflowError:
+                raise ValidationError(
+                    {"days": f"“{commitment}” would be checked after the year 9999; correct its next check first."}
+                ) from None
+            commitment_update(commitment=commitment, user=user, data={"next_check_on": next_check_on})
+            moved += 1
     return moved
 
 
@@ -293,8 +320,15 @@ def _last_assessed_on(commitment: Commitment) -> date:
 
 
 def _validate_check_interval(days):
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValidationError({"check_every_days": "Checks must be at least one day apart."})
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_CHECK_EVERY_DAYS:
+        raise ValidationError({"check_every_days": f"Checks must be 1 to {MAX_CHECK_EVERY_DAYS} days apart."})
+
+
+def _copy_fields(source: Commitment, target: Commitment) -> None:
+    """Bring the caller's instance up to date with the row as saved."""
+    if source is not target:
+        for field in Commitment._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
 
 
 ANALYSTS_GROUP = "Analysts"
@@ -309,15 +343,15 @@ def roles_ensure() -> dict:
     Deleting is left to superusers: the timeline and the record of who
     pledged what must not disappear through an analyst's click.
     """
-    from django.contrib.auth.models import Group, Permission
-
     tracker_perms = Permission.objects.filter(content_type__app_label="tracker")
     view = tracker_perms.filter(codename__startswith="view_")
     edit = tracker_perms.filter(
         codename__in=[f"{verb}_{model}" for verb in ("add", "change") for model in ANALYST_EDITABLE_MODELS]
     )
+    # Choosing an owner or watchers (the admin's user autocomplete) needs it.
+    view_users = Permission.objects.filter(content_type__app_label="auth", codename="view_user")
     analysts, _ = Group.objects.get_or_create(name=ANALYSTS_GROUP)
-    analysts.permissions.set([*view, *edit])
+    analysts.permissions.set([*view, *edit, *view_users])
     viewers, _ = Group.objects.get_or_create(name=VIEWERS_GROUP)
     viewers.permissions.set(view)
     return {ANALYSTS_GROUP: analysts, VIEWERS_GROUP: viewers}
