@@ -13,18 +13,17 @@ from config import env
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_django(**variables):
+def run_python(*arguments, **variables):
+    """Python in a fresh process, with this environment less the test's services plus `variables`."""
     environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
     environment.update(variables, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [sys.executable, *arguments], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def start_django(**variables):
+    return run_python("-c", "import django; django.setup()", **variables)
 
 
 @pytest.mark.parametrize(
@@ -108,16 +107,8 @@ def test_allowed_hosts_is_required_when_debug_is_off():
 def test_a_secret_key_starting_with_a_dollar_is_taken_as_it_is(tmp_path):
     key = "$3kx" + "q" * 50
     code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
-    environment = {
-        **os.environ,
-        "SECRET_KEY": key,
-        "VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
 
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python("-c", code, SECRET_KEY=key, VAR_DIR=str(tmp_path))
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == key
@@ -141,24 +132,17 @@ def test_a_socket_database_url_needs_no_host(monkeypatch):
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):
-    environment = {
-        **{key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "a-production-secret-" + "k" * 40,
-        "ALLOWED_HOSTS": "tracker.example.org",
-        "CSRF_TRUSTED_ORIGINS": "https://tracker.example.org",
-        "VAR_DIR": str(tmp_path),
-    }
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_python(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="a-production-secret-" + "k" * 40,
+        ALLOWED_HOSTS="tracker.example.org",
+        CSRF_TRUSTED_ORIGINS="https://tracker.example.org",
+        VAR_DIR=str(tmp_path),
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
