@@ -528,3 +528,16 @@ def test_a_null_character_in_a_filter_is_a_400_not_a_500(client, superuser):
 
     assert response.status_code == 400
     assert "null character" in response.content.decode()
+
+
+def test_the_timeline_offers_exactly_one_blank_row(client, analyst):
+    commitment = CommitmentFactory()
+    ProgressUpdateFactory.create_batch(2, commitment=commitment)
+    client.force_login(analyst)
+
+    response = client.get(url(Commitment, "change", commitment.pk))
+
+    (timeline,) = [f.formset for f in response.context["inline_admin_formsets"] if f.formset.model is ProgressUpdate]
+    assert timeline.total_form_count() == 3
+    assert timeline.max_num == 3
+    assert len(timeline.extra_forms) == 1

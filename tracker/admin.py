@@ -159,7 +159,6 @@ class ProgressUpdateInline(admin.TabularInline):
     fields = ("recorded_on", "status_before", "status_after", "progress", "note", "evidence_url", "author")
     readonly_fields = ("status_before", "author")
     extra = 1
-    max_num = None
     can_delete = False
     verbose_name = "progress update"
     verbose_name_plural = "Timeline (record an update in the blank row)"
@@ -170,6 +169,11 @@ class ProgressUpdateInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         # The timeline is append-only: past updates are shown, never edited.
         return False
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        # One blank row: updates are recorded one at a time, each against
+        # the status the analyst saw.
+        return obj.updates.count() + 1 if obj else 0
 
 
 class FollowUpInline(admin.TabularInline):
