@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -541,3 +542,44 @@ def test_the_timeline_offers_exactly_one_blank_row(client, analyst):
     assert timeline.total_form_count() == 3
     assert timeline.max_num == 3
     assert len(timeline.extra_forms) == 1
+
+
+def refuse_at_save(monkeypatch):
+    """Make the service refuse after the form validated: another update landed in between."""
+
+    def refused(**kwargs):
+        raise ValidationError({"status": "Another update was recorded meanwhile: the pledge is now Stalled."})
+
+    monkeypatch.setattr(services, "progress_record", refused)
+
+
+def test_a_race_lost_in_the_timeline_row_is_a_message_not_a_500(client, analyst, monkeypatch):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+    refuse_at_save(monkeypatch)
+
+    response = client.post(
+        url(Commitment, "change", commitment.pk),
+        commitment_form_data(commitment, **{"updates-0-status_after": Status.IN_PROGRESS}),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "The update was not recorded: Another update was recorded meanwhile" in response.content.decode()
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_a_race_lost_in_the_update_admin_is_a_message_not_a_500(client, analyst, monkeypatch):
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+    refuse_at_save(monkeypatch)
+
+    response = client.post(
+        url(ProgressUpdate, "add"),
+        {"commitment": commitment.pk, "recorded_on": today().isoformat(), "status_after": Status.STALLED},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == url(ProgressUpdate, "changelist")
+    assert "The update was not recorded" in response.content.decode()
+    assert not ProgressUpdate.objects.exists()
