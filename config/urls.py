@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "Policy Commitment Tracker"
@@ -9,6 +9,7 @@ admin.site.site_url = None  # no public site yet: the status board will be it
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("tracker.urls")),
     # The status board will live at "/"; until then the admin is the way in.
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -20,8 +20,10 @@ from tracker.models import (
     Commitment,
     Event,
     FollowUp,
+    NotificationPreference,
     ProgressUpdate,
     Status,
+    _new_calendar_token,
     web_url_validator,
 )
 
@@ -329,6 +331,34 @@ def _copy_fields(source: Commitment, target: Commitment) -> None:
     if source is not target:
         for field in Commitment._meta.concrete_fields:
             setattr(target, field.attname, getattr(source, field.attname))
+
+
+def notification_preference_get(*, user) -> NotificationPreference:
+    """A user's notification preferences, created with the defaults on first need."""
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+def notification_preference_update(*, user, data: dict) -> NotificationPreference:
+    """Change the given preference fields (reminders_enabled, digest_enabled, time_zone)."""
+    allowed = {"reminders_enabled", "digest_enabled", "time_zone"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown preference fields: {', '.join(sorted(unknown))}.")
+    preference = notification_preference_get(user=user)
+    for name, value in data.items():
+        setattr(preference, name, value)
+    preference.full_clean()
+    preference.save()
+    return preference
+
+
+def notification_preference_reset_calendar_token(*, user) -> NotificationPreference:
+    """A new calendar link; the old one stops working at once."""
+    preference = notification_preference_get(user=user)
+    preference.calendar_token = _new_calendar_token()
+    preference.save(update_fields=["calendar_token"])
+    return preference
 
 
 ANALYSTS_GROUP = "Analysts"
