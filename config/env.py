@@ -43,7 +43,7 @@ def read_bool(name, default):
     _fail(name, "true or false", raw)
 
 
-def read_int(name, default, *, minimum=None):
+def read_int(name, default, *, minimum=None, maximum=None):
     raw = _raw(name)
     if raw is None:
         return default
@@ -53,6 +53,8 @@ def read_int(name, default, *, minimum=None):
         _fail(name, "a whole number", raw)
     if minimum is not None and value < minimum:
         _fail(name, f"a whole number of at least {minimum}", raw)
+    if maximum is not None and value > maximum:
+        _fail(name, f"a whole number of at most {maximum}", raw)
     return value
 
 

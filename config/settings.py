@@ -8,6 +8,7 @@ emails written as files, all under var/.
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -168,6 +169,26 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 FOLLOWUP_SWEEP_SECONDS = read_int("FOLLOWUP_SWEEP_SECONDS", 60, minimum=1)
 FOLLOWUP_LEASE_SECONDS = read_int("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
 FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=0)
+# A transient SMTP failure is retried after RETRY_SECONDS, doubling each time
+# up to RETRY_MAX_SECONDS (with jitter); after MAX_ATTEMPTS the row is failed.
+FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)
+FOLLOWUP_RETRY_MAX_SECONDS = read_int("FOLLOWUP_RETRY_MAX_SECONDS", 3600, minimum=1)
+FOLLOWUP_MAX_ATTEMPTS = read_int("FOLLOWUP_MAX_ATTEMPTS", 8, minimum=1)
+# The weekly digest goes out on Monday at this hour (TIME_ZONE, UTC).
+FOLLOWUP_DIGEST_HOUR = read_int("FOLLOWUP_DIGEST_HOUR", 7, minimum=0, maximum=23)
+
+CELERY_BEAT_SCHEDULE = {
+    "followups-sweep": {
+        "task": "tracker.tasks.followups_sweep",
+        "schedule": FOLLOWUP_SWEEP_SECONDS,
+        # A sweep that could not run in time is replaced by the next one.
+        "options": {"expires": FOLLOWUP_SWEEP_SECONDS},
+    },
+    "followups-weekly-digest": {
+        "task": "tracker.tasks.digests_queue",
+        "schedule": crontab(minute=0, hour=FOLLOWUP_DIGEST_HOUR, day_of_week="mon"),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

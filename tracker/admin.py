@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -400,10 +401,26 @@ class FollowUpAdmin(admin.ModelAdmin):
     search_fields = ("dedupe_key", "recipient__username", "recipient__email", "commitment__title")
     date_hierarchy = "due_on"
     readonly_fields = [field.name for field in FollowUp._meta.fields]
+    actions = ["retry"]
 
     @admin.display(description="last error")
     def error(self, obj):
         return Truncator(obj.last_error).chars(80)
+
+    @admin.action(description="Retry the selected failed follow-ups", permissions=["retry"])
+    def retry(self, request, queryset):
+        count = services.followups_retry(followups=queryset)
+        skipped = queryset.count() - count
+        self.message_user(request, f"{count} follow-up{pluralize(count)} queued again; the next sweep sends them.")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} not retried: only failed follow-ups can be retried.", messages.WARNING
+            )
+
+    def has_retry_permission(self, request):
+        # Retrying is an operator's decision about the outbox: superusers only,
+        # since follow-ups are otherwise written by the services alone.
+        return request.user.is_superuser
 
     def has_add_permission(self, request):
         # Reminders are written by the services that make them due.

@@ -328,6 +328,10 @@ class FollowUp(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When the sweep last sent a wake-up message for this row: a row is woken
+    # again only after the lease time, so a backlog does not flood the broker,
+    # and a wake-up lost with the broker is made good.
+    woken_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=300, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

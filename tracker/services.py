@@ -6,12 +6,17 @@ refuses input raises ValidationError with a message an analyst understands,
 keyed by the field it is about.
 """
 
+import logging
+import random
+import smtplib
 from datetime import date, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tracker.models import (
@@ -26,6 +31,8 @@ from tracker.models import (
     _new_calendar_token,
     web_url_validator,
 )
+
+logger = logging.getLogger(__name__)
 
 EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.BROKEN})
 MAX_POSTPONE_DAYS = 365
@@ -312,6 +319,273 @@ def _followups_cancel_stale(commitment: Commitment) -> int:
     return pending.update(
         state=FollowUp.State.CANCELLED,
         lease_until=None,
+        updated_at=timezone.now(),
+    )
+
+
+# Follow-ups: the outbox (DESIGN.md "Follow-ups"). The sweep inserts the rows
+# that have become due, a send claims one row with a lease, re-checks that it
+# still applies, sends it and records the outcome on the row.
+
+
+def followups_queue_due(*, today: date | None = None) -> int:
+    """Insert the check-up and escalation rows that have become due; returns how many are new.
+
+    Check-ups go to the owner of each open pledge whose next check has come;
+    escalations go to the owner and the watchers of each open pledge whose
+    check is FOLLOWUP_ESCALATE_DAYS overdue (keyed by the check date) or whose
+    target date has passed (keyed by the target date). Conflicts on the
+    dedupe key are ignored, so sweeps running at once insert each row once.
+    """
+    today = today or timezone.localdate()
+    escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
+    open_pledges = Commitment.objects.open()
+    rows = []
+    checkups = open_pledges.filter(next_check_on__lte=today, owner__isnull=False)
+    for commitment_id, owner_id, next_check_on in checkups.values_list("id", "owner_id", "next_check_on"):
+        rows.append(_followup_row(FollowUp.Kind.CHECKUP, commitment_id, owner_id, next_check_on))
+
+    overdue = open_pledges.filter(Q(next_check_on__lte=escalate_on_or_before) | Q(due_on__lt=today))
+    watchers = {}
+    through = Commitment.watchers.through
+    for commitment_id, user_id in through.objects.filter(commitment__in=overdue).values_list(
+        "commitment_id", "user_id"
+    ):
+        watchers.setdefault(commitment_id, set()).add(user_id)
+    for commitment_id, owner_id, next_check_on, due_on in overdue.values_list(
+        "id", "owner_id", "next_check_on", "due_on"
+    ):
+        audience = (watchers.get(commitment_id, set()) | {owner_id}) - {None}
+        reasons = set()
+        if next_check_on and next_check_on <= escalate_on_or_before:
+            reasons.add(next_check_on)
+        if due_on and due_on < today:
+            reasons.add(due_on)
+        for reason_on in reasons:
+            for user_id in audience:
+                rows.append(_followup_row(FollowUp.Kind.ESCALATION, commitment_id, user_id, reason_on))
+    return _followups_insert(rows)
+
+
+def digests_queue(*, today: date | None = None) -> int:
+    """One weekly digest row per active analyst who owns or watches an open pledge and wants digests."""
+    today = today or timezone.localdate()
+    User = get_user_model()
+    involved = Commitment.objects.open().filter(Q(owner=OuterRef("pk")) | Q(watchers=OuterRef("pk")))
+    recipients = (
+        User.objects.filter(is_active=True)
+        .filter(Exists(involved))
+        .exclude(notification_preference__digest_enabled=False)
+        .values_list("pk", flat=True)
+    )
+    rows = [_followup_row(FollowUp.Kind.DIGEST, None, user_id, today) for user_id in recipients]
+    return _followups_insert(rows)
+
+
+def _followup_row(kind, commitment_id, recipient_id, due_on) -> FollowUp:
+    return FollowUp(
+        kind=kind,
+        commitment_id=commitment_id,
+        recipient_id=recipient_id,
+        due_on=due_on,
+        dedupe_key=FollowUp.make_dedupe_key(
+            kind, due_on=due_on, recipient_id=recipient_id, commitment_id=commitment_id
+        ),
+    )
+
+
+def _followups_insert(rows: list[FollowUp]) -> int:
+    """Insert the rows whose dedupe key is new; returns how many were new to this call."""
+    new = 0
+    for start in range(0, len(rows), FOLLOWUP_BATCH):
+        batch = rows[start : start + FOLLOWUP_BATCH]
+        existing = set(
+            FollowUp.objects.filter(dedupe_key__in=[row.dedupe_key for row in batch]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+        batch = [row for row in batch if row.dedupe_key not in existing]
+        # ignore_conflicts: another sweep may insert the same key between the
+        # read above and this write; the unique index keeps one row.
+        FollowUp.objects.bulk_create(batch, ignore_conflicts=True)
+        new += len(batch)
+    return new
+
+
+FOLLOWUP_BATCH = 1000
+
+
+def _claimable(now) -> Q:
+    """Rows a sender may take: pending and due for an attempt, or sending with an expired lease."""
+    return Q(state=FollowUp.State.PENDING, next_attempt_at__lte=now) | Q(
+        state=FollowUp.State.SENDING, lease_until__lt=now
+    )
+
+
+def followups_wake(*, now=None, limit: int = 10_000) -> list[int]:
+    """Pick the claimable rows that need a wake-up message and mark them woken; returns their ids.
+
+    A row is woken again only once FOLLOWUP_LEASE_SECONDS have passed since
+    its last wake-up: a message lost with the broker (a flushed Redis) is
+    made good then, and a backlog does not flood the queue meanwhile.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
+    with transaction.atomic():
+        candidates = (
+            FollowUp.objects.filter(_claimable(now))
+            .filter(Q(woken_at__isnull=True) | Q(woken_at__lte=stale))
+            .order_by("next_attempt_at", "id")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            # Two sweeps at once wake disjoint rows instead of waiting on each other.
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        for start in range(0, len(ids), FOLLOWUP_BATCH):
+            FollowUp.objects.filter(id__in=ids[start : start + FOLLOWUP_BATCH]).update(woken_at=now)
+    return ids
+
+
+def followup_claim(*, followup_id: int, now=None) -> bool:
+    """Take a row for sending with a lease; True only for the one caller that got it.
+
+    A compare-and-set that works on SQLite and PostgreSQL alike: the UPDATE
+    matches only while the row is claimable, so of two workers racing for
+    the same row exactly one changes it.
+    """
+    now = now or timezone.now()
+    changed = FollowUp.objects.filter(_claimable(now), pk=followup_id).update(
+        state=FollowUp.State.SENDING,
+        lease_until=now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    return changed == 1
+
+
+def followups_claim_batch(*, limit: int = 100, now=None) -> list[int]:
+    """Claim up to `limit` rows for one sender (send_due_followups); returns the ids it got."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        candidates = FollowUp.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+    return [followup_id for followup_id in ids if followup_claim(followup_id=followup_id, now=now)]
+
+
+def followup_send(*, followup_id: int, mail_connection=None) -> str:
+    """Claim one row and deliver it; returns the state it ended in, or "skipped" when not claimed."""
+    if not followup_claim(followup_id=followup_id):
+        return "skipped"
+    return followup_deliver(followup_id=followup_id, mail_connection=mail_connection)
+
+
+def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
+    """Send a row this caller has claimed, and record the outcome on it; returns the new state."""
+    from tracker import emails  # emails render templates that link to views; keep imports one-way
+
+    followup = FollowUp.objects.select_related("recipient", "commitment").get(pk=followup_id)
+    reason = followup_obsolete_reason(followup)
+    if reason:
+        return _followup_finish(followup, FollowUp.State.CANCELLED, error=reason)
+    if not followup.recipient.email:
+        return _followup_finish(followup, FollowUp.State.FAILED, error="user has no email address")
+    try:
+        message = emails.followup_message(followup, connection=mail_connection)
+    except emails.NothingToSend as nothing:
+        return _followup_finish(followup, FollowUp.State.CANCELLED, error=str(nothing))
+    try:
+        message.send()
+    except Exception as error:
+        transient = _is_transient(error)
+        detail = f"{type(error).__name__}: {error}"[:1000]
+        if not transient:
+            logger.warning("Follow-up %s failed for good: %s", followup.dedupe_key, detail)
+            return _followup_finish(followup, FollowUp.State.FAILED, error=detail)
+        if followup.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+            return _followup_finish(
+                followup, FollowUp.State.FAILED, error=f"gave up after {followup.attempts} attempts; {detail}"
+            )
+        retry_at = timezone.now() + timedelta(seconds=followup_backoff_seconds(followup.attempts))
+        logger.info("Follow-up %s will be retried at %s: %s", followup.dedupe_key, retry_at, detail)
+        return _followup_finish(followup, FollowUp.State.PENDING, error=detail, next_attempt_at=retry_at)
+    return _followup_finish(followup, FollowUp.State.SENT, message_id=message.extra_headers["Message-ID"])
+
+
+def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None) -> str:
+    """Why a reminder should no longer go out ("" when it should)."""
+    today = today or timezone.localdate()
+    recipient = followup.recipient
+    if not recipient.is_active:
+        return "the recipient's account is inactive"
+    preference = NotificationPreference.objects.filter(user=recipient).first()
+    if preference and not preference.wants(followup.kind):
+        return "the recipient turned these emails off"
+    if followup.kind == FollowUp.Kind.DIGEST:
+        return ""
+    commitment = followup.commitment
+    if commitment is None:
+        return "the pledge was deleted"
+    if commitment.is_terminal:
+        return f"the pledge is closed ({commitment.get_status_display().lower()})"
+    if followup.kind == FollowUp.Kind.CHECKUP:
+        if commitment.owner_id != recipient.pk:
+            return "the recipient no longer owns the pledge"
+        if commitment.next_check_on != followup.due_on:
+            return "the check date has moved"
+        return ""
+    audience = {commitment.owner_id, *commitment.watchers.values_list("pk", flat=True)}
+    if recipient.pk not in audience:
+        return "the recipient no longer owns or watches the pledge"
+    escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
+    check_overdue = commitment.next_check_on == followup.due_on and followup.due_on <= escalate_on_or_before
+    target_passed = commitment.due_on == followup.due_on and followup.due_on < today
+    if not (check_overdue or target_passed):
+        return "the pledge is no longer overdue"
+    return ""
+
+
+def followup_backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: about RETRY_SECONDS * 2**(attempts-1), capped."""
+    base = settings.FOLLOWUP_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    capped = min(base, settings.FOLLOWUP_RETRY_MAX_SECONDS)
+    # Jitter spreads the retries of a batch that failed together.
+    return capped * random.uniform(0.5, 1.0)  # noqa: S311 - not for security
+
+
+def _is_transient(error: Exception) -> bool:
+    """Worth retrying: the network or the server said "later" (4xx); not a 5xx refusal."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, OSError)  # refused, reset, timed out, name not resolved
+
+
+def _followup_finish(followup: FollowUp, state: str, *, error: str = "", message_id: str = "", next_attempt_at=None):
+    """Record the outcome, only while the row is still ours (state sending)."""
+    now = timezone.now()
+    changes = {"state": state, "lease_until": None, "updated_at": now, "last_error": error}
+    if state == FollowUp.State.SENT:
+        changes.update(sent_at=now, message_id=message_id)
+    if state == FollowUp.State.PENDING:
+        # Woken by the first sweep after next_attempt_at.
+        changes.update(next_attempt_at=next_attempt_at, woken_at=None)
+    FollowUp.objects.filter(pk=followup.pk, state=FollowUp.State.SENDING).update(**changes)
+    return state
+
+
+def followups_retry(*, followups) -> int:
+    """Put failed rows back in the queue (the admin's "retry"); returns how many."""
+    ids = [followup.pk for followup in followups]
+    return FollowUp.objects.filter(pk__in=ids, state=FollowUp.State.FAILED).update(
+        state=FollowUp.State.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        woken_at=None,
         updated_at=timezone.now(),
     )
 

@@ -1,0 +1,115 @@
+"""Every email the tracker sends, rendered from a template triplet.
+
+`templates/emails/<name>_subject.txt`, `<name>.txt` and `<name>.html`; links
+are absolute (SITE_URL), since the reader is in a mail client, not on the site.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import selectors
+from .models import Commitment, FollowUp
+
+
+class NothingToSend(Exception):
+    """The email would be empty (a digest with nothing due and nothing changed)."""
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def message_id_for(dedupe_key: str) -> str:
+    """A Message-ID that is the same every time the same reminder is sent.
+
+    A crash after the SMTP server accepted a message and before the row was
+    marked sent makes the next attempt resend it; with the same Message-ID
+    mail clients show it once.
+    """
+    local_part = dedupe_key.replace(":", ".")
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<{local_part}@{domain}>"
+
+
+def render(name: str, context: dict) -> tuple[str, str, str]:
+    """Subject (one line), plain text and HTML of the email `name`."""
+    subject = render_to_string(f"emails/{name}_subject.txt", context)
+    subject = " ".join(subject.split())  # no newline may reach the header
+    text = render_to_string(f"emails/{name}.txt", context)
+    html = render_to_string(f"emails/{name}.html", context)
+    return subject, text, html
+
+
+def commitment_context(commitment: Commitment) -> dict:
+    """What every email says about a pledge."""
+    detail_url = absolute_url(commitment.get_absolute_url())
+    return {
+        "commitment": commitment,
+        "last_update": commitment.updates.select_related("author").first(),
+        "detail_url": detail_url,
+        "update_url": f"{detail_url}#record-update",
+    }
+
+
+def followup_message(followup: FollowUp, *, connection=None) -> EmailMultiAlternatives:
+    """The email of one outbox row, ready to send."""
+    preferences_url = absolute_url(reverse("tracker:preferences"))
+    context = {
+        "followup": followup,
+        "recipient": followup.recipient,
+        "preferences_url": preferences_url,
+        "site_url": settings.SITE_URL,
+        "escalate_days": settings.FOLLOWUP_ESCALATE_DAYS,
+        "today": timezone.localdate(),
+    }
+    if followup.kind == FollowUp.Kind.DIGEST:
+        context.update(digest_context(followup.recipient, today=followup.due_on))
+    else:
+        commitment = Commitment.objects.select_related("made_by", "event", "owner").get(pk=followup.commitment_id)
+        context.update(commitment_context(commitment))
+        context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
+    subject, text, html = render(followup.kind, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[followup.recipient.email],
+        connection=connection,
+        headers={
+            "Message-ID": message_id_for(followup.dedupe_key),
+            "List-Unsubscribe": f"<{preferences_url}>",
+            "X-Tracker-Followup": followup.dedupe_key,
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def digest_context(user, *, today) -> dict:
+    """The week of one analyst: due and overdue pledges, and the status changes of the last seven days."""
+    watched = selectors.commitments_watched_by(user)
+    overdue = list(selectors.commitments_for_display(selectors.commitments_overdue(today=today, queryset=watched)))
+    overdue_ids = {commitment.pk for commitment in overdue}
+    due = [
+        commitment
+        for commitment in selectors.commitments_for_display(
+            selectors.commitments_due_soon(today=today, days=7, queryset=watched)
+        )
+        if commitment.pk not in overdue_ids
+    ]
+    end = timezone.now()
+    changes = list(selectors.status_changes_between(start=end - timedelta(days=7), end=end, commitments=watched))
+    if not (overdue or due or changes):
+        raise NothingToSend("nothing due, overdue or changed this week")
+    return {
+        "overdue": overdue,
+        "due": due,
+        "changes": changes,
+        "board_url": absolute_url("/"),
+    }
