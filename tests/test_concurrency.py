@@ -1,14 +1,16 @@
-"""Two analysts recording at once, on real PostgreSQL row locks."""
+"""Two analysts recording at once, two sweeps, two workers: on real PostgreSQL locks."""
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
-from tests.factories import CommitmentFactory
+from tests.factories import CommitmentFactory, FollowUpFactory, UserFactory
 from tracker import services
-from tracker.models import Status
+from tracker.models import FollowUp, Status
 
 pytestmark = [
     pytest.mark.postgres,
@@ -52,3 +54,60 @@ def test_concurrent_updates_each_see_the_other_as_before():
     commitment.refresh_from_db()
     assert commitment.status == Status.STALLED
     assert commitment.updates.count() == 2
+
+
+def run_at_once(function, count=2):
+    """Call `function` from `count` threads released together; returns their results."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(function())
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    return results
+
+
+def test_two_sweeps_at_once_create_no_duplicate():
+    watcher = UserFactory()
+    for _ in range(50):
+        CommitmentFactory(next_check_on=timezone.localdate() - timedelta(days=30), watchers=[watcher])
+
+    for _ in range(3):
+        run_at_once(services.followups_queue_due, count=4)
+
+    # 50 check-ups, 50 escalations to owners and 50 to the watcher: each once.
+    assert FollowUp.objects.count() == 150
+    assert FollowUp.objects.values("dedupe_key").distinct().count() == 150
+
+
+def test_two_workers_claiming_the_same_row_one_wins():
+    followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate())) for _ in range(20)]
+    for followup in followups:
+        outcomes = run_at_once(lambda followup=followup: services.followup_claim(followup_id=followup.pk), count=3)
+        assert sorted(outcomes) == [False, False, True]
+    assert set(FollowUp.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_concurrent_batch_claims_and_wakes_are_disjoint():
+    for _ in range(60):
+        FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate()))
+    claimed = run_at_once(lambda: services.followups_claim_batch(limit=40), count=3)
+    flat = [followup_id for batch in claimed for followup_id in batch]
+    assert len(flat) == len(set(flat)) == 60
+
+    FollowUp.objects.update(state=FollowUp.State.PENDING, woken_at=None)
+    woken = run_at_once(lambda: services.followups_wake(limit=25), count=3)
+    flat = [followup_id for batch in woken for followup_id in batch]
+    assert len(flat) == len(set(flat))

@@ -395,7 +395,10 @@ def _followup_row(kind, commitment_id, recipient_id, due_on) -> FollowUp:
 
 
 def _followups_insert(rows: list[FollowUp]) -> int:
-    """Insert the rows whose dedupe key is new; returns how many were new to this call."""
+    """Insert the rows whose dedupe key is new; returns how many were new when this call looked.
+
+    (Two sweeps at once may both count a row that only one of them inserted.)
+    """
     new = 0
     for start in range(0, len(rows), FOLLOWUP_BATCH):
         batch = rows[start : start + FOLLOWUP_BATCH]
@@ -471,7 +474,9 @@ def followups_claim_batch(*, limit: int = 100, now=None) -> list[int]:
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("id", flat=True)[:limit])
-    return [followup_id for followup_id in ids if followup_claim(followup_id=followup_id, now=now)]
+        # Claimed inside the transaction that holds the row locks, so that a
+        # second sender skips these rows instead of racing for them.
+        return [followup_id for followup_id in ids if followup_claim(followup_id=followup_id, now=now)]
 
 
 def followup_send(*, followup_id: int, mail_connection=None) -> str:

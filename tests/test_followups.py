@@ -1,0 +1,633 @@
+"""The follow-up outbox: sweep, claim, send, retry, cancel (unit level, one process)."""
+
+import smtplib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory
+from tracker import emails, services
+from tracker.models import FollowUp, NotificationPreference, Status
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingBackend(BaseEmailBackend):
+    """An SMTP server that raises `error` on every message (set by the test)."""
+
+    error = OSError("connection refused")
+    calls = 0
+
+    def send_messages(self, messages):
+        FailingBackend.calls += 1
+        raise FailingBackend.error
+
+
+@pytest.fixture
+def failing_smtp(settings):
+    settings.EMAIL_BACKEND = "tests.test_followups.FailingBackend"
+    FailingBackend.calls = 0
+    FailingBackend.error = OSError("connection refused")
+    return FailingBackend
+
+
+def keys():
+    return set(FollowUp.objects.values_list("dedupe_key", flat=True))
+
+
+def today():
+    return timezone.localdate()
+
+
+# The sweep
+
+
+def test_sweep_creates_exactly_the_due_rows(settings):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    day = today()
+    watcher = UserFactory()
+    due_today = CommitmentFactory(next_check_on=day)
+    CommitmentFactory(next_check_on=day + timedelta(days=1))  # not yet
+    CommitmentFactory(next_check_on=day - timedelta(days=30), status=Status.FULFILLED)  # closed
+    CommitmentFactory(next_check_on=day, owner=None)  # nobody to remind
+    late = CommitmentFactory(next_check_on=day - timedelta(days=7), watchers=[watcher])
+    slightly_late = CommitmentFactory(next_check_on=day - timedelta(days=6), watchers=[watcher])
+    target_passed = CommitmentFactory(next_check_on=day + timedelta(days=3), due_on=day - timedelta(days=1))
+
+    created = services.followups_queue_due()
+
+    late_on = late.next_check_on.isoformat()
+    expected = {
+        f"checkup:{due_today.pk}:{day.isoformat()}:{due_today.owner_id}",
+        f"checkup:{late.pk}:{late_on}:{late.owner_id}",
+        f"escalation:{late.pk}:{late_on}:{late.owner_id}",
+        f"escalation:{late.pk}:{late_on}:{watcher.pk}",
+        f"checkup:{slightly_late.pk}:{slightly_late.next_check_on.isoformat()}:{slightly_late.owner_id}",
+        f"escalation:{target_passed.pk}:{target_passed.due_on.isoformat()}:{target_passed.owner_id}",
+    }
+    assert keys() == expected
+    assert created == len(expected)
+    assert set(FollowUp.objects.values_list("state", flat=True)) == {FollowUp.State.PENDING}
+
+
+def test_a_second_sweep_adds_nothing():
+    CommitmentFactory(next_check_on=today())
+    assert services.followups_queue_due() == 1
+    assert services.followups_queue_due() == 0
+    assert FollowUp.objects.count() == 1
+
+
+def test_a_sent_or_cancelled_reminder_is_not_recreated(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today())
+    services.followups_queue_due()
+    followup = FollowUp.objects.get()
+    services.followup_send(followup_id=followup.pk)
+    services.followups_queue_due()
+    assert FollowUp.objects.count() == 1
+    assert len(mailoutbox) == 1
+    assert commitment.followups.get().state == FollowUp.State.SENT
+
+
+def test_the_next_check_date_after_an_update_gets_its_own_checkup():
+    commitment = CommitmentFactory(next_check_on=today(), check_every_days=1)
+    services.followups_queue_due()
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        services.progress_record(commitment=commitment, status=Status.IN_PROGRESS)  # next check: tomorrow+1
+        commitment.refresh_from_db()
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        services.followups_queue_due()
+    states = dict(FollowUp.objects.values_list("due_on", "state"))
+    assert states == {today(): FollowUp.State.CANCELLED, commitment.next_check_on: FollowUp.State.PENDING}
+
+
+def test_escalation_waits_for_the_configured_days(settings):
+    settings.FOLLOWUP_ESCALATE_DAYS = 3
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=2))
+    services.followups_queue_due()
+    assert {followup.kind for followup in FollowUp.objects.all()} == {FollowUp.Kind.CHECKUP}
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
+        services.followups_queue_due()
+    assert FollowUp.objects.filter(kind=FollowUp.Kind.ESCALATION, commitment=commitment).count() == 1
+
+
+# Digests
+
+
+def test_digests_go_to_active_people_with_open_pledges_who_want_them():
+    owner = UserFactory()
+    watcher = UserFactory()
+    CommitmentFactory(owner=owner, watchers=[watcher])
+    closed_only = UserFactory()
+    CommitmentFactory(owner=closed_only, status=Status.BROKEN)
+    opted_out = UserFactory()
+    CommitmentFactory(owner=opted_out)
+    NotificationPreference.objects.create(user=opted_out, digest_enabled=False)
+    inactive = UserFactory(is_active=False)
+    CommitmentFactory(owner=inactive)
+    UserFactory()  # follows nothing
+
+    assert services.digests_queue() == 2
+    assert set(FollowUp.objects.values_list("recipient", flat=True)) == {owner.pk, watcher.pk}
+    assert set(FollowUp.objects.values_list("kind", flat=True)) == {FollowUp.Kind.DIGEST}
+
+
+def test_one_digest_per_person_per_iso_week():
+    CommitmentFactory()
+    monday = timezone.now().replace(year=2026, month=11, day=23, hour=7)
+    with time_machine.travel(monday, tick=False):
+        assert services.digests_queue() == 1
+    with time_machine.travel(monday + timedelta(days=2), tick=False):
+        assert services.digests_queue() == 0
+    with time_machine.travel(monday + timedelta(days=7), tick=False):
+        assert services.digests_queue() == 1
+    assert sorted(FollowUp.objects.values_list("dedupe_key", flat=True))[0].endswith(":2026-W48")
+
+
+def test_digest_lists_overdue_due_and_changed_pledges(mailoutbox):
+    user = UserFactory()
+    overdue = CommitmentFactory(owner=user, title="Overdue bond", next_check_on=today() - timedelta(days=3))
+    due = CommitmentFactory(owner=user, title="Tea tariffs", next_check_on=today() + timedelta(days=5))
+    CommitmentFactory(owner=user, title="Far away", next_check_on=today() + timedelta(days=60))
+    moved = CommitmentFactory(title="Toyota talks", watchers=[user])
+    ProgressUpdateFactory(commitment=moved, status_before=Status.ANNOUNCED, status_after=Status.STALLED)
+    CommitmentFactory(title="Someone else's", next_check_on=today() - timedelta(days=3))
+    services.digests_queue()
+    followup = FollowUp.objects.get(recipient=user)
+
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+
+    message = mailoutbox[0]
+    assert message.subject == "Your pledges this week: 1 overdue, 1 due, 1 status change"
+    for title in (overdue.title, due.title, moved.title):
+        assert title in message.body
+    assert "Announced -> Stalled" in message.body
+    assert "Far away" not in message.body
+    assert "Someone else's" not in message.body
+    assert f"http://127.0.0.1:8000/commitments/{overdue.pk}/" in message.body
+
+
+def test_an_empty_digest_is_cancelled_not_sent(mailoutbox):
+    user = UserFactory()
+    CommitmentFactory(owner=user, next_check_on=today() + timedelta(days=60))
+    services.digests_queue()
+    followup = FollowUp.objects.get()
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.last_error == "nothing due, overdue or changed this week"
+    assert mailoutbox == []
+
+
+# Sending
+
+
+def test_a_checkup_email_names_the_pledge_and_links_to_it(mailoutbox):
+    commitment = CommitmentFactory(
+        title="Review tariffs on avocados",
+        made_by__name="Shigeru Ishiba",
+        quote="We will study Kenya's concerns.",
+        status=Status.IN_PROGRESS,
+        progress=40,
+        due_on=today() + timedelta(days=100),
+        next_check_on=today(),
+    )
+    ProgressUpdateFactory(commitment=commitment, note="Officials met in Tokyo.", recorded_on=today())
+    followup = FollowUpFactory(commitment=commitment)
+
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+
+    (message,) = mailoutbox
+    assert message.subject == "Time to check: Review tariffs on avocados (Shigeru Ishiba)"
+    assert message.to == [commitment.owner.email]
+    detail = f"http://127.0.0.1:8000/commitments/{commitment.pk}/"
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert detail in part
+        assert f"{detail}#record-update" in part
+        assert "In progress" in part
+        assert "40%" in part
+        assert "Officials met in Tokyo." in part
+        assert "http://127.0.0.1:8000/preferences/" in part
+    assert "We will study Kenya's concerns." in message.body
+    assert "We will study Kenya&#x27;s concerns." in html
+    assert message.extra_headers["List-Unsubscribe"] == "<http://127.0.0.1:8000/preferences/>"
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENT
+    assert followup.attempts == 1
+    assert followup.sent_at is not None
+    assert followup.lease_until is None
+    assert followup.message_id == message.extra_headers["Message-ID"]
+
+
+def test_the_message_id_is_derived_from_the_dedupe_key_and_stable():
+    assert emails.message_id_for("checkup:3:2026-01-05:7") == "<checkup.3.2026-01-05.7@127.0.0.1>"
+    assert emails.message_id_for("checkup:3:2026-01-05:7") == emails.message_id_for("checkup:3:2026-01-05:7")
+    assert emails.message_id_for("checkup:3:2026-01-05:8") != emails.message_id_for("checkup:3:2026-01-05:7")
+
+
+def test_a_resend_after_a_crash_keeps_the_message_id(settings, mailoutbox):
+    settings.FOLLOWUP_LEASE_SECONDS = 60
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    message = emails.followup_message(followup)
+    assert services.followup_claim(followup_id=followup.pk)  # the worker dies here, after SMTP accepted
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+        assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+    assert mailoutbox[0].extra_headers["Message-ID"] == message.extra_headers["Message-ID"]
+
+
+def test_html_email_escapes_what_users_typed(mailoutbox):
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    commitment = CommitmentFactory(title=payload, quote=payload, made_by__name=payload, next_check_on=today())
+    ProgressUpdateFactory(commitment=commitment, note=payload)
+    services.followup_send(followup_id=FollowUpFactory(commitment=commitment).pk)
+    html = mailoutbox[0].alternatives[0][0]
+    assert "<script>" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\n" not in mailoutbox[0].subject
+
+
+def test_a_row_is_sent_once_however_often_it_is_woken(mailoutbox):
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+    assert services.followup_send(followup_id=followup.pk) == "skipped"
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "kind"),
+    [("reminders_enabled", FollowUp.Kind.CHECKUP), ("reminders_enabled", FollowUp.Kind.ESCALATION)],
+)
+def test_opted_out_reminders_are_cancelled(mailoutbox, field, kind):
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=30))
+    NotificationPreference.objects.create(user=commitment.owner, **{field: False})
+    followup = FollowUpFactory(commitment=commitment, kind=kind)
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.last_error == "the recipient turned these emails off"
+    assert mailoutbox == []
+
+
+def test_opted_out_digest_is_cancelled(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=3))
+    services.digests_queue()
+    NotificationPreference.objects.create(user=commitment.owner, digest_enabled=False)
+    followup = FollowUp.objects.get()
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert mailoutbox == []
+
+
+def test_a_closed_pledge_gets_no_reminder(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today())
+    followup = FollowUpFactory(commitment=commitment)
+    commitment.status = Status.WITHDRAWN
+    commitment.save()
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.last_error == "the pledge is closed (withdrawn)"
+    assert mailoutbox == []
+
+
+def test_a_new_update_cancels_the_pending_checkup():
+    commitment = CommitmentFactory(next_check_on=today())
+    services.followups_queue_due()
+    services.progress_record(commitment=commitment, status=Status.IN_PROGRESS, progress=10)
+    assert FollowUp.objects.get().state == FollowUp.State.CANCELLED
+
+
+def test_a_checkup_whose_date_moved_is_cancelled_at_send_time(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today())
+    followup = FollowUpFactory(commitment=commitment)
+    FollowUp.objects.filter(pk=followup.pk).update(state=FollowUp.State.PENDING)
+    type(commitment).objects.filter(pk=commitment.pk).update(next_check_on=today() + timedelta(days=9))
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.last_error == "the check date has moved"
+
+
+def test_an_escalation_no_longer_overdue_is_cancelled(settings, mailoutbox):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10))
+    services.followups_queue_due()
+    escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION)
+    services.commitments_postpone(commitments=[commitment], days=30)
+    escalation.refresh_from_db()
+    assert escalation.state == FollowUp.State.CANCELLED  # by the postponement itself
+
+
+def test_an_escalation_no_longer_overdue_at_send_time_is_cancelled(settings, mailoutbox):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10))
+    services.followups_queue_due()
+    escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION)
+    # Changed behind the services' back (a data import, a raw fix): the send re-checks.
+    type(commitment).objects.filter(pk=commitment.pk).update(next_check_on=today() + timedelta(days=5))
+    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.CANCELLED
+    escalation.refresh_from_db()
+    assert escalation.last_error == "the pledge is no longer overdue"
+    assert mailoutbox == []
+
+
+def test_an_escalation_to_a_watcher_is_sent(settings, mailoutbox):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    watcher = UserFactory()
+    commitment = CommitmentFactory(title="Samurai Bond", next_check_on=today() - timedelta(days=10), watchers=[watcher])
+    services.followups_queue_due()
+    escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION, recipient=watcher)
+    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.SENT
+    assert mailoutbox[0].subject == f"Overdue: Samurai Bond ({commitment.made_by.name})"
+    assert "has not been checked since" in mailoutbox[0].body
+
+
+def test_a_deleted_pledge_cancels_its_pending_followup(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today())
+    followup = FollowUpFactory(commitment=commitment)
+    commitment.delete()
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.commitment is None
+    assert followup.last_error == "the pledge was deleted"
+
+
+def test_a_recipient_without_email_fails_and_is_not_retried(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today(), owner__email="")
+    followup = FollowUpFactory(commitment=commitment)
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    followup.refresh_from_db()
+    assert followup.last_error == "user has no email address"
+    assert followup.attempts == 1
+    assert services.followups_wake() == []
+    assert services.followup_send(followup_id=followup.pk) == "skipped"
+    assert mailoutbox == []
+
+
+# Retries and failures
+
+
+def test_a_transient_error_puts_the_row_back_with_backoff(settings, failing_smtp):
+    settings.FOLLOWUP_RETRY_SECONDS = 60
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    failing_smtp.error = ConnectionRefusedError(111, "Connection refused")
+    before = timezone.now()
+
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.PENDING
+
+    followup.refresh_from_db()
+    assert followup.attempts == 1
+    assert "Connection refused" in followup.last_error
+    assert followup.lease_until is None
+    assert followup.woken_at is None
+    assert before + timedelta(seconds=30) <= followup.next_attempt_at <= timezone.now() + timedelta(seconds=60)
+    assert services.followup_send(followup_id=followup.pk) == "skipped"  # not before its time
+
+
+def test_backoff_doubles_up_to_the_cap(settings):
+    settings.FOLLOWUP_RETRY_SECONDS = 10
+    settings.FOLLOWUP_RETRY_MAX_SECONDS = 100
+    for attempts, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
+        delay = services.followup_backoff_seconds(attempts)
+        assert ceiling / 2 <= delay <= ceiling
+
+
+def test_a_temporary_smtp_refusal_is_retried(failing_smtp):
+    failing_smtp.error = smtplib.SMTPSenderRefused(451, b"try again later", "tracker@localhost")
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.PENDING
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user")}),
+        smtplib.SMTPDataError(554, b"rejected as spam"),
+        smtplib.SMTPAuthenticationError(535, b"bad credentials"),
+    ],
+)
+def test_a_permanent_error_fails_at_once(failing_smtp, error):
+    failing_smtp.error = error
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    followup.refresh_from_db()
+    assert type(error).__name__ in followup.last_error
+    assert followup.attempts == 1
+
+
+def test_too_many_attempts_end_failed(settings, failing_smtp):
+    settings.FOLLOWUP_MAX_ATTEMPTS = 3
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    states = []
+    for _ in range(3):
+        FollowUp.objects.filter(pk=followup.pk).update(next_attempt_at=timezone.now())
+        states.append(services.followup_send(followup_id=followup.pk))
+    assert states == [FollowUp.State.PENDING, FollowUp.State.PENDING, FollowUp.State.FAILED]
+    followup.refresh_from_db()
+    assert followup.attempts == 3
+    assert followup.last_error.startswith("gave up after 3 attempts; OSError")
+    assert failing_smtp.calls == 3
+
+
+def test_retry_puts_failed_rows_back(mailoutbox):
+    failed = FollowUpFactory(
+        commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.FAILED, attempts=8
+    )
+    sent = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.SENT)
+    assert services.followups_retry(followups=[failed, sent]) == 1
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts) == (FollowUp.State.PENDING, 0)
+    assert services.followup_send(followup_id=failed.pk) == FollowUp.State.SENT
+    sent.refresh_from_db()
+    assert sent.state == FollowUp.State.SENT
+
+
+# Claiming and waking
+
+
+def test_only_one_claim_wins_until_the_lease_expires(settings):
+    settings.FOLLOWUP_LEASE_SECONDS = 300
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_claim(followup_id=followup.pk)
+    assert not services.followup_claim(followup_id=followup.pk)
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENDING
+    assert followup.attempts == 1
+    with time_machine.travel(timezone.now() + timedelta(seconds=301), tick=False):
+        assert services.followups_wake() == [followup.pk]  # the next sweep finds it
+        assert services.followup_claim(followup_id=followup.pk)
+    followup.refresh_from_db()
+    assert followup.attempts == 2
+
+
+def test_a_stale_worker_cannot_overwrite_the_outcome_of_a_reclaimed_row(settings, mailoutbox):
+    settings.FOLLOWUP_LEASE_SECONDS = 10
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_claim(followup_id=followup.pk)
+    with time_machine.travel(timezone.now() + timedelta(seconds=11), tick=False):
+        assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+    # The first worker wakes up and records a failure: the row is no longer "sending", so nothing changes.
+    services._followup_finish(followup, FollowUp.State.FAILED, error="late")
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENT
+
+
+def test_wake_marks_rows_and_wakes_them_again_only_after_the_lease(settings):
+    settings.FOLLOWUP_LEASE_SECONDS = 120
+    ready = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    later = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    FollowUp.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+    assert services.followups_wake() == [ready.pk]
+    assert services.followups_wake() == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=121), tick=False):
+        assert services.followups_wake() == [ready.pk]
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        assert set(services.followups_wake()) == {ready.pk, later.pk}
+
+
+def test_claim_batch_takes_each_row_once():
+    followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(5)]
+    first = services.followups_claim_batch(limit=3)
+    second = services.followups_claim_batch(limit=3)
+    assert len(first) == 3
+    assert len(second) == 2
+    assert set(first) | set(second) == {followup.pk for followup in followups}
+    assert services.followups_claim_batch(limit=3) == []
+
+
+# Celery tasks (eager) and the command
+
+
+@pytest.fixture
+def eager_celery():
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = False
+
+
+def test_the_sweep_task_queues_and_sends(eager_celery, mailoutbox):
+    from tracker import tasks
+
+    CommitmentFactory(next_check_on=today())
+    CommitmentFactory(next_check_on=today() - timedelta(days=1))
+    result = tasks.followups_sweep.delay().get()
+    assert result == {"queued": 2, "woken": 2}
+    assert len(mailoutbox) == 2
+    assert set(FollowUp.objects.values_list("state", flat=True)) == {FollowUp.State.SENT}
+
+
+def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from tracker import tasks
+
+    CommitmentFactory(next_check_on=today())
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.followup_send, "delay", broker_down)
+    assert tasks.followups_sweep() == {"queued": 1, "woken": 0}
+    assert FollowUp.objects.get().state == FollowUp.State.PENDING  # kept, woken again after the lease
+
+
+def test_digest_task_queues_digests():
+    from tracker import tasks
+
+    CommitmentFactory()
+    assert tasks.digests_queue() == 1
+
+
+def test_beat_schedules_the_sweep_and_the_monday_digest(settings):
+    from config.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["followups-sweep"]["task"] == "tracker.tasks.followups_sweep"
+    assert schedule["followups-sweep"]["schedule"] == settings.FOLLOWUP_SWEEP_SECONDS
+    digest = schedule["followups-weekly-digest"]
+    assert digest["task"] == "tracker.tasks.digests_queue"
+    assert digest["schedule"].day_of_week == {1}
+    assert set(app.tasks) >= {"tracker.tasks.followups_sweep", "tracker.tasks.followup_send"}
+
+
+def test_send_due_followups_sends_synchronously(mailoutbox):
+    CommitmentFactory(next_check_on=today())
+    CommitmentFactory(next_check_on=today(), owner__email="")
+    out = StringIO()
+    call_command("send_due_followups", "--digests", stdout=out)
+    # A check-up and a digest each for two owners; one of them has no email address.
+    assert out.getvalue().strip() == "4 new follow-ups queued; 2 failed, 2 sent."
+    assert len(mailoutbox) == 2
+    out = StringIO()
+    call_command("send_due_followups", stdout=out)
+    assert out.getvalue().strip() == "0 new follow-ups queued; nothing to send."
+
+
+def test_send_due_followups_with_the_mail_server_down_keeps_the_rows(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = 9  # discard: nothing listens here
+    settings.EMAIL_TIMEOUT = 2
+    CommitmentFactory(next_check_on=today())
+    out, err = StringIO(), StringIO()
+    call_command("send_due_followups", stdout=out, stderr=err)
+    assert "The mail server did not answer" in err.getvalue()
+    assert out.getvalue().strip() == "1 new follow-ups queued; 1 pending."
+    followup = FollowUp.objects.get()
+    assert followup.state == FollowUp.State.PENDING
+    assert followup.last_error
+
+
+def test_embedded_default_writes_emails_to_files(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    CommitmentFactory(title="Kenyan Samurai Bond", next_check_on=today())
+    call_command("send_due_followups", stdout=StringIO())
+    (written,) = list(tmp_path.iterdir())
+    assert "Time to check: Kenyan Samurai Bond" in written.read_text()
+    assert mail.outbox == []
+
+
+# Admin
+
+
+def test_superuser_retries_failed_followups_from_the_admin(client, superuser):
+    failed = FollowUpFactory(
+        commitment=CommitmentFactory(next_check_on=today()),
+        state=FollowUp.State.FAILED,
+        last_error="SMTPDataError: (554, b'rejected')",
+    )
+    sent = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.SENT)
+    client.force_login(superuser)
+    changelist = client.get("/admin/tracker/followup/?state__exact=failed")
+    assert changelist.status_code == 200
+    assert "SMTPDataError: (554, b&#x27;rejected&#x27;)" in changelist.text
+    response = client.post(
+        "/admin/tracker/followup/",
+        {"action": "retry", "_selected_action": [failed.pk, sent.pk]},
+        follow=True,
+    )
+    assert "1 follow-up queued again" in response.text
+    assert "1 not retried: only failed follow-ups can be retried." in response.text
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert failed.state == FollowUp.State.PENDING
+    assert sent.state == FollowUp.State.SENT
+
+
+def test_analysts_see_followups_but_cannot_retry(client, analyst):
+    from django.contrib.auth.models import Permission
+
+    analyst.user_permissions.add(Permission.objects.get(codename="view_followup"))
+    failed = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.FAILED)
+    client.force_login(analyst)
+    changelist = client.get("/admin/tracker/followup/")
+    assert changelist.status_code == 200
+    assert 'value="retry"' not in changelist.text
+    client.post("/admin/tracker/followup/", {"action": "retry", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.state == FollowUp.State.FAILED
