@@ -573,9 +573,12 @@ def _is_transient(error: Exception) -> bool:
 def _followup_finish(followup: FollowUp, state: str, *, error: str = "", message_id: str = "", next_attempt_at=None):
     """Record the outcome, only while the row is still ours (state sending)."""
     now = timezone.now()
-    changes = {"state": state, "lease_until": None, "updated_at": now, "last_error": error}
+    changes = {"state": state, "lease_until": None, "updated_at": now}
     if state == FollowUp.State.SENT:
+        # last_error is kept: with attempts, it shows why delivery took retries.
         changes.update(sent_at=now, message_id=message_id)
+    else:
+        changes["last_error"] = error
     if state == FollowUp.State.PENDING:
         # Woken by the first sweep after next_attempt_at.
         changes.update(next_attempt_at=next_attempt_at, woken_at=None)
