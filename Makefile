@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run install install-dev test lint format check migrate demo clean
+.PHONY: help run install install-dev test lint format check migrate demo clean backup restore
 
 help:
 	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
@@ -14,6 +14,8 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff fix and format"
 	@echo "make check    Django system checks and the missing-migrations check"
+	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
+	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
 
 $(BIN)/python:
@@ -56,6 +58,13 @@ format: install-dev
 check: install-dev
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+
+backup: install
+	$(MANAGE) backup
+
+restore: migrate
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/tracker-<time>.json.gz"; exit 2; }
+	$(MANAGE) restore "$(FILE)"
 
 clean:
 	rm -rf $(VENV) var
