@@ -57,6 +57,18 @@ COMMITMENT_FIELDS = (
 COMMITMENT_M2M_FIELDS = ("counterparts", "topics", "watchers")
 
 
+def _refuse_null_characters(fields: dict) -> None:
+    """Forms and the API refuse NUL already; this keeps callers of the services (imports, scripts) from
+    reaching PostgreSQL with one, which it refuses with an error instead of a message."""
+    errors = {
+        name: "Null characters are not allowed."
+        for name, value in fields.items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def commitment_create(
     *,
     user=None,
@@ -78,6 +90,15 @@ def commitment_create(
     watchers=(),
 ) -> Commitment:
     """Record a new pledge as Announced; its first check falls check_every_days from today."""
+    _refuse_null_characters(
+        {
+            "title": title,
+            "description": description,
+            "quote": quote,
+            "source_url": source_url,
+            "source_title": source_title,
+        }
+    )
     commitment = Commitment(
         title=title,
         description=description,
@@ -124,6 +145,7 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
     unknown = set(data) - set(COMMITMENT_FIELDS) - set(COMMITMENT_M2M_FIELDS) - {"status", "progress"}
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    _refuse_null_characters(data)
 
     with transaction.atomic():
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
@@ -153,6 +175,7 @@ def progress_validate(
     evidence_url: str = "",
     recorded_on: date | None = None,
     expected_status: str | None = None,
+    note: str = "",
 ) -> int:
     """Check an update against the rules; return the progress it will set.
 
@@ -161,6 +184,7 @@ def progress_validate(
     the analyst saw; if another update has changed it since, the update is
     refused rather than recorded against a state the analyst never saw.
     """
+    _refuse_null_characters({"note": note, "evidence_url": evidence_url})
     errors = {}
     if status not in Status.values:
         errors["status"] = f"{status!r} is not a status; choose one of: {', '.join(Status.labels)}."
@@ -237,6 +261,7 @@ def progress_record(
             evidence_url=evidence_url,
             recorded_on=recorded_on,
             expected_status=expected_status,
+            note=note,
         )
         update = ProgressUpdate.objects.create(
             commitment=locked,
