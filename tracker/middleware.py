@@ -16,3 +16,17 @@ class RejectNullCharactersMiddleware:
         if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
             return HttpResponseBadRequest("The address holds a null character (%00), which no filter accepts.")
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Turn off browser features the tracker never uses, for every response."""
+
+    POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.POLICY)
+        return response
