@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -84,6 +85,10 @@ class KnownActor:
 
 def _clean_aliases(aliases) -> tuple[str, ...]:
     return tuple(alias.strip() for alias in aliases if alias and alias.strip())
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 # ---------------------------------------------------------------------------
@@ -194,7 +199,8 @@ ADJECTIVES = {adjective.lower() for _, adjectives in COUNTRIES.values() for adje
 
 # Words that make a capitalised phrase an organisation, not a person.
 ORGANISATION_WORDS = frozenset(
-    """
+    _words(
+        """
     agency alliance assembly association authority bank board bond bonds bureau cabinet capital centre center
     coalition commission committee company congress conference cooperation corporation corp council court
     department development exchange facility force forum foundation fund government group holdings inc initiative
@@ -202,14 +208,38 @@ ORGANISATION_WORDS = frozenset(
     office oil organisation organization parliament partners partnership party petroleum plan police power programme
     program project republic reserve secretariat securities security senate service services states summit treasury
     treaty trust union university energy airlines airways railways gas emirates islands tsusho association
-    """.split()
+    """
+    )
 )
 COMPANY_WORDS = frozenset(
-    "company corporation corp inc ltd plc holdings motor motors minerals mining airlines airways tsusho group "
-    "petroleum energy power investments securities bank".split()
+    _words(
+        "company co corporation corp inc ltd plc holdings motor motors minerals mining airlines airways tsusho group "
+        "petroleum energy power investments securities bank"
+    )
 )
 GOVERNMENT_NOUNS = {"government", "administration", "country", "state", "cabinet", "treasury", "ministry"}
-COMPANY_NOUNS = {"company", "firm", "group", "miner", "carmaker", "utility", "lender", "bank", "operator", "insurer"}
+COMPANY_NOUNS = {
+    "company",
+    "firm",
+    "group",
+    "miner",
+    "carmaker",
+    "utility",
+    "lender",
+    "bank",
+    "operator",
+    "insurer",
+    "airline",
+    "carrier",
+    "manufacturer",
+    "maker",
+    "producer",
+    "exporter",
+    "importer",
+    "investor",
+    "developer",
+    "retailer",
+}
 ORGANISATION_NOUNS = {"bloc", "union", "agency", "fund", "organisation", "organization", "alliance", "council"}
 PAIR_NOUNS = re.compile(
     r"^(?:both|the two)\s+(?:sides|countries|governments|leaders|blocs|nations|parties|partners|companies|firms)$",
@@ -218,12 +248,14 @@ PAIR_NOUNS = re.compile(
 
 # Titles before a name; the longest first so "Prime Minister" beats "Minister".
 TITLE_WORDS = frozenset(
-    """
+    _words(
+        """
     president vice-president prime premier vice-premier minister secretary secretary-general chancellor governor
     commissioner chair chairman chairwoman chairperson director director-general ambassador king queen prince
     princess sheikh senator general gen lieutenant colonel col captain capt admiral mr mrs ms miss dr prof
     professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge
-    """.split()
+    """
+    )
 )
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame"})
 NAME_CONNECTORS = frozenset(
@@ -254,28 +286,43 @@ NAME_CONNECTORS = frozenset(
 # Sentence splitting.
 
 ABBREVIATIONS = frozenset(
-    """
+    _words(
+        """
     mr mrs ms dr prof gen st sen rep gov lt col capt sgt maj cmdr adm rev hon jr sr messrs mt ft fr
-    """.split()
+    """
+    )
 )
-MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+MONTH_ABBREVIATIONS = _words("jan feb mar apr jun jul aug sep sept oct nov dec")
 NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "art", "vol", "fig", "p", "pp", "para", "sec", "ch"})
 OTHER_ABBREVIATIONS = frozenset(
     {"inc", "ltd", "co", "corp", "bros", "vs", "etc", "approx", "dept", "est", "e.g", "i.e", "cf"}
 )
 SENTENCE_STARTERS = frozenset(
-    """
+    _words(
+        """
     the a an he she it they we i his her its their our this that these those but and however meanwhile in on at
     for mr mrs ms dr there some officials analysts separately earlier later
-    """.split()
+    """
+    )
 )
 
-_QUOTE_TRANSLATION = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‛": "'"})
+_QUOTE_TRANSLATION = str.maketrans(
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+    }
+)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _END_CANDIDATE = re.compile(r"[.!?]+['\")\]]*(?=\s)")
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
 _DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'-]+(?:,\s*[A-Z][\w.]*(?:\s+\d{1,2})?(?:,?\s+\d{4})?)?\s*(?:\([^)]*\))?\s*[—–-]+\s*"
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'-]+(?:,\s*[A-Z][\w.]*(?:\s+\d{1,2})?(?:,?\s+\d{4})?)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]+\s*"
 )
 _SPACES = re.compile(r"\s+")
 
@@ -320,7 +367,7 @@ def _is_sentence_end(text: str, sentence_start: int, match: re.Match, end: int) 
     if not after:
         return True
     following = after[0]
-    if not (following.isupper() or following.isdigit() or following in "\"'([“‘"):
+    if not (following.isupper() or following.isdigit() or following in "\"'(["):
         return False
     punctuation = match.group()
     inside = text[sentence_start : match.start()]
@@ -402,6 +449,11 @@ CUES = (
     # Agreements.
     _cue(r"\bsign(?:ed|s|ing)?\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
     _cue(r"\bagree(?:d|s|ing)?\b", "agreement", 0.85),
+    _cue(
+        r"\bconclud(?:ed|es|ing)\s+(?:\w+\s+){0,3}?(?:agreement|deal|negotiations|talks|accord|pact|treaty)\b",
+        "agreement",
+        0.8,
+    ),
     # Targets.
     _cue(r"\baim(?:s|ed|ing)?\s+(?:to|at)\b", "target", 0.85),
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
@@ -439,9 +491,22 @@ NEGATION = re.compile(
     r"\b(?:not|never|no\s+longer|neither|nor|declined\s+to|refused\s+to|failed\s+to|without|rejected)\b|n't\b",
     re.IGNORECASE,
 )
+# Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
+HEDGE_BEFORE = re.compile(
+    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|expects?|expected|is\s+likely|are\s+likely)"
+    r"\s+(?:to\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+# "$11.6 billion pledged by rich countries": an earlier pledge described, not a new one.
+PASSIVE_AFTER = re.compile(r"^\s+by\b", re.IGNORECASE)
+# A plural noun phrase opening a sentence before its verb: "French farmers staged...".
+GENERIC_SUBJECT = re.compile(
+    r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]*s'?)\s+"
+    r"(?:\w+ed|have|had|are|were|say|said|want|will|would|plan|staged|met|held|took|went|began|fear)\b"
+)
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(
-    r"^\s+(?:also\s+)?(?:be|have|add|cost|take|mean|help|boost|lead|bring)\b", re.IGNORECASE
+    r"^\s+(?:also\s+)?(?:be|have|add|cost|mean|help|boost|lead|bring|create|save|raise\s+prices)\b", re.IGNORECASE
 )
 
 
@@ -558,7 +623,11 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
                 year = today.year + (1 if groups["rel"].lower() == "next" else 0)
                 return datetime.date(year, 12, 31)
             month = MONTHS[groups["month"].lower()]
-            year = int(groups["year2"]) if groups.get("year2") else _year_not_before(today, month, 1)
+            year = (
+                int(groups["year2"])
+                if groups.get("year2")
+                else _year_not_before(today, month, calendar.monthrange(today.year, month)[1])
+            )
             return _month_end(year, month)
         if name == "mid":
             return datetime.date(int(groups["year"]), 6, 30)
@@ -587,7 +656,7 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
             month = MONTHS[groups["month"].lower()]
             if groups["month"].lower() in ("may", "mar") and not groups["month"][0].isupper():
                 return None  # "may" the verb, "mar" the verb
-            return _month_end(_year_not_before(today, month, 1), month)
+            return _month_end(_year_not_before(today, month, calendar.monthrange(today.year, month)[1]), month)
     except (ValueError, OverflowError):
         return None
     return None
@@ -595,7 +664,7 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
 
 def _year_not_before(today: datetime.date, month: int, day: int) -> int:
     """The year that puts month/day on or after today: "by June 30" said in July means next June."""
-    if (month, day) < (today.month, today.day) and not (month == today.month):
+    if (month, day) < (today.month, today.day):
         return today.year + 1
     return today.year
 
@@ -688,7 +757,7 @@ def find_amounts(sentence: str) -> list[tuple[int, dict]]:
             number = float(match.group("number").replace(",", ""))
             multiplier = match.group("multiplier")
             value = number * MULTIPLIERS[multiplier.lower()] if multiplier else number
-            value = int(round(value)) if abs(value - round(value)) < 1e-6 else value
+            value = round(value) if abs(value - round(value)) < 1e-6 else value
             amounts.append((match.start(), {"text": match.group(0).strip(), "value": value, "currency": code}))
     return sorted(amounts, key=lambda item: item[0])
 
@@ -765,6 +834,9 @@ def _key(name: str) -> str:
     name = unicodedata.normalize("NFKC", name).lower().strip()
     name = re.sub(r"^the\s+", "", name)
     return re.sub(r"[\s.]+", " ", name).strip()
+
+
+_CONJUNCTION = re.compile(r"^(?:and|as\s+well\s+as)(?:\s+[a-z][\w-]*){0,3}$")
 
 
 def _is_capitalised(word: str) -> bool:
@@ -852,8 +924,7 @@ def _classify(name: str, words: list[str], titled: bool, context: Context) -> tu
     if (
         any(word in ORGANISATION_WORDS for word in lowered)
         or name.isupper()
-        or "-" in name
-        and name.replace("-", "").isupper()
+        or ("-" in name and name.replace("-", "").isupper())
     ):
         return name, "organisation"
     if lowered[0] in ADJECTIVES:
@@ -923,7 +994,7 @@ _APPOSITIVE = re.compile(
 )
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE_OPENER = re.compile(
-    r"(?:\b(?:said|says|told\s+[^,;]*?|added|announced|insisted|stated|explained|noted|confirmed|declared)"
+    r"(?:\b(?:said|says|told\s+(?:reporters|journalists|delegates|lawmakers|parliament|(?:a|the|his|her)\s+[\w']+(?:\s+\w+)?)|added|announced|insisted|stated|explained|noted|confirmed|declared)"
     r"(?:\s+that)?\b|\bthat\b|;|:|\bwhile\b|\bwhereas\b|\bbut\b|\band\b(?=\s+(?:it|he|she|they|we)\b))",
     re.IGNORECASE,
 )
@@ -960,7 +1031,8 @@ class Attributor:
         before = [mention for mention in local if mention.start < offset]
         lowered = phrase.lower()
         if lowered in PRONOUNS:
-            name = self.context.last(PRONOUNS[lowered], before)
+            plural = lowered in ("they", "them")
+            name = self.context.last(PRONOUNS[lowered], before, subjects_first=plural)
             if lowered in ("they", "them") and name is None and self.context.pair:
                 name = self.context.pair[0]
             return Resolved(name, "person" if lowered in ("he", "she", "him", "her") else "group") if name else None
@@ -977,6 +1049,9 @@ class Attributor:
             if noun in GOVERNMENT_NOUNS:
                 name = self.context.last(("government",), before)
                 return Resolved(name, "government") if name else None
+            named = self._named_like(noun, before)
+            if named:
+                return Resolved(named.name, named.category)
             if noun in COMPANY_NOUNS:
                 name = self.context.last(("company",), before, subjects_first=True) or self.context.last(
                     ("organisation", "group"), before, subjects_first=True
@@ -994,9 +1069,9 @@ class Attributor:
             head = phrase_mentions[-1]
             if len(phrase_mentions) >= 2 and not (head.category == "person" and head.title):
                 first, second = phrase_mentions[0], phrase_mentions[1]
-                if phrase[first.end : second.start].strip().lower() in ("and", "and the"):
+                if _CONJUNCTION.match(phrase[first.end : second.start].strip()):
                     head = first
-            rest = phrase[head.end :].split()
+            rest = phrase[head.end :].lstrip("'s").split()
             generic = (
                 head.category not in ("person", "government")
                 and len(head.surface.split()) == 1
@@ -1018,6 +1093,17 @@ class Attributor:
                 generic
             )
             return Resolved(generic, "group", agent=agent) if generic else None
+        return None
+
+    def _named_like(self, noun: str, before: list[Mention]) -> Mention | None:
+        """ "the airline" is the last name with "Airline(s)" in it, if the text gave one."""
+        if len(noun) < 4:
+            return None
+        pattern = re.compile(rf"{re.escape(noun)}s?", re.IGNORECASE)
+        for mention in reversed([*self.context.mentions, *before]):
+            words = mention.surface.split()
+            if mention.category != "place" and len(words) >= 2 and pattern.fullmatch(words[-1]):
+                return mention
         return None
 
     def _by_title(self, lowered: str) -> str | None:
@@ -1123,6 +1209,11 @@ def extract_pledges(
         for mention in local:
             context.remember(mention)
         subject = _sentence_subject(normalised, local)
+        if subject is None:
+            generic = GENERIC_SUBJECT.match(normalised)
+            if generic:
+                phrase = generic.group("subject")
+                subject = Mention(0, len(phrase), phrase, phrase, "group")
         if subject is not None:
             context.subjects.append(subject)
         _remember_pair(normalised, local, context)
@@ -1148,7 +1239,7 @@ def _sentence_subject(sentence: str, local: list[Mention]) -> Mention | None:
 
 def _remember_pair(sentence: str, local: list[Mention], context: Context):
     """ "Kenya and Japan signed...": "both sides" later means these two."""
-    for first, second in zip(local, local[1:], strict=False):
+    for first, second in itertools.pairwise(local):
         between = sentence[first.end : second.start].strip().lower()
         if between in ("and", "and the") and first.category != "person" and second.category != "person":
             context.pair = (first.name, second.name)
@@ -1191,6 +1282,10 @@ def _draft_for(sentence, normalised, local, context, attributor, article_date) -
 
     actor = _attribute(normalised, start, local, context, attributor)
     confidence = cue.strength
+    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]):
+        confidence = min(confidence, 0.35)
+    if cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:]):
+        confidence = min(confidence, 0.35)
     due = resolve_due(normalised, article_date)
     if cue.modal:
         after = normalised[end:]

@@ -11,8 +11,10 @@ ignoring case.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,11 +87,18 @@ def _names_for(true_actor, actors: list[KnownActor]) -> set[str]:
     readings = true_actor if isinstance(true_actor, list) else [true_actor]
     names = set()
     for reading in readings:
-        names.add(reading.lower())
+        names.add(normalise_name(reading))
         for actor in actors:
-            if actor.name.lower() == reading.lower():
-                names |= {alias.lower() for alias in actor.aliases}
+            if normalise_name(actor.name) == normalise_name(reading):
+                names |= {normalise_name(alias) for alias in actor.aliases}
     return names
+
+
+def normalise_name(name: str) -> str:
+    """Case, a leading "the" and full stops do not make another actor: "Boeing Co." is "boeing co"."""
+    name = name.lower().strip()
+    name = re.sub(r"^the\s+", "", name)
+    return re.sub(r"[\s.]+", " ", name).strip()
 
 
 def score_article(article: Article) -> Score:
@@ -108,7 +117,7 @@ def score_article(article: Article) -> Score:
             score.misses.append(pledge["match"])
             continue
         score.found += 1
-        if match.actor.lower() in _names_for(pledge["actor"], article.actors):
+        if normalise_name(match.actor) in _names_for(pledge["actor"], article.actors):
             score.attributed += 1
         else:
             score.wrong_actors.append(f"{pledge['match']}: got {match.actor!r}, want {pledge['actor']!r}")
@@ -136,10 +145,12 @@ def _line(score: Score) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    directory = Path(argv[0]) if argv else DEFAULT_DIR
-    verbose = "-v" in argv
-    total, scores = evaluate(directory)
+    parser = argparse.ArgumentParser(description="Score the extraction engine on annotated articles.")
+    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help="NAME.txt + NAME.json pairs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list misses, false alarms and wrong actors")
+    arguments = parser.parse_args(argv)
+    verbose = arguments.verbose
+    total, scores = evaluate(arguments.directory)
     for score in scores:
         print(_line(score))
         if verbose:
