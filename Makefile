@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: help run install install-dev test lint format check migrate demo clean
+.PHONY: eval-extraction
 
 help:
 	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
@@ -14,6 +15,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff fix and format"
 	@echo "make check    Django system checks and the missing-migrations check"
+	@echo "make eval-extraction  score pledge extraction on tests/data/extraction (recall, precision, attribution)"
 	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
 
 $(BIN)/python:
@@ -52,6 +54,9 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+eval-extraction: install-dev
+	$(BIN)/python -m tracker.extraction_eval
 
 check: install-dev
 	$(MANAGE) check

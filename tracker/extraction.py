@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 MAX_TEXT_CHARS = 200_000
 # A draft below this confidence is shown for completeness, not proposed.
 PROPOSE_THRESHOLD = 0.5
-TITLE_MAX_CHARS = 120
+TITLE_MAX_CHARS = 100
 
 
 class ExtractionError(ValueError):
@@ -1356,6 +1356,7 @@ def _attribute(sentence, cue_start, local, context, attributor) -> Resolved | No
     return None
 
 
+_WEEKDAY_PHRASE = re.compile(r"\s+on\s+\w+day\b", re.IGNORECASE)
 _OBJECT_AFTER = re.compile(r"^\s*(?P<object>[^,;]{1,80}?)\s+(?:to|for|on|about|over)\b")
 _WITH_OBJECT = re.compile(
     r"\bwith\s+(?P<object>(?:the\s+)?[A-Z][^,;.]{0,60}?)(?=\s+(?:on|to|for|in|at|over)\b|[,;.]|$)"
@@ -1364,9 +1365,16 @@ _WITH_OBJECT = re.compile(
 
 def _counterpart(sentence, start, end, cue, local, context, attributor) -> str:
     if cue.kind == "request":
+        inside = re.match(r"^\S+\s+(?P<object>.+?)\s+to$", sentence[start:end].strip())
+        if inside:  # "pressed Japan on Wednesday to", "asked him to"
+            phrase = _WEEKDAY_PHRASE.sub("", inside.group("object")).strip()
+            resolved = attributor.resolve(phrase, sentence, start, local)
+            if resolved and resolved.name:
+                return resolved.name
+            return phrase
         match = _OBJECT_AFTER.match(sentence[end:])
         if match:
-            phrase = re.sub(r"\s+on\s+\w+day$", "", match.group("object"))
+            phrase = _WEEKDAY_PHRASE.sub("", match.group("object"))
             phrase = re.sub(r"^(?:on|upon)\s+", "", phrase)
             resolved = attributor.resolve(phrase, sentence, end, local)
             if resolved and resolved.name:
@@ -1379,7 +1387,7 @@ def _counterpart(sentence, start, end, cue, local, context, attributor) -> str:
         first, second = subject_mentions[-2], subject_mentions[-1]
         if sentence[first.end : second.start].strip().lower() in ("and", "and the") and "," not in head[second.end :]:
             return second.name
-    match = _WITH_OBJECT.search(sentence, end)
+    match = _WITH_OBJECT.search(sentence, start)
     if match:
         resolved = attributor.resolve(match.group("object"), sentence, match.start("object"), local)
         if resolved and resolved.agent:
@@ -1395,8 +1403,9 @@ def draft_title(sentence: str, cue: str = "") -> str:
         index = text.lower().find(cue.lower())
         if index != -1:
             rest = text[index + len(cue) :]
+    rest = _WEEKDAY_PHRASE.sub("", rest)
     rest = re.sub(r"^\s*(?:to|on|for|that|a|an|the)\s+", "", rest, flags=re.IGNORECASE)
-    rest = re.split(r",\s*(?:\"|according|said|the\s+\w+\s+said)|\s+(?:said|told)\s+[A-Z]|\"", rest)[0]
+    rest = re.split(r",\s*(?:\"|according|said|which|who|the\s+\w+\s+said)|\s+(?:said|told)\s+[A-Z]|\"", rest)[0]
     rest = rest.strip(" ,.;:\"'")
     if len(rest.split()) < 3:
         rest = text.strip(" \"'")
