@@ -178,9 +178,16 @@ COUNTRY_ALIASES = {
 CAPITAL_OVERRIDES = {"Brussels": "European Union"}
 
 CAPITALS = {**CAPITAL_OVERRIDES}
+
+
+def _government_of(country: str) -> str:
+    article = "the " if country.startswith("United") or country in {"Netherlands", "Philippines"} else ""
+    return f"Government of {article}{country}"
+
+
 for _country, (_capitals, _adjectives) in COUNTRIES.items():
     for _capital in _capitals:
-        CAPITALS[_capital] = f"Government of {_country}"
+        CAPITALS[_capital] = _government_of(_country)
 COUNTRY_NAMES = {name.lower(): name for name in COUNTRIES} | {
     alias.lower(): country for alias, country in COUNTRY_ALIASES.items()
 }
@@ -306,6 +313,29 @@ SENTENCE_STARTERS = frozenset(
     )
 )
 
+# Capitalised only because they open a sentence.
+LEADING_FUNCTION_WORDS = (SENTENCE_STARTERS - HONORIFICS - {"mr", "mrs", "ms", "dr"}) | {
+    "under",
+    "separately",
+    "several",
+    "meeting",
+    "after",
+    "before",
+    "earlier",
+    "later",
+    "speaking",
+    "asked",
+    "when",
+    "if",
+    "as",
+    "with",
+    "while",
+    "both",
+    "all",
+    "many",
+    "most",
+    "other",
+}
 _QUOTE_TRANSLATION = str.maketrans(
     {
         "\u201c": '"',
@@ -938,7 +968,7 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
     mentions = []
     for start, end, words, possessive in _name_phrases(sentence):
         # Sentence-initial function words are capitalised, not names.
-        while words and words[0].lower() in SENTENCE_STARTERS | {"under", "separately", "several", "meeting"}:
+        while words and words[0].lower() in LEADING_FUNCTION_WORDS:
             offset = sentence.find(words[0], start) + len(words[0])
             words = words[1:]
             start = offset + (len(sentence[offset:]) - len(sentence[offset:].lstrip()))
@@ -949,6 +979,10 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
         if len(words) == 1 and (words[0].lower().rstrip(".") in MONTHS or words[0].lower() in WEEKDAYS):
             continue
         if all(word.lower().rstrip(".") in TITLE_WORDS for word in words):
+            # "The President": the last person named with that title.
+            holder = context.persons_by_title.get(" ".join(words).lower())
+            if holder:
+                mentions.append(Mention(start, end, " ".join(words), holder, "person", " ".join(words)))
             continue
         person_words, title = _strip_title(words)
         titled = bool(title)
@@ -1175,7 +1209,9 @@ def _looks_like_english(text: str) -> bool:
     letters = len(_LETTERS.findall(sample))
     if letters < len(sample.replace(" ", "")) * 0.5:
         return False
-    return len(_ENGLISH_WORDS.findall(sample)) >= max(2, len(words) * 0.08)
+    if len(words) < 30:
+        return True  # too short to judge; the commitment language decides
+    return len(_ENGLISH_WORDS.findall(sample)) >= len(words) * 0.05
 
 
 def extract_pledges(
@@ -1339,8 +1375,10 @@ def _attribute(sentence, cue_start, local, context, attributor) -> Resolved | No
     if span.lower() in FIRST_PERSON:
         return attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
     speaker = attributor.speaker(sentence, local)
-    if span.lower() in ("it", "they") and speaker is not None and speaker.category != "person":
+    if speaker is not None and span.lower() in ("it", "they") and speaker.category != "person":
         # "The company said it would pay": "it" is the speaker.
+        return speaker
+    if speaker is not None and span.lower() in ("he", "she") and speaker.category == "person":
         return speaker
     subject = attributor.resolve(span, sentence, span_start, local) if span else None
     if subject is not None and subject.agent:
