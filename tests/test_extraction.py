@@ -862,3 +862,47 @@ def test_engine_drafts_can_be_recorded_as_they_come(analyst):
     again, skipped = services.commitments_create_from_drafts(user=analyst, drafts=drafts)
     assert again == []
     assert len(skipped) == 7
+
+
+# Robustness -------------------------------------------------------------------------
+
+FUZZ_VOCABULARY = (
+    "Kenya Japan Tokyo Mr Dr. U.S. the he she they it we said will would pledged urged agreed signed to of and "
+    "not by within three years 2027 March $5.5 billion ¥ KSh € , . ; : \" ' ( ) — ? ! \n \n\n Ishiba's "
+    "President Prime Minister Government of asked the company both sides open to examining 12% No. 10"
+)
+FUZZ_WORDS = FUZZ_VOCABULARY.split(" ")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_jumble_of_words_and_punctuation_gives_well_formed_drafts(seed):
+    import random
+
+    chooser = random.Random(seed)
+    text = " ".join(chooser.choice(FUZZ_WORDS) for _ in range(chooser.randint(1, 400))) + " the and of"
+
+    for draft in extract_pledges(text, article_date=ARTICLE_DAY):
+        assert draft.kind in Commitment.Kind.values
+        assert 0 <= draft.confidence <= 1
+        assert draft.due is None or datetime.date.fromisoformat(draft.due) >= ARTICLE_DAY
+        assert draft.text.strip() and draft.text in " ".join(text.split())
+        json.dumps(draft.to_dict())
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        'the minister said, "Kenya will, ',
+        "Mr Ruto said he will pay. ",
+        "Kenya's Japan's the ",
+        "in talks with the Toyota Group ",
+        "the Kenya, ",
+    ],
+)
+def test_long_pathological_text_is_still_read_in_seconds(unit):
+    text = (unit * (MAX_TEXT_CHARS // len(unit)))[:MAX_TEXT_CHARS]
+
+    started = time.perf_counter()
+    extract_pledges(text, article_date=ARTICLE_DAY)
+
+    assert time.perf_counter() - started < 15  # 0.5-2.3 s on the development machine
