@@ -493,6 +493,7 @@ CUES = (
     _cue(r"\bpromised\b|\bpromis(?:es|ing)\s+to\b|\bpromise\s+to\b", "promise", 0.85),
     _cue(r"\bpledg(?:ed|ing)\b|\bpledges?\s+to\b", "promise", 0.85),
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
+    _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
         r"\bcommit(?:ted|s|ting)?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥]|US\$|C\$|KSh|\d)",
         "promise",
@@ -504,7 +505,7 @@ CUES = (
     _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
     _cue(r"\b(?:willing|ready|prepared)\s+to\b", "promise", 0.65),
     _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6),
-    _cue(r"\bwill\b|'ll\b", "promise", 0.7, modal=True),
+    _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),
     _cue(r"\bannounc(?:ed|es|ing)\b", "promise", 0.55, weak=True),
 )
@@ -529,9 +530,14 @@ HEDGE_BEFORE = re.compile(
 )
 # "$11.6 billion pledged by rich countries": an earlier pledge described, not a new one.
 PASSIVE_AFTER = re.compile(r"^\s+by\b", re.IGNORECASE)
+PAST_AFTER = re.compile(
+    r"^\s+(?:[\w,$€£¥.%-]+\s+){0,3}?(?:(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b|last\s+(?:year|month|week)|"
+    r"(?:a\s+year|years|months)\s+ago)",
+    re.IGNORECASE,
+)
 # A plural noun phrase opening a sentence before its verb: "French farmers staged...".
 GENERIC_SUBJECT = re.compile(
-    r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]*s'?)\s+"
+    r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]{2,}[^s\W]s'?)\s+"
     r"(?:\w+ed|have|had|are|were|say|said|want|will|would|plan|staged|met|held|took|went|began|fear)\b"
 )
 # Futures that are forecasts or descriptions, not pledges.
@@ -957,11 +963,19 @@ def _classify(name: str, words: list[str], titled: bool, context: Context) -> tu
         or ("-" in name and name.replace("-", "").isupper())
     ):
         return name, "organisation"
-    if lowered[0] in ADJECTIVES:
+    if lowered[0] in ADJECTIVES or lowered[-1] in ADJECTIVES:
         return name, "group"
     if len(words) >= 2 and not any(word.isupper() for word in words):
         return name, "person"
     return name, "group"
+
+
+_COMPANY_APPOSITIVE = re.compile(
+    r",\s+(?:the|a|an)\s+[^,]{0,60}?\b(?:"
+    + "|".join(sorted(COMPANY_NOUNS | {"company", "firm", "maker", "giant", "conglomerate", "start-up"}))
+    + r")\b",
+    re.IGNORECASE,
+)
 
 
 def _mentions_in(sentence: str, context: Context) -> list[Mention]:
@@ -999,6 +1013,8 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
         preceded_by = sentence[:start].rstrip().rsplit(" ", 1)[-1].lower() if sentence[:start].strip() else ""
         if preceded_by in {"in", "at", "near", "from", "to", "of", "into", "across", "around"} and category != "person":
             category = "place"
+        if category not in ("person", "government", "place") and _COMPANY_APPOSITIVE.match(sentence, end):
+            category = "company"  # "Masdar, the Abu Dhabi renewable-energy company, ..."
         mentions.append(Mention(start, end, " ".join(words), canonical, category, title))
     return mentions
 
@@ -1028,8 +1044,8 @@ _APPOSITIVE = re.compile(
 )
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE_OPENER = re.compile(
-    r"(?:\b(?:said|says|told\s+(?:reporters|journalists|delegates|lawmakers|parliament|(?:a|the|his|her)\s+[\w']+(?:\s+\w+)?)|added|announced|insisted|stated|explained|noted|confirmed|declared)"
-    r"(?:\s+that)?\b|\bthat\b|;|:|\bwhile\b|\bwhereas\b|\bbut\b|\band\b(?=\s+(?:it|he|she|they|we)\b))",
+    r"(?:\b(?:said|says|told\s+(?:reporters|journalists|delegates|lawmakers|parliament|(?:a|the|his|her)\s+[\w']+(?:\s+\w+)?))"
+    r"(?:\s+that)?\b|\b(?:added|announced|insisted|stated|explained|noted|confirmed|declared)\s+that\b|\bthat\b|;|:|\bwhile\b|\bwhereas\b|\bbut\b|\band\b(?=\s+(?:it|he|she|they|we)\b))",
     re.IGNORECASE,
 )
 _TRAILING_SPEAKER = re.compile(
@@ -1074,7 +1090,7 @@ class Attributor:
             if self.context.pair:
                 return Resolved(self.context.pair[0], "government")
             return None
-        determiner = re.match(r"^(?:the|its|this|that)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
+        determiner = re.match(r"^(?:the|its|this|that|his|her|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
         if determiner:
             noun = determiner.group("noun")
             title_holder = self._by_title(lowered)
@@ -1108,7 +1124,8 @@ class Attributor:
             rest = phrase[head.end :].lstrip("'s").split()
             generic = (
                 head.category not in ("person", "government")
-                and len(head.surface.split()) == 1
+                and not head.title
+                and (len(head.surface.split()) == 1 or head.surface.split()[-1].lower() in ADJECTIVES)
                 and head.start == 0
                 and rest
                 and rest[0][:1].islower()
@@ -1175,14 +1192,33 @@ def _subject_span(sentence: str, cue_start: int) -> tuple[str, int]:
     if quote != -1 and head.count('"', 0, quote + 1) % 2 == 1:
         clause_start = quote + 1
     span = head[clause_start:]
-    span = _APPOSITIVE.sub("", span + ",")[:-1] if "," in span else span
+    span = _APPOSITIVE.sub("", span)
     span = _PARENTHESES.sub("", span)
     if "," in span:
         tail = span.rsplit(",", 1)[1]
         clause_start = head.rfind(tail.strip()) if tail.strip() else clause_start
         span = tail
     span = _AUXILIARIES.sub("", span).strip(" ,\"'")
-    return span, clause_start
+    return _leading_noun_phrase(span), clause_start
+
+
+_VERBISH = _words("also has have had is was are were will would shall can could did does do then thus later")
+_NOT_VERBS = _words("hundred need speed feed seed breed indeed red bed shed")
+
+
+def _leading_noun_phrase(span: str) -> str:
+    """ "He also announced $5m for housing and": the subject is "He", not the last name in it."""
+    words = span.split()
+    for index, word in enumerate(words[1:], start=1):
+        bare = word.strip(",;:")
+        if not bare.islower():
+            continue
+        if bare in _VERBISH or (bare.endswith("ed") and len(bare) > 4 and bare not in _NOT_VERBS):
+            head = words[:index]
+            if any(word.lower() not in ("the", "a", "an", "its", "this", "that") for word in head):
+                return " ".join(head)
+            return span
+    return span
 
 
 def _in_quotation(sentence: str, position: int) -> bool:
@@ -1322,6 +1358,9 @@ def _draft_for(sentence, normalised, local, context, attributor, article_date) -
         confidence = min(confidence, 0.35)
     if cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:]):
         confidence = min(confidence, 0.35)
+    past = PAST_AFTER.match(normalised[end:])
+    if past and (not past.group("year") or int(past.group("year")) < article_date.year):
+        confidence = min(confidence, 0.35)  # "the money they promised in 2019"
     due = resolve_due(normalised, article_date)
     if cue.modal:
         after = normalised[end:]
