@@ -115,6 +115,8 @@ def test_sentences_are_split_around_titles_abbreviations_decimals_and_quotes(tex
         ("Germany vowed to double its contribution.", "promise", "vowed"),
         ("Kenya plans to raise money in Tokyo.", "promise", "plans to"),
         ("Ghana seeks to widen its tax base.", "promise", "seeks to"),
+        ("Ghana offered a battalion.", "promise", "offered"),
+        ('"We shall clear all arrears," Treasury Secretary John Mbadi said.', "promise", "shall"),
         ("Toyota announced a new plant in Mombasa.", "promise", "announced"),
         ("The African Union and the European Union agreed to work together.", "agreement", "agreed"),
         ("Britain and India signed a free-trade agreement.", "agreement", "signed"),
@@ -178,6 +180,8 @@ def test_negated_commitments_are_excluded(text):
         "Uruguay's President Yamandú Orsi said his country hoped to sign deals with China.",
         "Prime Minister Keir Starmer said the deal would add £4.8 billion a year to the economy.",
         "The panel will report to finance ministers.",
+        "Member states have paid less than a quarter of the contributions they promised in 2019.",
+        "Japan pledged $2 billion last year, officials said.",
     ],
 )
 def test_earlier_pledges_hopes_and_forecasts_get_low_confidence(text):
@@ -260,6 +264,50 @@ def test_a_quote_continuing_after_a_reporting_clause_keeps_its_speaker():
     )
 
     assert only(text).actor == "Jun Kondo"
+
+
+def test_a_title_with_no_one_named_before_is_not_guessed():
+    (draft,) = extract('"We shall clear all arrears," the minister said.')
+
+    assert draft.actor == ""
+    assert draft.confidence < PROPOSE_THRESHOLD
+
+
+def test_a_second_verb_keeps_the_subject_of_the_first():
+    text = "Mr Mbadi also announced KSh 45 billion for housing and promised to publish quarterly reports."
+
+    draft = only(text)
+    assert (draft.actor, draft.cue) == ("Mbadi", "promised")
+
+
+def test_a_verb_after_but_keeps_the_subject_before_it():
+    text = "Moussa Faki Mahamat, who chairs the AU Commission, welcomed the offer but urged Europe to open its markets."
+
+    assert only(text).actor == "Moussa Faki Mahamat"
+
+
+def test_the_company_is_the_one_the_text_called_a_company():
+    text = (
+        "Masdar, the Abu Dhabi renewable-energy company, signed a deal with Senegal. "
+        "The plant will use batteries made by Contemporary Amperex Technology. "
+        "Its chief executive said the company would finance 70% of the project."
+    )
+
+    assert [draft.actor for draft in proposed(text)] == ["Masdar", "Masdar"]
+
+
+def test_a_plain_noun_phrase_subject_is_kept_whole():
+    text = (
+        "West African defence chiefs agreed to set up a standby force. "
+        "Opposition lawmakers asked the minister to table the terms. "
+        "Farm groups in Iowa asked the administration to buy soybeans."
+    )
+
+    assert [draft.actor for draft in proposed(text)] == [
+        "West African defence chiefs",
+        "Opposition lawmakers",
+        "Farm groups in Iowa",
+    ]
 
 
 @pytest.mark.parametrize(
