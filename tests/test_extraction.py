@@ -273,6 +273,25 @@ def test_a_title_with_no_one_named_before_is_not_guessed():
     assert draft.confidence < PROPOSE_THRESHOLD
 
 
+def test_a_name_starting_with_the_is_the_name_not_an_earlier_referent():
+    text = "New Delhi will protect small fishers. The European Union pledged €10 million to a fund."
+
+    assert [draft.actor for draft in proposed(text)] == ["Government of India", "European Union"]
+
+
+def test_a_possessive_is_not_a_closing_quote_before_a_reporting_verb():
+    text = "Safaricom's Kenyan parent and its partners, including Vodacom, said they remained committed to the venture."
+
+    assert only(text).actor == "Safaricom"
+
+
+def test_failing_to_agree_is_not_an_agreement():
+    text = "Ministers failed on Sunday to agree on limits, but several governments promised to keep talking."
+
+    draft = only(text)
+    assert (draft.actor, draft.cue) == ("several governments", "promised")
+
+
 def test_a_second_verb_keeps_the_subject_of_the_first():
     text = "Mr Mbadi also announced KSh 45 billion for housing and promised to publish quarterly reports."
 

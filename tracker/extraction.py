@@ -519,7 +519,8 @@ REPORTING_VERB = re.compile(
     re.IGNORECASE,
 )
 NEGATION = re.compile(
-    r"\b(?:not|never|no\s+longer|neither|nor|declined\s+to|refused\s+to|failed\s+to|without|rejected)\b|n't\b",
+    r"\b(?:not|never|no\s+longer|neither|nor|(?:declined|refused|failed)(?:\s+\w+){0,3}?\s+to|without|rejected)\b"
+    r"|n't\b",
     re.IGNORECASE,
 )
 # Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
@@ -1049,10 +1050,12 @@ _CLAUSE_OPENER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_SPEAKER = re.compile(
-    r"[,\"']\s*(?P<speaker>[^,\"]{1,120}?)\s+(?:said|says|told|added|announced|insisted|declared|stated|wrote)\b[^\"]*$",
+    r"(?:[,\"]|'(?!s\b))\s*(?P<speaker>[^,\"]{1,120}?)\s+(?:said|says|told|added|announced|insisted|declared|stated|wrote)\b[^\"]*$",
     re.IGNORECASE,
 )
-_SAID_SPEAKER = re.compile(r"[,\"']\s*(?:said|says|added|announced)\s+(?P<speaker>[^,.\"]{1,120})", re.IGNORECASE)
+_SAID_SPEAKER = re.compile(
+    r"(?:[,\"]|'(?!s\b))\s*(?:said|says|added|announced)\s+(?P<speaker>[^,.\"]{1,120})", re.IGNORECASE
+)
 _LEADING_SPEAKER = re.compile(
     r"^(?P<speaker>[^,\"]{1,120}?)\s+(?:said|says|told|added|announced|insisted|declared|stated)\b", re.IGNORECASE
 )
@@ -1091,6 +1094,8 @@ class Attributor:
                 return Resolved(self.context.pair[0], "government")
             return None
         determiner = re.match(r"^(?:the|its|this|that|his|her|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
+        if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]):
+            determiner = None  # "The European Union" is a name, not "the union" of before
         if determiner:
             noun = determiner.group("noun")
             title_holder = self._by_title(lowered)
