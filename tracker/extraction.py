@@ -1477,6 +1477,14 @@ def _counterpart(sentence, start, end, cue, local, context, attributor) -> str:
     return ""
 
 
+_TITLE_DOCUMENT = re.compile(
+    r"\b(?:statement\s+of\s+intent|letter\s+of\s+intent|memorand(?:um|a)\s+of\s+understanding|MoUs?|"
+    r"(?:talks|discussions|negotiations)\s+with)\b",
+    re.IGNORECASE,
+)
+_TITLE_VERB = re.compile(r"\b(?:to|will|would)\s+(?P<verb>[a-z]+(?:\s+into)?)$", re.IGNORECASE)
+
+
 def draft_title(sentence: str, cue: str = "") -> str:
     """A short title for the pledge: what is promised, from the words after the cue."""
     text = _SPACES.sub(" ", sentence).strip().translate(_QUOTE_TRANSLATION)
@@ -1484,7 +1492,14 @@ def draft_title(sentence: str, cue: str = "") -> str:
     if cue:
         index = text.lower().find(cue.lower())
         if index != -1:
-            rest = text[index + len(cue) :]
+            document = _TITLE_DOCUMENT.search(cue)
+            verb = _TITLE_VERB.search(cue)
+            if document:  # "signed a statement of intent on..." -> "Statement of intent on..."
+                rest = text[index + document.start() :]
+            elif verb:  # "promised to study X" -> "Study X"
+                rest = text[index + verb.start("verb") :]
+            else:
+                rest = text[index + len(cue) :]
     rest = _WEEKDAY_PHRASE.sub("", rest)
     rest = re.sub(r"^\s*(?:to|on|for|that|a|an|the)\s+", "", rest, flags=re.IGNORECASE)
     rest = re.split(r",\s*(?:\"|according|said|which|who|the\s+\w+\s+said)|\s+(?:said|told)\s+[A-Z]|\"", rest)[0]
