@@ -385,6 +385,22 @@ def test_a_name_the_tracker_does_not_know_has_no_actor_id():
     assert (draft.actor, draft.actor_id) == ("Norway", None)
 
 
+@pytest.mark.django_db
+def test_known_actors_are_read_from_the_database_in_one_query(django_assert_num_queries):
+    from tracker.selectors import actors_for_extraction
+
+    ActorFactory(name="Government of Japan", kind=Actor.Kind.GOVERNMENT, aliases="Japan\n Tokyo \n\n")
+    ActorFactory(name="William Ruto")
+
+    with django_assert_num_queries(1):
+        actors = actors_for_extraction()
+
+    by_name = {actor.name: actor for actor in actors}
+    assert by_name["Government of Japan"].aliases == ("Japan", "Tokyo")
+    assert by_name["Government of Japan"].kind == "government"
+    assert only("Tokyo will fund clinics.", actors=actors).actor_id == by_name["Government of Japan"].id
+
+
 # Deadlines --------------------------------------------------------------------
 
 

@@ -880,6 +880,9 @@ def _is_capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}")
+
+
 def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
     """Runs of capitalised words (with connectors like "of", "von der") in the sentence.
 
@@ -903,7 +906,7 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
         bare = token[:-2] if token.endswith("'s") else token.rstrip("'")
         bare = (
             bare.rstrip(".")
-            if not re.fullmatch(r"(?:[A-Za-z]\.){2,}", bare) and bare.lower().rstrip(".") not in ABBREVIATIONS
+            if not _DOTTED_ACRONYM.fullmatch(bare) and bare.lower().rstrip(".") not in ABBREVIATIONS
             else bare
         )
         if bare and _is_capitalised(bare) and bare[0].isalpha():
@@ -1001,7 +1004,7 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
             continue
         person_words, title = _strip_title(words)
         titled = bool(title)
-        if len(person_words) == 1 and (titled or possessive is False):
+        if len(person_words) == 1 and (titled or not possessive):
             surname = person_words[0].lower()
             full = context.persons_by_surname.get(surname)
             if full and (titled or context.known_actor(person_words[0]) is None):
