@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: help run install install-dev test lint format check migrate demo clean backup restore
+.PHONY: eval-extraction
 
 help:
 	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
@@ -16,6 +17,7 @@ help:
 	@echo "make check    Django system checks and the missing-migrations check"
 	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
 	@echo "make restore FILE=...  load a backup into an empty database"
+	@echo "make eval-extraction  score pledge extraction on tests/data/extraction (recall, precision, attribution)"
 	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
 
 $(BIN)/python:
@@ -54,6 +56,9 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+eval-extraction: install-dev
+	$(BIN)/python -m tracker.extraction_eval
 
 check: install-dev
 	$(MANAGE) check

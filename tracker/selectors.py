@@ -157,3 +157,10 @@ def services_health() -> dict:
     if not health["database"]["ok"]:
         health["status"] = "down"
     return health
+
+
+def actors_for_extraction() -> list:
+    """Every actor with its aliases, as the extraction engine matches names against them."""
+    from .extraction import KnownActor
+
+    return [KnownActor.from_any(actor) for actor in Actor.objects.only("id", "name", "kind", "aliases")]

@@ -692,3 +692,108 @@ def roles_ensure() -> dict:
     viewers, _ = Group.objects.get_or_create(name=VIEWERS_GROUP)
     viewers.permissions.set(view)
     return {ANALYSTS_GROUP: analysts, VIEWERS_GROUP: viewers}
+
+
+def commitments_create_from_drafts(
+    *,
+    user,
+    drafts: list[dict],
+    source_url: str = "",
+    event: Event | None = None,
+    made_on: date | None = None,
+) -> tuple[list[Commitment], list[dict]]:
+    """Record the draft pledges an analyst confirmed (see tracker.extraction.Draft.to_dict).
+
+    Each draft becomes an Announced pledge owned by `user`, quoting its
+    sentence; its maker is the draft's actor_id, or the actor of that exact
+    name, created if the tracker does not know it yet. A draft whose
+    sentence is already the quote of a pledge is skipped, and so is one the
+    rules refuse; each draft has its own transaction, so one bad draft does
+    not lose the others. Returns the pledges created and the skipped drafts,
+    each as {"draft": ..., "reason": ...}.
+    """
+    from tracker.extraction import draft_title, guess_actor_kind
+
+    made_on = made_on or timezone.localdate()
+    created, skipped = [], []
+    for draft in drafts:
+        quote = " ".join(str(draft.get("text") or "").split())
+        if not quote:
+            skipped.append({"draft": draft, "reason": "The draft has no sentence to quote."})
+            continue
+        existing = Commitment.objects.filter(quote=quote).only("id", "title").first()
+        if existing is not None:
+            skipped.append({"draft": draft, "reason": f"Already recorded as “{existing.title}” (#{existing.pk})."})
+            continue
+        try:
+            with transaction.atomic():
+                made_by = _draft_actor(draft, guess_actor_kind)
+                counterpart = _draft_counterpart(draft, made_by)
+                title = " ".join(str(draft.get("title") or "").split()) or draft_title(quote, draft.get("cue", ""))
+                commitment = commitment_create(
+                    user=user,
+                    title=title[: Commitment._meta.get_field("title").max_length],
+                    made_by=made_by,
+                    made_on=made_on,
+                    kind=draft.get("kind") or Commitment.Kind.PROMISE,
+                    quote=quote,
+                    source_url=source_url,
+                    event=event,
+                    due_on=_draft_due(draft),
+                    owner=user,
+                    counterparts=[counterpart] if counterpart else [],
+                )
+        except ValidationError as exc:
+            skipped.append({"draft": draft, "reason": _validation_message(exc)})
+            continue
+        created.append(commitment)
+    return created, skipped
+
+
+def _draft_actor(draft: dict, guess_actor_kind) -> Actor:
+    actor_id = draft.get("actor_id")
+    if actor_id:
+        actor = Actor.objects.filter(pk=actor_id).first()
+        if actor is None:
+            raise ValidationError({"made_by": f"Actor #{actor_id} does not exist."})
+        return actor
+    name = " ".join(str(draft.get("actor") or "").split())
+    if not name:
+        raise ValidationError({"made_by": "Who made this pledge? The draft names no actor."})
+    max_length = Actor._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ValidationError({"made_by": f"The actor's name is longer than {max_length} characters."})
+    actor, _ = Actor.objects.get_or_create(name=name, defaults={"kind": guess_actor_kind(name)})
+    return actor
+
+
+def _draft_counterpart(draft: dict, made_by: Actor) -> Actor | None:
+    """The counterpart, when the tracker knows it; a draft never creates one from a loose phrase."""
+    counterpart_id = draft.get("counterpart_id")
+    if counterpart_id:
+        counterpart = Actor.objects.filter(pk=counterpart_id).first()
+    else:
+        name = " ".join(str(draft.get("counterpart") or "").split())
+        counterpart = Actor.objects.filter(name=name).first() if name else None
+    return None if counterpart == made_by else counterpart
+
+
+def _draft_due(draft: dict) -> date | None:
+    due = draft.get("due")
+    if not due:
+        return None
+    if isinstance(due, date):
+        return due
+    try:
+        return date.fromisoformat(str(due))
+    except ValueError:
+        raise ValidationError({"due_on": f"{due!r} is not a date; use YYYY-MM-DD."}) from None
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(
+            " ".join(messages) if field == "__all__" else f"{field}: {' '.join(messages)}"
+            for field, messages in exc.message_dict.items()
+        )
+    return " ".join(exc.messages)
