@@ -355,6 +355,11 @@ def test_filters_narrow_the_tiles_too(analyst_client, filter_data):
     assert response.context["summary"]["total"] == 2
     assert response.context["summary"]["counts"][Status.IN_PROGRESS] == 0
     assert "2 pledges match the filters" in body(response)
+    assert '<span class="tile-count">2</span><span class="tile-label">Matching the filters</span>' in body(response)
+    # A status tile keeps the other filters, and marks itself when it is the one chosen.
+    assert 'href="?country=JP&amp;status=stalled"' in body(response)
+    only_stalled = body(analyst_client.get(board_url(status="stalled")))
+    assert '<a class="tile status-stalled" href="?status=stalled" aria-current="true">' in only_stalled
 
 
 @pytest.mark.parametrize(
@@ -557,6 +562,7 @@ def test_viewers_see_no_form_and_cannot_post(viewer_client):
     assert 'id="record-update"' not in page
     assert "Record update" not in page
     assert response.status_code == 403
+    assert "Only analysts record progress updates." in body(response)
     assert not ProgressUpdate.objects.exists()
     commitment.refresh_from_db()
     assert commitment.status == Status.ANNOUNCED

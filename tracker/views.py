@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from . import charts, selectors, services
 from .filters import CommitmentFilter
@@ -71,8 +71,15 @@ def board(request):
     summary = selectors.board_summary(today=today, queryset=filtered, display=selectors.commitments_for_list)
     paginator = CountedPaginator(selectors.commitments_for_list(filtered), PAGE_SIZE, count=summary["total"])
     page = paginator.get_page(request.GET.get("page"))
+    chosen_statuses = filterset.form.cleaned_data.get("status") or [] if filterset.is_bound else []
     status_tiles = [
-        {"status": status.value, "label": status.label, "count": summary["counts"][status.value]} for status in Status
+        {
+            "status": status.value,
+            "label": status.label,
+            "count": summary["counts"][status.value],
+            "current": chosen_statuses == [status.value],
+        }
+        for status in Status
     ]
     context.update(
         summary=summary,
@@ -262,7 +269,7 @@ def calendar_token_reset(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def calendar_feed(request, token):
     """A personal iCalendar feed; no login, as calendar apps cannot log in: the token is the secret."""
     user = selectors.calendar_owner_by_token(token)
