@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from tracker.models import Commitment, ProgressUpdate, Status
@@ -42,6 +43,11 @@ def artifacts_dir():
 
 
 @pytest.fixture
+def server_url(live_server):
+    return live_server.url
+
+
+@pytest.fixture
 def browser(monkeypatch):
     if not CHROMIUM.exists():
         if os.environ.get("CI_REQUIRE_BROWSER"):
@@ -54,6 +60,10 @@ def browser(monkeypatch):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The ORM calls made while Playwright's loop runs get connections of
+        # their own (Django keys connections by async context); closed here,
+        # or PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -74,9 +84,9 @@ def log_in(page, base_url):
     expect(page.get_by_role("heading", name="Status board", level=1)).to_be_visible()
 
 
-def test_analyst_filters_opens_the_samurai_bond_and_records_an_update(live_server, browser, demo, artifacts_dir):
+def test_analyst_filters_opens_the_samurai_bond_and_records_an_update(server_url, demo, browser, artifacts_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    log_in(page, live_server.url)
+    log_in(page, server_url)
     list_table = page.locator("table.list-table")
     expect(list_table.get_by_role("link", name=TOYOTA_TALKS)).to_be_visible()
 
@@ -107,9 +117,9 @@ def test_analyst_filters_opens_the_samurai_bond_and_records_an_update(live_serve
     assert ProgressUpdate.objects.filter(commitment=bond, author=demo, note__startswith="Arrangers appointed").exists()
 
 
-def test_refused_update_shows_the_message_next_to_the_field(live_server, browser, demo, artifacts_dir):
+def test_refused_update_shows_the_message_next_to_the_field(server_url, demo, browser, artifacts_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    log_in(page, live_server.url)
+    log_in(page, server_url)
     page.locator("table.list-table").get_by_role("link", name=SAMURAI_BOND).click()
 
     page.get_by_label("Status").select_option("fulfilled")
@@ -123,9 +133,9 @@ def test_refused_update_shows_the_message_next_to_the_field(live_server, browser
     assert Commitment.objects.get(title=SAMURAI_BOND).status == Status.IN_PROGRESS
 
 
-def test_board_and_pledge_page_fit_a_phone_without_sideways_scrolling(live_server, browser, demo, artifacts_dir):
+def test_board_and_pledge_page_fit_a_phone_without_sideways_scrolling(server_url, demo, browser, artifacts_dir):
     page = browser.new_page(viewport={"width": PHONE_WIDTH, "height": 844}, device_scale_factor=2)
-    log_in(page, live_server.url)
+    log_in(page, server_url)
 
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
     page.screenshot(path=artifacts_dir / "board-390px.png", full_page=True)
@@ -135,13 +145,13 @@ def test_board_and_pledge_page_fit_a_phone_without_sideways_scrolling(live_serve
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
     page.screenshot(path=artifacts_dir / "pledge-390px.png", full_page=True)
 
-    page.goto(f"{live_server.url}/preferences/")
+    page.goto(f"{server_url}/preferences/")
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
 
 
-def test_keyboard_focus_is_visible(live_server, browser, demo):
+def test_keyboard_focus_is_visible(server_url, demo, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    log_in(page, live_server.url)
+    log_in(page, server_url)
 
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
