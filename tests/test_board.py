@@ -3,12 +3,14 @@
 import csv
 import io
 import re
+import zoneinfo
 from datetime import date, timedelta
 
 import icalendar
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -731,7 +733,7 @@ def test_timeline_times_are_in_the_users_time_zone(analyst_client, analyst):
 
     page = body(analyst_client.get(commitment.get_absolute_url()))
 
-    local = timezone.localtime(update.created_at, timezone=__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    local = timezone.localtime(update.created_at, timezone=zoneinfo.ZoneInfo("Asia/Tokyo"))
     assert local.strftime("%H:%M") in page
     assert "Times in Asia/Tokyo" in page
 
@@ -1050,3 +1052,45 @@ def test_filter_choices_list_each_kind_once(analyst):
 def test_users_get_model_is_the_default_user():
     # board_filter_choices reads owner names from these columns.
     assert {"username", "first_name", "last_name"} <= {f.name for f in get_user_model()._meta.fields}
+
+
+ODD_VALUES = ["", " ", "-1", "0", "1e9999", "9" * 20, "\uff19", "'; DROP TABLE x;--", "a" * 500, "[]", "-"]
+
+
+FILTER_NAMES = ["q", "status", "made_by", "country", "event", "topic", "kind", "owner", "mine", "overdue"]
+FILTER_NAMES += ["due_after", "due_before", "sort", "page"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    FILTER_NAMES,
+)
+def test_odd_values_in_any_filter_are_a_page_or_a_400_never_a_500(analyst_client, filter_data, name):
+    for value in ODD_VALUES:
+        response = analyst_client.get(board_url(**{name: value}))
+        assert response.status_code in (200, 400), (name, value)
+        csv_response = analyst_client.get(reverse("tracker:commitments-csv") + board_url(**{name: value})[1:])
+        assert csv_response.status_code in (200, 400), (name, value)
+        if csv_response.status_code == 200:
+            streamed(csv_response)
+
+
+def test_admin_change_page_links_to_the_pledge_page(client, superuser):
+    commitment = CommitmentFactory()
+    client.force_login(superuser)
+
+    page = body(client.get(reverse("admin:tracker_commitment_change", args=[commitment.pk])))
+
+    view_on_site = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(Commitment).pk, commitment.pk])
+    assert view_on_site in page
+    assert client.get(view_on_site)["Location"].endswith(commitment.get_absolute_url())
+
+
+def test_timeline_names_a_removed_author_plainly(analyst_client):
+    commitment = CommitmentFactory()
+    ProgressUpdateFactory(commitment=commitment, author=None, note="Anonymous assessment.")
+
+    page = body(analyst_client.get(commitment.get_absolute_url()))
+
+    assert "recorded by someone since removed" in page
+    assert "Anonymous assessment." in page
