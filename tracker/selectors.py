@@ -7,6 +7,7 @@ through `commitments_for_display`, and every summary through `board_summary`.
 import datetime
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Aggregate,
@@ -235,15 +236,17 @@ def board_filter_choices() -> dict:
     )
     parts = [queryset.values_list(*columns).order_by() for queryset in (actors, events, topics, owners)]
     rows = parts[0].union(*parts[1:], all=True)
-    choices = {"actors": [], "countries": set(), "events": [], "topics": [], "owners": []}
-    for source, pk, label, detail in sorted(rows, key=lambda row: (row[0], row[2].casefold(), row[1])):
+    choices = {"actors": [], "events": [], "topics": [], "owners": []}
+    countries = set()
+    for source, pk, label, detail in rows:
         # Owners show their full name when they have one, else their username.
         shown = (detail or "").strip() or label if source == "owner" else label
         choices[f"{source}s"].append((str(pk), shown))
         if source == "actor" and detail:
-            choices["countries"].add(detail)
-    choices["countries"] = sorted(choices["countries"])
-    return choices
+            countries.add(detail)
+    for options in choices.values():
+        options.sort(key=lambda option: (option[1].casefold(), int(option[0])))
+    return {**choices, "countries": sorted(countries)}
 
 
 def status_by_actor(queryset: QuerySet | None = None, *, limit: int = CHART_ACTORS) -> dict:
@@ -492,7 +495,5 @@ def commitments_for_calendar(user) -> QuerySet:
 
 def user_time_zone(user) -> str:
     """The time zone a user chose in their preferences, or the site's when they chose none."""
-    from django.conf import settings
-
     chosen = NotificationPreference.objects.filter(user=user).values_list("time_zone", flat=True).first()
     return chosen or settings.TIME_ZONE

@@ -56,7 +56,7 @@ def _board_filter(request, today):
 def board(request):
     today = timezone.localdate()
     filterset = _board_filter(request, today)
-    context = {"filterset": filterset, "today": today, "statuses": Status}
+    context = {"filterset": filterset, "today": today}
     if filterset.is_bound and not filterset.is_valid():
         # The list is not shown rather than shown unfiltered: a reader
         # would take it for the filtered one.
