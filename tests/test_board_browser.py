@@ -47,12 +47,18 @@ def server_url(live_server):
     return live_server.url
 
 
+def require_chromium(path=CHROMIUM):
+    """Skip without the browser, unless CI_REQUIRE_BROWSER says that a missing browser is a failure."""
+    if path.exists():
+        return
+    if os.environ.get("CI_REQUIRE_BROWSER"):
+        pytest.fail(f"{path} is missing and CI_REQUIRE_BROWSER is set: install Debian's chromium package.")
+    pytest.skip(f"{path} is missing (apt-get install chromium); set CI_REQUIRE_BROWSER to fail instead.")
+
+
 @pytest.fixture
 def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing and CI_REQUIRE_BROWSER is set: install Debian's chromium package.")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); set CI_REQUIRE_BROWSER to fail instead.")
+    require_chromium()
     # Playwright's sync API runs an event loop in this thread; the ORM calls
     # the test makes between browser steps are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -158,3 +164,15 @@ def test_keyboard_focus_is_visible(server_url, demo, browser):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
 
     assert outline == "solid"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_missing_browser_skips_locally_and_fails_in_ci(monkeypatch, tmp_path):
+    missing = tmp_path / "chromium"
+    monkeypatch.delenv("CI_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="is missing"):
+        require_chromium(missing)
+
+    monkeypatch.setenv("CI_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI_REQUIRE_BROWSER is set"):
+        require_chromium(missing)
