@@ -154,7 +154,10 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+# The status board is the way in; the admin keeps its own login page.
+LOGIN_REDIRECT_URL = "tracker:board"
+LOGOUT_REDIRECT_URL = "login"
 
 # Email: EMAIL_URL in production (smtp://...), files under var/mail/ otherwise.
 DEFAULT_FROM_EMAIL = read_str("DEFAULT_FROM_EMAIL", "tracker@localhost")

@@ -1,15 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 admin.site.site_header = "Policy Commitment Tracker"
 admin.site.site_title = "Commitment Tracker"
 admin.site.index_title = "Pledges, follow-ups and who watches them"
-admin.site.site_url = None  # no public site yet: the status board will be it
+admin.site.site_url = "/"  # "View site" leads to the status board
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tracker.urls")),
-    # The status board will live at "/"; until then the admin is the way in.
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -5,11 +5,44 @@ through `commitments_for_display`, and every summary through `board_summary`.
 """
 
 import datetime
+from collections.abc import Callable
 
-from django.db.models import Avg, Case, Count, F, IntegerField, Prefetch, Q, QuerySet, When
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from simple_history.models import DeletedObject
 
-from .models import COMPLIANCE_SCORES, Actor, Commitment, ProgressUpdate, Status
+from .models import (
+    COMPLIANCE_SCORES,
+    OPEN_STATUSES,
+    Actor,
+    Commitment,
+    Event,
+    FollowUp,
+    NotificationPreference,
+    ProgressUpdate,
+    Status,
+    Topic,
+)
 
 DUE_SOON_DAYS = 14
 SUMMARY_LIST_LENGTH = 20
@@ -23,6 +56,13 @@ def commitments_for_display(queryset: QuerySet | None = None) -> QuerySet:
         Prefetch("counterparts", queryset=Actor.objects.only("id", "name")),
         "topics",
     )
+
+
+def commitments_for_list(queryset: QuerySet | None = None) -> QuerySet:
+    """Pledges with their maker, event and owner: one query for a table that shows no topics."""
+    if queryset is None:
+        queryset = Commitment.objects.all()
+    return queryset.select_related("made_by", "event", "owner")
 
 
 def commitments_overdue(*, today: datetime.date, queryset: QuerySet | None = None) -> QuerySet:
@@ -92,12 +132,19 @@ def compliance_by(field: str, queryset: QuerySet | None = None) -> list[dict]:
     ]
 
 
-def board_summary(*, today: datetime.date | None = None, queryset: QuerySet | None = None) -> dict:
+def board_summary(
+    *,
+    today: datetime.date | None = None,
+    queryset: QuerySet | None = None,
+    display: Callable[[QuerySet], QuerySet] = commitments_for_display,
+) -> dict:
     """What the board's top half and the API's board/ endpoint show.
 
     `queryset` narrows everything to a filtered set of pledges. The lists are
     capped at SUMMARY_LIST_LENGTH and fetched with their related rows, so the
-    number of queries does not grow with the number of pledges.
+    number of queries does not grow with the number of pledges. `display`
+    fetches those rows: the board passes `commitments_for_list`, which skips
+    counterparts and topics (two queries per list) that it does not show there.
     """
     today = today or timezone.localdate()
     queryset = Commitment.objects.all() if queryset is None else queryset
@@ -107,9 +154,9 @@ def board_summary(*, today: datetime.date | None = None, queryset: QuerySet | No
         "counts": status_counts(queryset),
         "total": queryset.count(),
         "overdue_count": queryset.overdue(today).count(),
-        "overdue": list(commitments_for_display(commitments_overdue(today=today, queryset=queryset))[:limit]),
-        "due_soon": list(commitments_for_display(commitments_due_soon(today=today, queryset=queryset))[:limit]),
-        "recently_updated": list(commitments_for_display(commitments_recently_updated(queryset=queryset))[:limit]),
+        "overdue": list(display(commitments_overdue(today=today, queryset=queryset))[:limit]),
+        "due_soon": list(display(commitments_due_soon(today=today, queryset=queryset))[:limit]),
+        "recently_updated": list(display(commitments_recently_updated(queryset=queryset))[:limit]),
         "compliance_by_actor": compliance_by("made_by", queryset),
         "compliance_by_event": compliance_by("event", queryset),
     }
@@ -164,3 +211,296 @@ def actors_for_extraction() -> list:
     from .extraction import KnownActor
 
     return [KnownActor.from_any(actor) for actor in Actor.objects.only("id", "name", "kind", "aliases")]
+
+
+# The status board's own reads: filter choices, charts, the CSV export, the
+# pledge page's timeline and the calendar feed.
+
+CHART_ACTORS = 12
+TIMELINE_MONTHS = 12
+# Separates names inside one CSV cell's aggregate; no name holds it.
+NAME_SEPARATOR = "\x1f"
+
+
+def board_filter_choices() -> dict:
+    """The choices of the board's filter form: actors, countries, events, topics and owners.
+
+    One UNION query rather than one per list: the board runs a dozen queries
+    already and must stay at 15 whatever the number of pledges.
+    """
+    columns = ("source", "id", "label", "detail")
+    actors = Actor.objects.annotate(source=Value("actor"), label=F("name"), detail=F("country"))
+    events = Event.objects.annotate(source=Value("event"), label=F("name"), detail=Value(""))
+    topics = Topic.objects.annotate(source=Value("topic"), label=F("name"), detail=Value(""))
+    owners = (
+        get_user_model()
+        .objects.filter(pk__in=Commitment.objects.filter(owner__isnull=False).values("owner_id"))
+        .annotate(
+            source=Value("owner"),
+            label=F("username"),
+            detail=Concat("first_name", Value(" "), "last_name", output_field=CharField()),
+        )
+    )
+    parts = [queryset.values_list(*columns).order_by() for queryset in (actors, events, topics, owners)]
+    rows = parts[0].union(*parts[1:], all=True)
+    choices = {"actors": [], "events": [], "topics": [], "owners": []}
+    countries = set()
+    for source, pk, label, detail in rows:
+        # Owners show their full name when they have one, else their username.
+        shown = (detail or "").strip() or label if source == "owner" else label
+        choices[f"{source}s"].append((str(pk), shown))
+        if source == "actor" and detail:
+            countries.add(detail)
+    for options in choices.values():
+        options.sort(key=lambda option: (option[1].casefold(), int(option[0])))
+    return {**choices, "countries": sorted(countries)}
+
+
+def status_by_actor(queryset: QuerySet | None = None, *, limit: int = CHART_ACTORS) -> dict:
+    """Pledges per status for each maker, the makers with most pledges first, in one query."""
+    queryset = Commitment.objects.all() if queryset is None else queryset
+    rows = (
+        queryset.order_by()
+        .values("made_by_id", "made_by__name", "status")
+        .annotate(count=Count("id"))
+        .order_by("made_by__name", "made_by_id", "status")
+    )
+    actors = {}
+    for row in rows:
+        actor = actors.setdefault(
+            row["made_by_id"], {"id": row["made_by_id"], "name": row["made_by__name"], "counts": {}, "total": 0}
+        )
+        actor["counts"][row["status"]] = row["count"]
+        actor["total"] += row["count"]
+    ranked = sorted(actors.values(), key=lambda actor: (-actor["total"], actor["name"]))
+    return {"actors": ranked[:limit], "others": len(ranked) - len(ranked[:limit])}
+
+
+def dates_by_month(*, today: datetime.date, queryset: QuerySet | None = None, months: int = TIMELINE_MONTHS) -> list:
+    """Target dates and next checks (open pledges) per month, from this month on, in one query.
+
+    Dates before this month fall in a "Before this month" bucket and those after the
+    last month in a "Later" one, so that one far-off date cannot stretch the
+    chart over years.
+    """
+    queryset = Commitment.objects.all() if queryset is None else queryset
+    rows = (
+        queryset.order_by()
+        .values(
+            due_month=TruncMonth("due_on"),
+            check_month=Case(
+                When(status__in=OPEN_STATUSES, then=TruncMonth("next_check_on")),
+                default=None,
+                output_field=DateField(),
+            ),
+        )
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    first = today.replace(day=1)
+    starts = [_add_months(first, offset) for offset in range(months)]
+    after_last = _add_months(first, months)
+    buckets = {"earlier": {"due": 0, "checks": 0}, "later": {"due": 0, "checks": 0}}
+    buckets.update({start: {"due": 0, "checks": 0} for start in starts})
+
+    def bucket_of(month):
+        if month < first:
+            return "earlier"
+        if month >= after_last:
+            return "later"
+        return month
+
+    for row in rows:
+        for key, name in (("due_month", "due"), ("check_month", "checks")):
+            month = row[key]
+            if month is not None:
+                if isinstance(month, datetime.datetime):
+                    month = month.date()
+                buckets[bucket_of(month)][name] += row["count"]
+
+    timeline = []
+    if sum(buckets["earlier"].values()):
+        timeline.append({"label": "Before this month", "short": "Past", "start": None, **buckets["earlier"]})
+    timeline += [
+        {"label": start.strftime("%B %Y"), "short": start.strftime("%b"), "start": start, **buckets[start]}
+        for start in starts
+    ]
+    if sum(buckets["later"].values()):
+        timeline.append({"label": "Later", "short": "Later", "start": None, **buckets["later"]})
+    for bucket in timeline:
+        bucket["total"] = bucket["due"] + bucket["checks"]
+    return timeline
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    return day.replace(year=day.year + month_index // 12, month=month_index % 12 + 1)
+
+
+class GroupConcat(Aggregate):
+    """Names joined into one string: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def __init__(self, expression, separator: str, **extra):
+        super().__init__(expression, Value(separator), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def _names_of(through, target: str) -> Subquery:
+    return Subquery(
+        through.objects.filter(commitment_id=OuterRef("pk"))
+        .order_by()
+        .values("commitment_id")
+        .annotate(names=GroupConcat(f"{target}__name", NAME_SEPARATOR))
+        .values("names")
+    )
+
+
+def commitments_for_export(queryset: QuerySet | None = None) -> QuerySet:
+    """Pledges with counterparts and topics as annotated strings: one query for any number of rows.
+
+    Split `counterpart_names` and `topic_names` with `split_names`.
+    """
+    queryset = Commitment.objects.all() if queryset is None else queryset
+    return commitments_for_list(queryset).annotate(
+        counterpart_names=_names_of(Commitment.counterparts.through, "actor"),
+        topic_names=_names_of(Commitment.topics.through, "topic"),
+    )
+
+
+def split_names(names: str | None) -> list[str]:
+    return sorted(names.split(NAME_SEPARATOR)) if names else []
+
+
+def commitment_for_detail() -> QuerySet:
+    """The pledge page's pledge, with everything it shows about it, in four queries."""
+    return Commitment.objects.select_related("made_by", "event", "owner").prefetch_related(
+        Prefetch("counterparts", queryset=Actor.objects.only("id", "name", "country")),
+        "topics",
+        Prefetch("watchers", queryset=get_user_model().objects.order_by("username")),
+    )
+
+
+# Status and progress move only through progress updates, which are on the
+# timeline already; the history adds who changed the other fields.
+TIMELINE_HISTORY_EXCLUDED = ("status", "progress")
+FOLLOWUP_SCHEDULED_STATES = (FollowUp.State.PENDING, FollowUp.State.SENDING)
+
+
+def commitment_timeline(commitment: Commitment) -> dict:
+    """Progress updates, follow-ups and field changes of a pledge, newest first, in three queries.
+
+    Returns `entries` (the merged timeline) and `scheduled` (reminders not
+    sent yet). Each entry has `kind` (update, followup, change or created),
+    `at` (an aware datetime) and `who` (a user or None).
+    """
+    entries = []
+    for update in commitment.updates.select_related("author").order_by("created_at", "id"):
+        entries.append({"kind": "update", "at": update.created_at, "who": update.author, "update": update})
+
+    scheduled = []
+    for followup in commitment.followups.select_related("recipient").order_by("created_at", "id"):
+        if followup.state in FOLLOWUP_SCHEDULED_STATES:
+            scheduled.append(followup)
+        else:
+            at = followup.sent_at or followup.updated_at
+            entries.append({"kind": "followup", "at": at, "who": None, "followup": followup})
+
+    records = list(
+        commitment.history.select_related("history_user", "made_by", "event", "owner").order_by(
+            "history_date", "history_id"
+        )
+    )
+    previous = None
+    for record in records:
+        if previous is None or record.history_type == "+":
+            entries.append({"kind": "created", "at": record.history_date, "who": record.history_user})
+        else:
+            delta = record.diff_against(previous, excluded_fields=TIMELINE_HISTORY_EXCLUDED, foreign_keys_are_objs=True)
+            changes = [_field_change(change) for change in delta.changes]
+            if changes:
+                entries.append(
+                    {"kind": "change", "at": record.history_date, "who": record.history_user, "changes": changes}
+                )
+        previous = record
+
+    entries = _fold_rescheduling_into_updates(entries)
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return {"entries": entries, "scheduled": sorted(scheduled, key=lambda followup: (followup.due_on, followup.pk))}
+
+
+# Recording an update saves the pledge's new next check a moment later, as
+# a history record of its own; shown apart it would read as a second edit.
+RESCHEDULING_WINDOW = datetime.timedelta(seconds=5)
+
+
+def _fold_rescheduling_into_updates(entries: list) -> list:
+    updates = [entry for entry in entries if entry["kind"] == "update"]
+    kept = []
+    for entry in entries:
+        if entry["kind"] == "change" and [change["name"] for change in entry["changes"]] == ["next_check_on"]:
+            update = next(
+                (
+                    update
+                    for update in updates
+                    if update["who"] == entry["who"]
+                    and abs(update["at"] - entry["at"]) <= RESCHEDULING_WINDOW
+                    and "next_check" not in update
+                ),
+                None,
+            )
+            if update is not None:
+                update["next_check"] = entry["changes"][0]["after"]
+                continue
+        kept.append(entry)
+    return kept
+
+
+def _field_change(change) -> dict:
+    field = Commitment._meta.get_field(change.field)
+    return {
+        "name": change.field,
+        "field": str(field.verbose_name).capitalize(),
+        "before": _field_value(field, change.old),
+        "after": _field_value(field, change.new),
+    }
+
+
+def _field_value(field, value):
+    if value in (None, ""):
+        return ""
+    if getattr(field, "choices", None):
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, DeletedObject):
+        return f"(deleted, id {value.pk})"
+    if isinstance(value, datetime.date):
+        return date_format(value, "j M Y")
+    return value
+
+
+def calendar_owner_by_token(token: str):
+    """The active user whose calendar link holds `token`, or None."""
+    preference = (
+        NotificationPreference.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    )
+    return preference.user if preference else None
+
+
+def commitments_for_calendar(user) -> QuerySet:
+    """Pledges a user owns or watches that have a next check or a target date."""
+    return (
+        commitments_watched_by(user)
+        .filter(Q(next_check_on__isnull=False) | Q(due_on__isnull=False))
+        .select_related("made_by")
+        .order_by("id")
+    )
+
+
+def user_time_zone(user) -> str:
+    """The time zone a user chose in their preferences, or the site's when they chose none."""
+    chosen = NotificationPreference.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return chosen or settings.TIME_ZONE

@@ -1,5 +1,4 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from . import views
 
@@ -7,11 +6,11 @@ app_name = "tracker"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    # TEMPORARY (replaced by the board branch's views at merge).
-    path(
-        "commitments/<int:pk>/",
-        RedirectView.as_view(pattern_name="admin:tracker_commitment_change"),
-        name="commitment-detail",
-    ),
-    path("preferences/", RedirectView.as_view(pattern_name="admin:index"), name="preferences"),
+    path("", views.board, name="board"),
+    path("commitments.csv", views.commitments_csv, name="commitments-csv"),
+    path("commitments/<int:pk>/", views.commitment_detail, name="commitment-detail"),
+    path("commitments/<int:pk>/updates/", views.commitment_record_update, name="commitment-record-update"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("preferences/calendar-token/", views.calendar_token_reset, name="calendar-token-reset"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
 ]

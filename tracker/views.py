@@ -1,8 +1,30 @@
-from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+import csv
+import datetime
 
+import icalendar
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
+
+from . import charts, selectors, services
+from .filters import CommitmentFilter
+from .forms import PreferencesForm, RecordUpdateForm
+from .models import Commitment, Status
 from .selectors import services_health
+
+PAGE_SIZE = 50
+CSV_CHUNK_SIZE = 500
+RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @never_cache
@@ -11,3 +33,280 @@ def healthz(request):
     """Database and broker reachability for load balancers and compose; no login (no data in it)."""
     health = services_health()
     return JsonResponse(health, status=200 if health["database"]["ok"] else 503)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told the count it would otherwise query again (the board's summary has it)."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+def _board_filter(request, today):
+    return CommitmentFilter(request.GET or None, queryset=Commitment.objects.all(), request=request, today=today)
+
+
+@login_required
+@require_GET
+def board(request):
+    today = timezone.localdate()
+    filterset = _board_filter(request, today)
+    context = {"filterset": filterset, "today": today}
+    if filterset.is_bound and not filterset.is_valid():
+        # The list is not shown rather than shown unfiltered: a reader
+        # would take it for the filtered one.
+        return render(
+            request,
+            "tracker/board.html",
+            {**context, "invalid": True, "filter_errors": _filter_errors(filterset)},
+            status=400,
+        )
+
+    filtered = filterset.qs
+    summary = selectors.board_summary(today=today, queryset=filtered, display=selectors.commitments_for_list)
+    paginator = CountedPaginator(selectors.commitments_for_list(filtered), PAGE_SIZE, count=summary["total"])
+    page = paginator.get_page(request.GET.get("page"))
+    chosen_statuses = filterset.form.cleaned_data.get("status") or [] if filterset.is_bound else []
+    status_tiles = [
+        {
+            "status": status.value,
+            "label": status.label,
+            "count": summary["counts"][status.value],
+            "current": chosen_statuses == [status.value],
+        }
+        for status in Status
+    ]
+    context.update(
+        summary=summary,
+        status_tiles=status_tiles,
+        page=page,
+        actor_chart=charts.status_by_actor_chart(selectors.status_by_actor(filtered)),
+        timeline_chart=charts.dates_timeline_chart(selectors.dates_by_month(today=today, queryset=filtered)),
+        is_filtered=filterset.is_filtered,
+    )
+    return render(request, "tracker/board.html", context)
+
+
+def _filter_errors(filterset):
+    """(label, message) pairs, for a notice that names each filter it could not read."""
+    fields = filterset.form.fields
+    return [
+        (fields[name].label if name in fields else "", message)
+        for name, messages in filterset.errors.items()
+        for message in messages
+    ]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer's output."""
+
+    def write(self, value):
+        return value
+
+
+def _neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+CSV_HEADER = (
+    "id",
+    "title",
+    "status",
+    "progress",
+    "made_by",
+    "maker_country",
+    "counterparts",
+    "event",
+    "kind",
+    "topics",
+    "made_on",
+    "due_on",
+    "next_check_on",
+    "overdue",
+    "owner",
+    "source_url",
+    "url",
+)
+
+
+def _csv_row(commitment, site_url):
+    return (
+        commitment.pk,
+        commitment.title,
+        commitment.get_status_display(),
+        commitment.progress,
+        commitment.made_by.name,
+        commitment.made_by.country,
+        "; ".join(selectors.split_names(commitment.counterpart_names)),
+        commitment.event.name if commitment.event else "",
+        commitment.get_kind_display(),
+        "; ".join(selectors.split_names(commitment.topic_names)),
+        commitment.made_on.isoformat(),
+        commitment.due_on.isoformat() if commitment.due_on else "",
+        commitment.next_check_on.isoformat() if commitment.next_check_on else "",
+        "yes" if commitment.is_overdue else "no",
+        commitment.owner.get_username() if commitment.owner else "",
+        commitment.source_url,
+        site_url + commitment.get_absolute_url(),
+    )
+
+
+@login_required
+@require_GET
+def commitments_csv(request):
+    """The board's filtered list as CSV, streamed: the same query string gives the same pledges."""
+    filterset = _board_filter(request, timezone.localdate())
+    if filterset.is_bound and not filterset.is_valid():
+        problems = "; ".join(
+            f"{label}: {message}" if label else message for label, message in _filter_errors(filterset)
+        )
+        return HttpResponseBadRequest(f"These filters could not be read: {problems}", content_type="text/plain")
+    commitments = selectors.commitments_for_export(filterset.qs).iterator(chunk_size=CSV_CHUNK_SIZE)
+    site_url = request.build_absolute_uri("/").rstrip("/")
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_HEADER)
+        for commitment in commitments:
+            yield writer.writerow([_neutralise(value) for value in _csv_row(commitment, site_url)])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="pledges-{timezone.localdate().isoformat()}.csv"'
+    return response
+
+
+def _render_detail(request, commitment, form, *, status=200):
+    context = {
+        "commitment": commitment,
+        "form": form,
+        "can_record": form is not None,
+        "timeline": selectors.commitment_timeline(commitment),
+        "time_zone": selectors.user_time_zone(request.user),
+    }
+    return render(request, "tracker/commitment_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def commitment_detail(request, pk):
+    commitment = get_object_or_404(selectors.commitment_for_detail(), pk=pk)
+    form = RecordUpdateForm.for_commitment(commitment) if request.user.has_perm(RECORD_UPDATE_PERMISSION) else None
+    return _render_detail(request, commitment, form)
+
+
+@login_required
+@require_POST
+def commitment_record_update(request, pk):
+    if not request.user.has_perm(RECORD_UPDATE_PERMISSION):
+        raise PermissionDenied("Only analysts record progress updates.")
+    commitment = get_object_or_404(selectors.commitment_for_detail(), pk=pk)
+    form = RecordUpdateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.progress_record(
+                commitment=commitment,
+                author=request.user,
+                status=data["status"],
+                progress=data["progress"],
+                note=data["note"],
+                evidence_url=data["evidence_url"],
+                expected_status=data["expected_status"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, "Update recorded.")
+            return redirect(f"{commitment.get_absolute_url()}#timeline")
+    # The page now shows the pledge as it stands: sending the form again is
+    # a deliberate update against that status, not the stale one.
+    form.data = form.data.copy()
+    form.data["expected_status"] = commitment.status
+    return _render_detail(request, commitment, form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    preference = services.notification_preference_get(user=request.user)
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.notification_preference_update(user=request.user, data=form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Preferences saved.")
+                return redirect("tracker:preferences")
+        status = 400
+    else:
+        form = PreferencesForm(
+            initial={
+                "reminders_enabled": preference.reminders_enabled,
+                "digest_enabled": preference.digest_enabled,
+                "time_zone": preference.time_zone,
+            }
+        )
+        status = 200
+    calendar_url = request.build_absolute_uri(reverse("tracker:calendar", args=[preference.calendar_token]))
+    return render(request, "tracker/preferences.html", {"form": form, "calendar_url": calendar_url}, status=status)
+
+
+@login_required
+@require_POST
+def calendar_token_reset(request):
+    services.notification_preference_reset_calendar_token(user=request.user)
+    messages.success(request, "New calendar link made: the old one no longer works. Subscribe to the new one.")
+    return redirect("tracker:preferences")
+
+
+@never_cache
+@require_safe
+def calendar_feed(request, token):
+    """A personal iCalendar feed; no login, as calendar apps cannot log in: the token is the secret."""
+    user = selectors.calendar_owner_by_token(token)
+    if user is None:
+        raise Http404("No calendar at this address; the link may have been reset.")
+    host = request.get_host().split(":")[0]
+    stamp = timezone.now()
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Policy Commitment Tracker//calendar//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Pledges followed by {user.get_username()}")
+    for commitment in selectors.commitments_for_calendar(user):
+        url = request.build_absolute_uri(commitment.get_absolute_url())
+        if commitment.next_check_on and not commitment.is_terminal:
+            calendar.add_component(
+                _calendar_event(commitment, "check", "Check", commitment.next_check_on, url=url, host=host, stamp=stamp)
+            )
+        if commitment.due_on:
+            calendar.add_component(
+                _calendar_event(commitment, "due", "Due", commitment.due_on, url=url, host=host, stamp=stamp)
+            )
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="pledges.ics"'
+    return response
+
+
+def _calendar_event(commitment, kind, label, day, *, url, host, stamp):
+    event = icalendar.Event()
+    # One stable UID per pledge and kind: a moved date updates the event.
+    event.add("uid", f"commitment-{commitment.pk}-{kind}@{host}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + datetime.timedelta(days=1))
+    event.add("summary", f"{label}: {commitment.title}")
+    event.add(
+        "description", f"{commitment.made_by.name}. Status: {commitment.get_status_display()}, {commitment.progress}%."
+    )
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")
+    return event

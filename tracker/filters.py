@@ -1,0 +1,163 @@
+"""The status board's filters: the query string of `/` and of `/commitments.csv`."""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tracker import selectors
+from tracker.models import Commitment, Status
+
+SEARCH_MAX_LENGTH = 200
+TRUE_VALUES = frozenset({"true", "1", "on", "yes"})
+FALSE_VALUES = frozenset({"false", "0", "off", "no", ""})
+
+
+class FlagCheckbox(forms.CheckboxInput):
+    """A checkbox that hands the raw value to its field, so that `overdue=nope` is an error, not True."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: str(value).lower() in TRUE_VALUES)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class FlagField(forms.Field):
+    widget = FlagCheckbox
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def to_python(self, value):
+        if value is None or value is False:
+            return False
+        if value is True:
+            return True
+        value = str(value).strip().lower()
+        if value in TRUE_VALUES:
+            return True
+        if value in FALSE_VALUES:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class FlagFilter(django_filters.Filter):
+    field_class = FlagField
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """Whitelisted sorting; empty dates last on every database, and the id breaks ties for paging."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        name = self.param_map[param[1:] if descending else param]
+        expression = F(name)
+        return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        tiebreak = "-id" if value[0].startswith("-") else "id"
+        return qs.order_by(*ordering, tiebreak)
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Words from the title, description or quote.",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label="Status", choices=Status.choices, widget=forms.CheckboxSelectMultiple, distinct=False
+    )
+    made_by = django_filters.ChoiceFilter(label="Actor (made by)", empty_label="Any actor")
+    country = django_filters.ChoiceFilter(field_name="made_by__country", label="Country of maker", empty_label="Any")
+    event = django_filters.ChoiceFilter(label="Event", empty_label="Any event")
+    topic = django_filters.ChoiceFilter(field_name="topics", label="Topic", empty_label="Any topic")
+    kind = django_filters.ChoiceFilter(label="Kind", choices=Commitment.Kind.choices, empty_label="Any kind")
+    owner = django_filters.ChoiceFilter(label="Owner", empty_label="Anyone")
+    mine = FlagFilter(label="Only pledges I own", method="filter_mine")
+    overdue = FlagFilter(label="Only overdue", method="filter_overdue")
+    due_after = django_filters.DateFilter(
+        field_name="due_on",
+        lookup_expr="gte",
+        label="Due on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_on",
+        lookup_expr="lte",
+        label="Due on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    sort = SortFilter(
+        label="Sort by",
+        empty_label="Most recently made",
+        fields=(
+            ("next_check_on", "next_check_on"),
+            ("due_on", "due_on"),
+            ("made_on", "made_on"),
+            ("updated_at", "updated_at"),
+            ("title", "title"),
+            ("status", "status"),
+            ("progress", "progress"),
+            ("made_by__name", "made_by"),
+        ),
+        field_labels={
+            "next_check_on": "Next check, soonest first",
+            "-next_check_on": "Next check, latest first",
+            "due_on": "Due, soonest first",
+            "-due_on": "Due, latest first",
+            "made_on": "Made, oldest first",
+            "-made_on": "Made, newest first",
+            "updated_at": "Updated, oldest first",
+            "-updated_at": "Updated, newest first",
+            "title": "Title, A to Z",
+            "-title": "Title, Z to A",
+            "status": "Status, A to Z",
+            "-status": "Status, Z to A",
+            "progress": "Progress, least first",
+            "-progress": "Progress, most first",
+            "made_by": "Actor, A to Z",
+            "-made_by": "Actor, Z to A",
+        },
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    def __init__(self, data=None, *args, today=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.today = today or timezone.localdate()
+        choices = selectors.board_filter_choices()
+        self.filters["made_by"].extra["choices"] = choices["actors"]
+        self.filters["country"].extra["choices"] = [(code, code) for code in choices["countries"]]
+        self.filters["event"].extra["choices"] = choices["events"]
+        self.filters["topic"].extra["choices"] = choices["topics"]
+        self.filters["owner"].extra["choices"] = choices["owners"]
+        self.form.label_suffix = ""
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value) | Q(quote__icontains=value))
+
+    def filter_mine(self, queryset, name, value):
+        if not value:
+            return queryset
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(owner=user)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue(self.today) if value else queryset
+
+    @property
+    def is_filtered(self):
+        return self.is_bound and any(
+            value not in (None, "", [], False) for name, value in self.form.cleaned_data.items() if name != "sort"
+        )
