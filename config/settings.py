@@ -6,6 +6,7 @@ project runs embedded: SQLite, Celery on kombu's filesystem transport and
 emails written as files, all under var/.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "csp",
+    "axes",
     "tracker",
 ]
 
@@ -71,7 +73,28 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
     "tracker.middleware.PermissionsPolicyMiddleware",
+    # Last, as django-axes asks: turns a lockout into its page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes), on the board's login, the admin's and the
+# API's token endpoint alike: LOGIN_FAILURE_LIMIT failures for one username
+# from one address lock that pair out for LOGIN_LOCKOUT_MINUTES. Keyed on
+# the pair so that an attacker cannot lock a colleague out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = read_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=read_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front of the web service append to X-Forwarded-For:
+# the client's address is then that many entries from the right. 0 (no
+# proxy) uses REMOTE_ADDR, since a client can write the header itself.
+TRUSTED_PROXIES = read_int("TRUSTED_PROXIES", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "tracker.middleware.client_ip"
 
 # Content Security Policy (django-csp): scripts and styles only from this
 # site's own files, no inline script, no framing, forms post only here.

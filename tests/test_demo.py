@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from tracker.models import Commitment, ProgressUpdate
@@ -56,7 +57,9 @@ def test_demo_analyst_logs_in_with_the_printed_password(capsys, monkeypatch):
 
     output = capsys.readouterr().out
     assert "username 'analyst', password 'ticad-nine-yokohama'" in output
-    analyst = authenticate(username="analyst", password="ticad-nine-yokohama")
+    analyst = authenticate(
+        RequestFactory().post("/accounts/login/"), username="analyst", password="ticad-nine-yokohama"
+    )
     assert analyst is not None and analyst.is_staff
     assert analyst.groups.filter(name="Analysts").exists()
     assert Group.objects.filter(name="Viewers").exists()
@@ -68,7 +71,7 @@ def test_reset_password_gives_a_new_working_password(capsys):
     call_command("load_demo", "--reset-password")
 
     password = capsys.readouterr().out.split("password '")[1].split("'")[0]
-    assert authenticate(username="analyst", password=password) is not None
+    assert authenticate(RequestFactory().post("/accounts/login/"), username="analyst", password=password) is not None
 
 
 def test_ensure_admin_creates_a_superuser_once(capsys, monkeypatch):
@@ -80,5 +83,5 @@ def test_ensure_admin_creates_a_superuser_once(capsys, monkeypatch):
     output = capsys.readouterr().out
     assert "Admin account created: username 'admin', password 'not-the-default-42'" in output
     assert "exists; its password is unchanged" in output
-    admin = authenticate(username="admin", password="not-the-default-42")
+    admin = authenticate(RequestFactory().post("/accounts/login/"), username="admin", password="not-the-default-42")
     assert admin is not None and admin.is_superuser

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpResponseBadRequest
 
 
@@ -30,3 +31,12 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.POLICY)
         return response
+
+
+def client_ip(request) -> str:
+    """The address a request came from, as far as the configured proxies vouch for it (TRUSTED_PROXIES)."""
+    if settings.TRUSTED_PROXIES:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= settings.TRUSTED_PROXIES:
+            return hops[-settings.TRUSTED_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")

@@ -1,0 +1,89 @@
+"""Login throttling (django-axes): five failures lock a username from an address for fifteen minutes."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import RequestFactory
+from django.utils import timezone
+
+from tests.factories import UserFactory
+from tracker.middleware import client_ip
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+
+
+def fail(client, url, username, times):
+    """Post a wrong password `times` times; returns the status codes."""
+    return [client.post(url, {"username": username, "password": "wrong"}).status_code for _ in range(times)]
+
+
+def test_five_failures_lock_the_board_login(client, analyst):
+    # The form again with its error four times; the fifth failure locks.
+    assert fail(client, "/accounts/login/", "analyst", 5) == [200, 200, 200, 200, 429]
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.text
+    assert "after 5 failed logins" in response.text
+    assert "0:15:00" in response.text
+    assert client.get("/").status_code == 302  # still not logged in
+
+
+def test_four_failures_do_not_lock(client, analyst):
+    fail(client, "/accounts/login/", "analyst", 4)
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_the_lock_covers_the_admin_login_and_lifts_after_fifteen_minutes(client, superuser):
+    fail(client, "/admin/login/", "root", 5)
+    assert client.post("/admin/login/", {"username": "root", "password": PASSWORD}).status_code == 429
+    assert client.post("/accounts/login/", {"username": "root", "password": PASSWORD}).status_code == 429
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
+        response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+        assert response.status_code == 302
+
+
+def test_a_locked_username_does_not_lock_others(client, analyst):
+    UserFactory(username="colleague")
+    fail(client, "/accounts/login/", "analyst", 5)
+    response = client.post("/accounts/login/", {"username": "colleague", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_the_same_username_from_another_address_is_not_locked(client, analyst):
+    fail(client, "/accounts/login/", "analyst", 5)
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 302
+
+
+def test_superusers_see_and_clear_lockouts_in_the_admin(client, admin_client, analyst):
+    fail(client, "/accounts/login/", "analyst", 5)
+    response = admin_client.get("/admin/axes/accessattempt/")
+    assert response.status_code == 200
+    assert "analyst" in response.text
+
+
+def test_the_lockout_page_carries_the_security_headers(client, analyst):
+    fail(client, "/accounts/login/", "analyst", 5)
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.7", "192.0.2.1"),  # no proxy: the header is the client's word, ignored
+        (1, "198.51.100.7", "198.51.100.7"),
+        (1, "10.9.9.9, 198.51.100.7", "198.51.100.7"),  # the client wrote the first hop itself
+        (2, "198.51.100.7, 10.0.0.2", "198.51.100.7"),
+        (2, "10.0.0.2", "192.0.2.1"),  # fewer hops than proxies: not trusted
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
