@@ -410,6 +410,22 @@ def test_analysts_cannot_delete_pledges(client, analyst):
     assert Commitment.objects.filter(pk=commitment.pk).exists()
 
 
+@pytest.mark.parametrize("role", ["analyst", "viewer"])
+def test_progress_updates_cannot_be_deleted_by_analysts_or_viewers(client, request, role):
+    update = ProgressUpdateFactory()
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.post(url(ProgressUpdate, "delete", update.pk), {"post": "yes"})
+    timeline = client.post(
+        url(Commitment, "changelist"), {"action": "delete_selected", "_selected_action": [update.commitment_id]}
+    )
+
+    assert response.status_code == 403
+    assert timeline.status_code in (200, 302, 403)
+    assert ProgressUpdate.objects.filter(pk=update.pk).exists()
+    assert Commitment.objects.filter(pk=update.commitment_id).exists()
+
+
 def test_user_written_text_is_escaped_in_the_admin(client, superuser):
     commitment = CommitmentFactory(title='<script>alert("t")</script>', quote='"><img src=x onerror=alert(1)>')
     client.force_login(superuser)
