@@ -89,6 +89,7 @@ AXES_FAILURE_LIMIT = read_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=read_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # How many proxies in front of the web service append to X-Forwarded-For:
 # the client's address is then that many entries from the right. 0 (no
