@@ -153,7 +153,6 @@ class DraftForm(LabelledForm):
         label="Made by",
         max_length=Actor._meta.get_field("name").max_length,
         required=False,
-        help_text="An actor the tracker knows is linked; another name creates a new actor.",
     )
     kind = forms.ChoiceField(label="Kind", choices=Commitment.Kind.choices)
     due = forms.DateField(label="Due date", required=False, widget=_date_input())
