@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from tests.factories import ActorFactory, CommitmentFactory, EventFactory
-from tracker.extraction import MAX_TEXT_CHARS
+from tracker import views
+from tracker.extraction import MAX_TEXT_CHARS, ExtractionError
 from tracker.forms import MAX_DRAFTS_SHOWN
 from tracker.models import Actor, Commitment, Status
 
@@ -234,6 +235,18 @@ def test_text_at_the_limit_is_read(analyst_client):
 
     assert response.status_code == 200
     assert ROAD_PLEDGE in [form.initial["text"] for form in response.context["formset"].forms]
+
+
+def test_a_refusal_by_the_engine_is_shown_next_to_the_text(analyst_client, monkeypatch):
+    def refuse(text, **kwargs):
+        raise ExtractionError("text is too long: 1 character; the limit is 0 characters")
+
+    monkeypatch.setattr(views, "extract_pledges", refuse)
+
+    response = find(analyst_client, ROAD_PLEDGE)
+
+    assert response.status_code == 400
+    assert "Text is too long: 1 character; the limit is 0 characters" in field_errors(body(response), "id_text")
 
 
 @pytest.mark.parametrize(
