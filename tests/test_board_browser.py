@@ -166,6 +166,59 @@ def test_keyboard_focus_is_visible(server_url, demo, browser):
     assert outline == "solid"
 
 
+TICAD_ARTICLE = Path(__file__).parent / "data" / "extraction" / "ticad9_kenya_japan.txt"
+TICAD_BOND = (
+    "Kenya and Japan also signed a statement of intent on a yen-denominated Samurai Bond, which Nairobi seeks "
+    "to issue in Japan's capital markets to widen its sources of financing."
+)
+TICAD_URGED = "He urged partners to keep the mission's financing predictable."
+
+
+def test_analyst_pastes_an_article_creates_the_chosen_drafts_and_sees_them_on_the_board(
+    server_url, demo, browser, artifacts_dir
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, server_url)
+    page.get_by_role("link", name="Extract pledges").click()
+    expect(page.get_by_role("heading", name="Draft pledges from an article", level=1)).to_be_visible()
+
+    page.get_by_label("Article text").fill(TICAD_ARTICLE.read_text())
+    page.get_by_label("Source URL").fill("https://example.org/news/ticad9")
+    page.get_by_label("Event").select_option(label="TICAD 9")
+    page.get_by_label("Article date").fill("2025-08-20")
+    page.get_by_role("button", name="Find pledges").click()
+
+    drafts = page.locator("li.draft")
+    expect(drafts.first).to_be_visible()
+    bond = drafts.filter(has_text="yen-denominated Samurai Bond")
+    expect(bond.get_by_label("Made by")).to_have_value("Government of Kenya")
+    expect(bond.get_by_label("Create this pledge")).to_be_checked()
+    urged = drafts.filter(has_text=TICAD_URGED)
+    expect(urged.get_by_label("Made by")).to_have_value("William Ruto")
+    urged.get_by_label("Create this pledge").uncheck()
+    bond.get_by_label("Title").fill("Samurai Bond statement of intent, from the article")
+    page.screenshot(path=artifacts_dir / "extract-drafts.png", full_page=True)
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
+    page.screenshot(path=artifacts_dir / "extract-drafts-390px.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    ticked = page.locator("li.draft input[type=checkbox]:checked").count()
+    page.get_by_role("button", name="Create selected").click()
+
+    expect(page.get_by_role("heading", name="Status board", level=1)).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text(f"Created {ticked} pledges")
+    list_table = page.locator("table.list-table")
+    expect(list_table.get_by_role("link", name="Samurai Bond statement of intent, from the article")).to_be_visible()
+    page.screenshot(path=artifacts_dir / "extract-created-on-board.png", full_page=True)
+
+    created = Commitment.objects.get(quote=TICAD_BOND)
+    assert (created.status, created.owner, created.event.name) == (Status.ANNOUNCED, demo, "TICAD 9")
+    assert created.made_by.name == "Government of Kenya"
+    assert created.source_url == "https://example.org/news/ticad9"
+    assert not Commitment.objects.filter(quote=TICAD_URGED).exists()
+    assert Commitment.objects.filter(source_url="https://example.org/news/ticad9").count() == ticked
+
+
 @pytest.mark.django_db(transaction=False)
 def test_a_missing_browser_skips_locally_and_fails_in_ci(monkeypatch, tmp_path):
     missing = tmp_path / "chromium"

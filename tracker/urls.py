@@ -13,4 +13,5 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/calendar-token/", views.calendar_token_reset, name="calendar-token-reset"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+    path("extract/", views.extract, name="extract"),
 ]

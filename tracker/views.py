@@ -11,18 +11,29 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from . import charts, selectors, services
+from .extraction import ExtractionError, extract_pledges
 from .filters import CommitmentFilter
-from .forms import PreferencesForm, RecordUpdateForm
+from .forms import (
+    MAX_DRAFTS_SHOWN,
+    ArticleSourceForm,
+    DraftForm,
+    DraftFormSet,
+    ExtractArticleForm,
+    PreferencesForm,
+    RecordUpdateForm,
+)
 from .models import Commitment, Status
 from .selectors import services_health
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 500
 RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
+EXTRACT_PERMISSION = "tracker.add_commitment"
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -310,3 +321,99 @@ def _calendar_event(commitment, kind, label, day, *, url, host, stamp):
     event.add("url", url)
     event.add("transp", "TRANSPARENT")
     return event
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def extract(request):
+    """Paste an article, review its draft pledges, create the chosen ones (issue 6)."""
+    if not request.user.has_perm(EXTRACT_PERMISSION):
+        raise PermissionDenied("Only analysts create pledges from articles.")
+    if request.method == "GET":
+        return _render_extract(request, article_form=ExtractArticleForm())
+    if request.POST.get("action") == "create":
+        return _extract_create(request)
+    return _extract_find(request)
+
+
+def _render_extract(request, *, status=200, **context):
+    return render(request, "tracker/extract.html", context, status=status)
+
+
+def _extract_find(request):
+    form = ExtractArticleForm(request.POST)
+    if not form.is_valid():
+        return _render_extract(request, article_form=form, status=400)
+    source = {name: form.cleaned_data[name] for name in ArticleSourceForm.base_fields}
+    try:
+        drafts = extract_pledges(
+            form.cleaned_data["text"],
+            article_date=source["article_date"] or timezone.localdate(),
+            actors=selectors.actors_for_extraction(),
+        )
+    except ExtractionError as error:
+        form.add_error("text", str(error).capitalize())
+        return _render_extract(request, article_form=form, status=400)
+    if not drafts:
+        return _render_extract(request, article_form=form, nothing_found=True)
+    shown = drafts[:MAX_DRAFTS_SHOWN]
+    formset = DraftFormSet(initial=[DraftForm.initial_for(draft) for draft in shown])
+    return _render_extract(
+        request,
+        formset=formset,
+        source_form=ArticleSourceForm.hidden_for(source),
+        source=source,
+        found_count=len(drafts),
+    )
+
+
+def _extract_create(request):
+    source_form = ArticleSourceForm(request.POST, hidden=True)
+    formset = DraftFormSet(request.POST)
+    source_valid = source_form.is_valid()
+    if not (formset.is_valid() and source_valid):
+        return _render_extract(
+            request,
+            formset=formset,
+            source_form=source_form,
+            source=source_form.cleaned_data if source_valid else None,
+            found_count=formset.total_form_count(),
+            status=400,
+        )
+    source = source_form.cleaned_data
+    created, skipped = services.commitments_create_from_drafts(
+        user=request.user,
+        drafts=formset.selected_drafts(),
+        source_url=source["source_url"],
+        event=source["event"],
+        made_on=source["article_date"] or timezone.localdate(),
+    )
+    if created:
+        messages.success(
+            request,
+            format_html(
+                "Created {} pledge{}: {}.",
+                len(created),
+                "" if len(created) == 1 else "s",
+                format_html_join(
+                    ", ", '<a href="{}">{}</a>', ((pledge.get_absolute_url(), pledge.title) for pledge in created)
+                ),
+            ),
+        )
+    if skipped:
+        messages.warning(
+            request,
+            format_html(
+                'Skipped {} draft{}:<ul class="skipped">{}</ul>',
+                len(skipped),
+                "" if len(skipped) == 1 else "s",
+                format_html_join(
+                    "",
+                    "<li>“{}”: {}</li>",
+                    ((item["draft"].get("title") or item["draft"].get("text"), item["reason"]) for item in skipped),
+                ),
+            ),
+        )
+    # Straight to the board to see the new pledges; back to the page when
+    # nothing was created, ready for the next article.
+    return redirect("tracker:board" if created else "tracker:extract")
