@@ -29,7 +29,8 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     services.progress_record(commitment=commitment, status=Status.IN_PROGRESS, progress=20, note="Bond filed.")
     services.followups_queue_due()
     before = row_counts()
-    titles = sorted(Commitment.objects.values_list("title", "status", "progress", "owner__username"))
+    titles = sorted(Commitment.objects.values_list("pk", "title", "status", "progress", "owner__username", "owner_id"))
+    keys = set(FollowUp.objects.values_list("dedupe_key", flat=True))
     assert before["tracker.Commitment"] == 7
     assert before["tracker.HistoricalCommitment"] > 7
     assert before["tracker.FollowUp"] > 0
@@ -44,11 +45,16 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     call_command("restore", str(backup), stdout=out)
 
     assert row_counts() == before
-    assert sorted(Commitment.objects.values_list("title", "status", "progress", "owner__username")) == titles
+    # The same ids: the dedupe keys of reminders already sent still match their pledges and users.
+    assert (
+        sorted(Commitment.objects.values_list("pk", "title", "status", "progress", "owner__username", "owner_id"))
+        == titles
+    )
+    assert set(FollowUp.objects.values_list("dedupe_key", flat=True)) == keys
     assert ProgressUpdate.objects.filter(note="Bond filed.", commitment__title=commitment.title).exists()
     assert "7 tracker.Commitment" in out.getvalue()
     # Sequences were moved past the restored ids: new rows do not collide.
-    services.followups_queue_due()
+    assert services.followups_queue_due() == 0
     assert FollowUp.objects.count() == before["tracker.FollowUp"]
     services.progress_record(
         commitment=Commitment.objects.get(title=commitment.title), status=Status.STALLED, note="After restore."

@@ -38,7 +38,7 @@ def poisoned(analyst):
     event = EventFactory(name=f"Summit {PAYLOAD}", location=PAYLOAD)
     topic = TopicFactory(name=f"Topic {PAYLOAD}")
     commitment = CommitmentFactory(
-        title=f"=HYPERLINK(\"http://evil\") {PAYLOAD}",
+        title=f'=HYPERLINK("http://evil") {PAYLOAD}',
         description=PAYLOAD,
         quote=PAYLOAD,
         source_title=PAYLOAD,

@@ -34,8 +34,9 @@ class Command(BaseCommand):
         excluded = [label for label in EXCLUDED if label.split(".")[0] in installed]
         call_command(
             "dumpdata",
+            # Primary keys are kept: follow-up dedupe keys and links in sent
+            # emails name pledges and users by id, and must still match.
             natural_foreign=True,
-            natural_primary=True,
             exclude=excluded,
             output=str(path),
             verbosity=0,
