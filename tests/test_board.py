@@ -972,8 +972,8 @@ def test_board_and_csv_queries_do_not_grow_with_pledges(analyst_client, analyst,
     board_large, csv_large = (count_queries(analyst_client, url) for url in urls(related))
 
     assert board_small == board_large
-    # 14 for the board itself, 2 for the nav's permission check (the link to /extract/).
-    assert board_large <= 16
+    # 12 for the board itself, 2 for the nav's permission check (the link to /extract/).
+    assert board_large <= 15
     assert csv_small == csv_large
 
 

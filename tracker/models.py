@@ -130,6 +130,11 @@ OPEN_STATUSES = sorted(Status.open())
 MAX_CHECK_EVERY_DAYS = 3650  # ten years; also keeps date arithmetic far from year 9999
 
 
+def overdue_condition(today):
+    """Past its check date or its target date (open pledges only: combine with status)."""
+    return Q(next_check_on__lt=today) | Q(due_on__lt=today)
+
+
 class CommitmentQuerySet(models.QuerySet):
     def open(self):
         # filter(status__in=...), not exclude(...): PostgreSQL matches it to
@@ -138,8 +143,7 @@ class CommitmentQuerySet(models.QuerySet):
 
     def overdue(self, today=None):
         """Open pledges whose check date or target date has passed."""
-        today = today or timezone.localdate()
-        return self.open().filter(Q(next_check_on__lt=today) | Q(due_on__lt=today))
+        return self.open().filter(overdue_condition(today or timezone.localdate()))
 
 
 class Commitment(models.Model):
