@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,7 +23,8 @@ app.conf.update(
     task_time_limit=90,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    timezone="UTC",
+    # Beat's schedule in the project's time zone (TIME_ZONE), like the dates it works with.
+    timezone=settings.TIME_ZONE,
 )
 app.autodiscover_tasks()
 

@@ -9,7 +9,6 @@ emails written as files, all under var/.
 from datetime import timedelta
 from pathlib import Path
 
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -218,13 +217,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Follow-ups (the outbox): see DESIGN.md and tracker/services.py.
 FOLLOWUP_SWEEP_SECONDS = read_int("FOLLOWUP_SWEEP_SECONDS", 60, minimum=1)
 FOLLOWUP_LEASE_SECONDS = read_int("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
-FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=0)
+# A send must end (or give up) well within its lease, or a second worker
+# could take the row while the first is still talking to the mail server.
+if FOLLOWUP_LEASE_SECONDS <= 2 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"FOLLOWUP_LEASE_SECONDS ({FOLLOWUP_LEASE_SECONDS}) must be more than twice EMAIL_TIMEOUT ({EMAIL_TIMEOUT})."
+    )
+# At least a day: an escalation on the check date itself would duplicate the check-up.
+FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=1)
 # A transient SMTP failure is retried after RETRY_SECONDS, doubling each time
 # up to RETRY_MAX_SECONDS (with jitter); after MAX_ATTEMPTS the row is failed.
 FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)
 FOLLOWUP_RETRY_MAX_SECONDS = read_int("FOLLOWUP_RETRY_MAX_SECONDS", 3600, minimum=1)
 FOLLOWUP_MAX_ATTEMPTS = read_int("FOLLOWUP_MAX_ATTEMPTS", 8, minimum=1)
-# The weekly digest goes out on Monday at this hour (TIME_ZONE, UTC).
+# The weekly digest is queued from Monday at this hour (TIME_ZONE) on, by the
+# sweep: once per ISO week, so a beat that was down at that hour catches up.
 FOLLOWUP_DIGEST_HOUR = read_int("FOLLOWUP_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 CELERY_BEAT_SCHEDULE = {
@@ -233,10 +240,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": FOLLOWUP_SWEEP_SECONDS,
         # A sweep that could not run in time is replaced by the next one.
         "options": {"expires": FOLLOWUP_SWEEP_SECONDS},
-    },
-    "followups-weekly-digest": {
-        "task": "tracker.tasks.digests_queue",
-        "schedule": crontab(minute=0, hour=FOLLOWUP_DIGEST_HOUR, day_of_week="mon"),
     },
 }
 

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
@@ -230,6 +231,11 @@ def test_the_message_id_is_derived_from_the_dedupe_key_and_stable():
     assert emails.message_id_for("checkup:3:2026-01-05:8") != emails.message_id_for("checkup:3:2026-01-05:7")
 
 
+def test_the_message_id_of_an_ipv6_site_is_a_domain_literal(settings):
+    settings.SITE_URL = "http://[::1]:8000"
+    assert emails.message_id_for("digest:7:2026-W48") == "<digest.7.2026-W48@[::1]>"
+
+
 def test_a_resend_after_a_crash_keeps_the_message_id(settings, mailoutbox):
     settings.FOLLOWUP_LEASE_SECONDS = 60
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
@@ -394,10 +400,25 @@ def test_backoff_doubles_up_to_the_cap(settings):
         assert ceiling / 2 <= delay <= ceiling
 
 
-def test_a_temporary_smtp_refusal_is_retried(failing_smtp):
-    failing_smtp.error = smtplib.SMTPSenderRefused(451, b"try again later", "tracker@localhost")
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPSenderRefused(451, b"try again later", "tracker@localhost"),
+        smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"mailbox busy")}),
+        # The server's or the settings' state, not the message's: fixing the configuration saves the queue.
+        smtplib.SMTPAuthenticationError(535, b"bad credentials"),
+        smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."),
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+        TimeoutError("timed out"),
+        SoftTimeLimitExceeded(),
+    ],
+)
+def test_server_and_network_trouble_is_retried(failing_smtp, error):
+    failing_smtp.error = error
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
     assert services.followup_send(followup_id=followup.pk) == FollowUp.State.PENDING
+    followup.refresh_from_db()
+    assert type(error).__name__ in followup.last_error
 
 
 @pytest.mark.parametrize(
@@ -405,7 +426,6 @@ def test_a_temporary_smtp_refusal_is_retried(failing_smtp):
     [
         smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user")}),
         smtplib.SMTPDataError(554, b"rejected as spam"),
-        smtplib.SMTPAuthenticationError(535, b"bad credentials"),
     ],
 )
 def test_a_permanent_error_fails_at_once(failing_smtp, error):
@@ -509,17 +529,22 @@ def eager_celery():
     app.conf.task_always_eager = False
 
 
+MONDAY_EARLY = timezone.make_aware(timezone.datetime(2026, 11, 23, 6, 0))  # before the digest hour
+
+
+@time_machine.travel(MONDAY_EARLY, tick=False)
 def test_the_sweep_task_queues_and_sends(eager_celery, mailoutbox):
     from tracker import tasks
 
     CommitmentFactory(next_check_on=today())
     CommitmentFactory(next_check_on=today() - timedelta(days=1))
     result = tasks.followups_sweep.delay().get()
-    assert result == {"queued": 2, "woken": 2}
+    assert result == {"queued": 2, "exhausted": 0, "woken": 2}
     assert len(mailoutbox) == 2
     assert set(FollowUp.objects.values_list("state", flat=True)) == {FollowUp.State.SENT}
 
 
+@time_machine.travel(MONDAY_EARLY, tick=False)
 def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
     from kombu.exceptions import OperationalError
 
@@ -531,29 +556,49 @@ def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.followup_send, "delay", broker_down)
-    assert tasks.followups_sweep() == {"queued": 1, "woken": 0}
+    assert tasks.followups_sweep() == {"queued": 1, "exhausted": 0, "woken": 0}
     assert FollowUp.objects.get().state == FollowUp.State.PENDING  # kept, woken again after the lease
 
 
-def test_digest_task_queues_digests():
-    from tracker import tasks
-
+def test_the_sweep_queues_the_week_s_digests_from_monday_at_the_digest_hour(settings):
+    settings.FOLLOWUP_DIGEST_HOUR = 7
     CommitmentFactory()
-    assert tasks.digests_queue() == 1
+    monday = timezone.make_aware(timezone.datetime(2026, 11, 23, 6, 59))
+    assert services.digests_queue_if_due(now=monday) == 0
+    assert services.digests_queue_if_due(now=monday + timedelta(minutes=1)) == 1
+    assert services.digests_queue_if_due(now=monday + timedelta(days=2)) == 0  # once a week
+    # Beat was down all Monday: Tuesday's first sweep still sends the week's digest.
+    FollowUp.objects.all().delete()
+    assert services.digests_queue_if_due(now=monday + timedelta(days=1)) == 1
+    assert services.digests_queue_if_due(now=monday + timedelta(days=7)) == 0  # next Monday, 6:59
+    assert services.digests_queue_if_due(now=monday + timedelta(days=7, minutes=1)) == 1
 
 
-def test_beat_schedules_the_sweep_and_the_monday_digest(settings):
+def test_the_digest_week_follows_time_zone_not_utc(settings):
+    settings.TIME_ZONE = "America/Los_Angeles"
+    settings.FOLLOWUP_DIGEST_HOUR = 7
+    CommitmentFactory()
+    # Monday 07:30 in Los Angeles is Monday 15:30 UTC; Sunday 23:30 there is already Monday in UTC.
+    sunday_night = timezone.make_aware(timezone.datetime(2026, 11, 29, 23, 30))
+    assert services.digests_queue_if_due(now=sunday_night) == 1  # still week 48 there, not yet queued
+    assert FollowUp.objects.get().dedupe_key.endswith(":2026-W48")
+    monday = timezone.make_aware(timezone.datetime(2026, 11, 30, 7, 30))
+    assert services.digests_queue_if_due(now=monday) == 1
+    assert FollowUp.objects.filter(dedupe_key__endswith=":2026-W49").count() == 1
+
+
+def test_beat_runs_only_the_sweep_in_the_project_time_zone(settings):
     from config.celery import app
 
     schedule = app.conf.beat_schedule
+    assert list(schedule) == ["followups-sweep"]
     assert schedule["followups-sweep"]["task"] == "tracker.tasks.followups_sweep"
     assert schedule["followups-sweep"]["schedule"] == settings.FOLLOWUP_SWEEP_SECONDS
-    digest = schedule["followups-weekly-digest"]
-    assert digest["task"] == "tracker.tasks.digests_queue"
-    assert digest["schedule"].day_of_week == {1}
+    assert app.conf.timezone == settings.TIME_ZONE
     assert set(app.tasks) >= {"tracker.tasks.followups_sweep", "tracker.tasks.followup_send"}
 
 
+@time_machine.travel(MONDAY_EARLY, tick=False)
 def test_send_due_followups_sends_synchronously(mailoutbox):
     CommitmentFactory(next_check_on=today())
     CommitmentFactory(next_check_on=today(), owner__email="")
@@ -567,6 +612,7 @@ def test_send_due_followups_sends_synchronously(mailoutbox):
     assert out.getvalue().strip() == "0 new follow-ups queued; nothing to send."
 
 
+@time_machine.travel(MONDAY_EARLY, tick=False)
 def test_send_due_followups_with_the_mail_server_down_keeps_the_rows(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -631,3 +677,109 @@ def test_analysts_see_followups_but_cannot_retry(client, analyst):
     client.post("/admin/tracker/followup/", {"action": "retry", "_selected_action": [failed.pk]})
     failed.refresh_from_db()
     assert failed.state == FollowUp.State.FAILED
+
+
+# Review findings: ownership of a claim, poison rows, revived reminders, reasons at send time
+
+
+def test_a_worker_whose_lease_expired_cannot_record_over_the_new_claim(settings, mailoutbox):
+    settings.FOLLOWUP_LEASE_SECONDS = 10
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert services.followup_claim(followup_id=followup.pk)
+    first = FollowUp.objects.get(pk=followup.pk)  # worker A's view of its claim (attempts 1)
+    with time_machine.travel(timezone.now() + timedelta(seconds=11), tick=False):
+        assert services.followup_claim(followup_id=followup.pk)  # worker B takes it over (attempts 2)
+        # A wakes up and records a transient failure: it no longer holds the row, so nothing changes.
+        services._followup_finish(first, FollowUp.State.PENDING, error="late", next_attempt_at=timezone.now())
+        followup.refresh_from_db()
+        assert (followup.state, followup.attempts, followup.last_error) == (FollowUp.State.SENDING, 2, "")
+        assert not services.followup_claim(followup_id=followup.pk)  # no third worker gets it
+        # Nor can A send: its lease renewal before the send fails.
+        assert services._followup_renew_lease(first) is False
+
+
+def test_a_row_that_cannot_be_rendered_fails_with_the_error(monkeypatch, mailoutbox):
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+
+    def broken(*args, **kwargs):
+        raise KeyError("missing template variable")
+
+    monkeypatch.setattr(emails, "followup_message", broken)
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    followup.refresh_from_db()
+    assert followup.last_error == "could not be rendered: KeyError: 'missing template variable'"
+
+
+def test_a_row_whose_sends_keep_dying_is_failed_by_the_sweep(settings):
+    settings.FOLLOWUP_MAX_ATTEMPTS = 2
+    settings.FOLLOWUP_LEASE_SECONDS = 60
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    for minutes in (0, 2):  # claimed, then the worker dies; twice
+        with time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False):
+            assert services.followup_claim(followup_id=followup.pk)
+    with time_machine.travel(timezone.now() + timedelta(minutes=4), tick=False):
+        assert services.followups_wake() == []  # not taken a third time
+        assert services.followups_sweep()["exhausted"] == 1
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.FAILED
+    assert followup.last_error.startswith("no send finished in 2 attempts")
+
+
+def test_a_checkup_cancelled_by_an_owner_change_is_revived_when_it_is_undone(mailoutbox):
+    first, second = UserFactory(), UserFactory()
+    commitment = CommitmentFactory(next_check_on=today(), owner=first)
+    services.followups_queue_due()
+    services.commitment_update(commitment=commitment, data={"owner": second})
+    services.followups_queue_due()
+    services.commitment_update(commitment=commitment, data={"owner": first})
+    assert services.followups_queue_due() == 1  # the first owner's check-up is back
+    states = dict(FollowUp.objects.values_list("recipient_id", "state"))
+    assert states == {first.pk: FollowUp.State.PENDING, second.pk: FollowUp.State.CANCELLED}
+    revived = FollowUp.objects.get(recipient=first)
+    assert services.followup_send(followup_id=revived.pk) == FollowUp.State.SENT
+    assert mailoutbox[0].to == [first.email]
+
+
+def test_no_row_is_made_for_recipients_who_turned_reminders_off_or_are_inactive(settings):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    opted_out, inactive, watcher = UserFactory(), UserFactory(is_active=False), UserFactory()
+    NotificationPreference.objects.create(user=opted_out, reminders_enabled=False)
+    CommitmentFactory(next_check_on=today() - timedelta(days=10), owner=opted_out, watchers=[inactive, watcher])
+    services.followups_queue_due()
+    assert set(FollowUp.objects.values_list("recipient_id", flat=True)) == {watcher.pk}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("owner", "the recipient no longer owns the pledge"),
+        ("inactive", "the recipient's account is inactive"),
+    ],
+)
+def test_a_checkup_whose_recipient_changed_is_cancelled_at_send_time(mailoutbox, change, reason):
+    commitment = CommitmentFactory(next_check_on=today())
+    followup = FollowUpFactory(commitment=commitment)
+    if change == "owner":
+        type(commitment).objects.filter(pk=commitment.pk).update(owner=UserFactory())
+    else:
+        type(commitment.owner).objects.filter(pk=commitment.owner_id).update(is_active=False)
+    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    followup.refresh_from_db()
+    assert followup.last_error == reason
+    assert mailoutbox == []
+
+
+def test_removing_a_watcher_cancels_their_escalation(settings, mailoutbox):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    watcher = UserFactory()
+    commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10), watchers=[watcher])
+    services.followups_queue_due()
+    escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION, recipient=watcher)
+    services.commitment_update(commitment=commitment, data={"watchers": []})
+    escalation.refresh_from_db()
+    assert escalation.state == FollowUp.State.CANCELLED
+    # And at send time, should the row have been queued behind the services' back:
+    FollowUp.objects.filter(pk=escalation.pk).update(state=FollowUp.State.PENDING)
+    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.CANCELLED
+    escalation.refresh_from_db()
+    assert escalation.last_error == "the recipient no longer owns or watches the pledge"

@@ -5,7 +5,7 @@ them to an SMTP server in this process, and breaks something on the way: a
 worker killed with SIGKILL, the broker's queue flushed, the SMTP server down.
 Every pledge must still get its email; duplicates only where DESIGN.md allows
 them (at most one per killed worker). Sweeps run every second and leases
-last three seconds, so that each test takes seconds, not minutes.
+last five seconds (SMTP timeouts two), so that each test takes seconds.
 """
 
 import asyncio
@@ -50,13 +50,20 @@ class SinkHandler:
         self.delay = delay
         self.keys = []
         self.lock = threading.Lock()
+        # Set while a message's DATA is in and its "250" not yet sent: a
+        # worker killed then dies mid-send, with the message delivered.
+        self.mid_send = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content)
-        if self.delay:
-            await asyncio.sleep(self.delay)
         with self.lock:
             self.keys.append(message["X-Tracker-Followup"])
+        self.mid_send.set()
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.mid_send.clear()
         return "250 Message accepted for delivery"
 
     def checkups(self):
@@ -107,10 +114,10 @@ class Cluster:
             "DATABASE_URL": f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
             "REDIS_URL": os.environ["REDIS_URL"],
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-            "EMAIL_TIMEOUT": "5",
+            "EMAIL_TIMEOUT": "2",
             "VAR_DIR": str(tmp_path / "var"),
             "FOLLOWUP_SWEEP_SECONDS": "1",
-            "FOLLOWUP_LEASE_SECONDS": "3",
+            "FOLLOWUP_LEASE_SECONDS": "5",
             "FOLLOWUP_RETRY_SECONDS": "1",
             "FOLLOWUP_RETRY_MAX_SECONDS": "2",
             "FOLLOWUP_MAX_ATTEMPTS": "100",
@@ -157,12 +164,15 @@ class Cluster:
         process.wait(timeout=30)
 
     def stop(self):
-        for process in self.processes:
-            if process.poll() is None:
-                self.kill(process, signal.SIGTERM)
-        for process in self.processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # and any pool child left behind
+        try:
+            for process in self.processes:
+                if process.poll() is None:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self.kill(process, signal.SIGTERM)
+        finally:
+            for process in self.processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # and any pool child left behind
 
 
 @pytest.fixture
@@ -222,7 +232,7 @@ def test_every_due_pledge_gets_one_email(cluster, due_pledges):
         cluster.start_worker(concurrency=2)
         cluster.start_beat()
         wait_until(lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="200 emails", logs=cluster.logs)
-        time.sleep(3)  # a lease's time for any duplicate to show up
+        time.sleep(6)  # a lease's time for any duplicate to show up
         counts = sink.handler.checkups()
     finally:
         sink.stop()
@@ -232,33 +242,39 @@ def test_every_due_pledge_gets_one_email(cluster, due_pledges):
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(cluster, due_pledges):
-    sink = SmtpSink(cluster.smtp_port, delay=0.02)
+    # Each message waits 0.3 s for its "250": the kills land mid-send, after delivery, before "sent".
+    sink = SmtpSink(cluster.smtp_port, delay=0.3)
     sink.start()
     kills = 0
     try:
         # One process at a time: at most one message is in flight when it dies.
         worker = cluster.start_worker(concurrency=1)
         cluster.start_beat()
-        for threshold in (40, 110):
+        for threshold in (10, 30):
             wait_until(
-                lambda threshold=threshold: len(delivered_pledges(sink)) >= threshold,
+                lambda threshold=threshold: (
+                    len(delivered_pledges(sink)) >= threshold and sink.handler.mid_send.is_set()
+                ),
                 timeout=120,
-                what=f"{threshold} emails before the kill",
+                what=f"{threshold} emails and one in flight before the kill",
                 logs=cluster.logs,
             )
             cluster.kill(worker)
             kills += 1
             worker = cluster.start_worker(concurrency=1)
+        sink.handler.delay = 0.0  # the rest quickly
         wait_until(
-            lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="all 200 emails", logs=cluster.logs
+            lambda: delivered_pledges(sink) == due_pledges, timeout=180, what="all 200 emails", logs=cluster.logs
         )
-        time.sleep(4)
+        time.sleep(6)
         counts = sink.handler.checkups()
     finally:
         sink.stop()
     duplicates = sum(counts.values()) - len(counts)
     assert duplicates <= kills
     assert_all_sent(due_pledges)
+    # The rows that were in flight were claimed again after their lease expired.
+    assert FollowUp.objects.filter(kind=FollowUp.Kind.CHECKUP, attempts__gte=2).count() >= 1
 
 
 def test_a_flushed_broker_queue_loses_nothing(cluster, due_pledges, redis_client):
@@ -273,7 +289,7 @@ def test_a_flushed_broker_queue_loses_nothing(cluster, due_pledges, redis_client
         wait_until(
             lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="all 200 emails", logs=cluster.logs
         )
-        time.sleep(3)
+        time.sleep(6)
         counts = sink.handler.checkups()
     finally:
         sink.stop()
@@ -299,7 +315,7 @@ def test_a_mail_server_down_for_a_while_gets_everything_after_retries(cluster, d
         wait_until(
             lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="all 200 emails", logs=cluster.logs
         )
-        time.sleep(3)
+        time.sleep(6)
         counts = sink.handler.checkups()
     finally:
         sink.stop()

@@ -34,6 +34,8 @@ def message_id_for(dedupe_key: str) -> str:
     """
     local_part = dedupe_key.replace(":", ".")
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    if ":" in domain:
+        domain = f"[{domain}]"  # an IPv6 address is a domain literal in RFC 5322
     return f"<{local_part}@{domain}>"
 
 

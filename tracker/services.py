@@ -11,6 +11,7 @@ import random
 import smtplib
 from datetime import date, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -344,6 +345,7 @@ def _followups_cancel_stale(commitment: Commitment) -> int:
     return pending.update(
         state=FollowUp.State.CANCELLED,
         lease_until=None,
+        last_error="no longer applies after a change to the pledge",
         updated_at=timezone.now(),
     )
 
@@ -351,6 +353,23 @@ def _followups_cancel_stale(commitment: Commitment) -> int:
 # Follow-ups: the outbox (DESIGN.md "Follow-ups"). The sweep inserts the rows
 # that have become due, a send claims one row with a lease, re-checks that it
 # still applies, sends it and records the outcome on the row.
+
+FOLLOWUP_BATCH = 1000
+
+
+def followups_sweep(*, now=None) -> dict:
+    """One sweep, as beat runs it every FOLLOWUP_SWEEP_SECONDS: what is due goes in the outbox.
+
+    Fails the rows whose sends kept dying, inserts the check-ups and
+    escalations that have come due, and this week's digests once the
+    digest hour of Monday has passed. Waking the senders is the caller's
+    (tasks.followups_sweep, or send_due_followups which sends itself).
+    """
+    now = now or timezone.now()
+    exhausted = followups_fail_exhausted(now=now)
+    queued = followups_queue_due(today=timezone.localdate(now))
+    queued += digests_queue_if_due(now=now)
+    return {"queued": queued, "exhausted": exhausted}
 
 
 def followups_queue_due(*, today: date | None = None) -> int:
@@ -372,14 +391,11 @@ def followups_queue_due(*, today: date | None = None) -> int:
 
     overdue = open_pledges.filter(Q(next_check_on__lte=escalate_on_or_before) | Q(due_on__lt=today))
     watchers = {}
-    through = Commitment.watchers.through
-    for commitment_id, user_id in through.objects.filter(commitment__in=overdue).values_list(
-        "commitment_id", "user_id"
-    ):
+    watching = Commitment.watchers.through.objects.filter(commitment__in=overdue)
+    for commitment_id, user_id in watching.values_list("commitment_id", "user_id"):
         watchers.setdefault(commitment_id, set()).add(user_id)
-    for commitment_id, owner_id, next_check_on, due_on in overdue.values_list(
-        "id", "owner_id", "next_check_on", "due_on"
-    ):
+    fields = ("id", "owner_id", "next_check_on", "due_on")
+    for commitment_id, owner_id, next_check_on, due_on in overdue.values_list(*fields):
         audience = (watchers.get(commitment_id, set()) | {owner_id}) - {None}
         reasons = set()
         if next_check_on and next_check_on <= escalate_on_or_before:
@@ -389,7 +405,7 @@ def followups_queue_due(*, today: date | None = None) -> int:
         for reason_on in reasons:
             for user_id in audience:
                 rows.append(_followup_row(FollowUp.Kind.ESCALATION, commitment_id, user_id, reason_on))
-    return _followups_insert(rows)
+    return _followups_insert(rows, unwanted=_recipients_not_wanting(rows, "reminders_enabled"))
 
 
 def digests_queue(*, today: date | None = None) -> int:
@@ -407,6 +423,18 @@ def digests_queue(*, today: date | None = None) -> int:
     return _followups_insert(rows)
 
 
+def digests_queue_if_due(*, now=None) -> int:
+    """This ISO week's digests, from Monday at FOLLOWUP_DIGEST_HOUR (TIME_ZONE) on; a no-op once queued.
+
+    Left to the sweep rather than to a Monday crontab, so that a beat that
+    was down at that hour still sends the week's digest when it is back.
+    """
+    local = timezone.localtime(now or timezone.now())
+    if local.weekday() == 0 and local.hour < settings.FOLLOWUP_DIGEST_HOUR:
+        return 0
+    return digests_queue(today=local.date())
+
+
 def _followup_row(kind, commitment_id, recipient_id, due_on) -> FollowUp:
     return FollowUp(
         kind=kind,
@@ -419,19 +447,46 @@ def _followup_row(kind, commitment_id, recipient_id, due_on) -> FollowUp:
     )
 
 
-def _followups_insert(rows: list[FollowUp]) -> int:
-    """Insert the rows whose dedupe key is new; returns how many were new when this call looked.
+def _recipients_not_wanting(rows: list[FollowUp], preference: str) -> set:
+    """Recipients of `rows` who are inactive or turned these emails off: no row is made for them."""
+    ids = {row.recipient_id for row in rows}
+    if not ids:
+        return set()
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=ids)
+        .filter(Q(is_active=False) | Q(**{f"notification_preference__{preference}": False}))
+        .values_list("pk", flat=True)
+    )
 
-    (Two sweeps at once may both count a row that only one of them inserted.)
+
+def _followups_insert(rows: list[FollowUp], *, unwanted: set = frozenset()) -> int:
+    """Insert the rows whose dedupe key is new, and revive those cancelled that are due again.
+
+    A reminder cancelled because the pledge changed (another owner, a moved
+    check date) is due again when the change is undone: the same key, so the
+    cancelled row goes back to pending rather than a new one being refused.
+    Returns how many rows were new or revived when this call looked (two
+    sweeps at once may both count a row that only one of them inserted).
     """
+    rows = [row for row in rows if row.recipient_id not in unwanted]
     new = 0
     for start in range(0, len(rows), FOLLOWUP_BATCH):
         batch = rows[start : start + FOLLOWUP_BATCH]
-        existing = set(
-            FollowUp.objects.filter(dedupe_key__in=[row.dedupe_key for row in batch]).values_list(
-                "dedupe_key", flat=True
-            )
+        existing = dict(
+            FollowUp.objects.filter(dedupe_key__in=[row.dedupe_key for row in batch]).values_list("dedupe_key", "state")
         )
+        revived = [key for key, state in existing.items() if state == FollowUp.State.CANCELLED]
+        if revived:
+            now = timezone.now()
+            new += FollowUp.objects.filter(dedupe_key__in=revived, state=FollowUp.State.CANCELLED).update(
+                state=FollowUp.State.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                woken_at=None,
+                last_error="",
+                updated_at=now,
+            )
         batch = [row for row in batch if row.dedupe_key not in existing]
         # ignore_conflicts: another sweep may insert the same key between the
         # read above and this write; the unique index keeps one row.
@@ -440,13 +495,27 @@ def _followups_insert(rows: list[FollowUp]) -> int:
     return new
 
 
-FOLLOWUP_BATCH = 1000
-
-
 def _claimable(now) -> Q:
-    """Rows a sender may take: pending and due for an attempt, or sending with an expired lease."""
+    """Rows a sender may take: pending and due for an attempt, or sending with an expired lease.
+
+    An expired row that has had all its attempts is not taken again: its
+    sends keep dying (followups_fail_exhausted fails it).
+    """
     return Q(state=FollowUp.State.PENDING, next_attempt_at__lte=now) | Q(
-        state=FollowUp.State.SENDING, lease_until__lt=now
+        state=FollowUp.State.SENDING, lease_until__lt=now, attempts__lt=settings.FOLLOWUP_MAX_ATTEMPTS
+    )
+
+
+def followups_fail_exhausted(*, now=None) -> int:
+    """Fail the rows whose lease expired after their last allowed attempt (a send that crashes the worker)."""
+    now = now or timezone.now()
+    return FollowUp.objects.filter(
+        state=FollowUp.State.SENDING, lease_until__lt=now, attempts__gte=settings.FOLLOWUP_MAX_ATTEMPTS
+    ).update(
+        state=FollowUp.State.FAILED,
+        lease_until=None,
+        last_error=f"no send finished in {settings.FOLLOWUP_MAX_ATTEMPTS} attempts (the worker died or timed out)",
+        updated_at=now,
     )
 
 
@@ -479,7 +548,9 @@ def followup_claim(*, followup_id: int, now=None) -> bool:
 
     A compare-and-set that works on SQLite and PostgreSQL alike: the UPDATE
     matches only while the row is claimable, so of two workers racing for
-    the same row exactly one changes it.
+    the same row exactly one changes it. The claim raises `attempts`, which
+    then identifies this claim: a later one (after the lease expired) has a
+    higher count, and the earlier holder can no longer record an outcome.
     """
     now = now or timezone.now()
     changed = FollowUp.objects.filter(_claimable(now), pk=followup_id).update(
@@ -491,7 +562,7 @@ def followup_claim(*, followup_id: int, now=None) -> bool:
     return changed == 1
 
 
-def followups_claim_batch(*, limit: int = 100, now=None) -> list[int]:
+def followups_claim_batch(*, limit: int = 10, now=None) -> list[int]:
     """Claim up to `limit` rows for one sender (send_due_followups); returns the ids it got."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -512,7 +583,11 @@ def followup_send(*, followup_id: int, mail_connection=None) -> str:
 
 
 def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
-    """Send a row this caller has claimed, and record the outcome on it; returns the new state."""
+    """Send a row this caller has claimed, and record the outcome on it; returns the new state.
+
+    Returns "skipped" when the claim was lost (its lease expired and another
+    sender took the row) before the email went out.
+    """
     from tracker import emails  # emails render templates that link to views; keep imports one-way
 
     followup = FollowUp.objects.select_related("recipient", "commitment").get(pk=followup_id)
@@ -525,6 +600,14 @@ def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
         message = emails.followup_message(followup, connection=mail_connection)
     except emails.NothingToSend as nothing:
         return _followup_finish(followup, FollowUp.State.CANCELLED, error=str(nothing))
+    except Exception as error:
+        # A template or data error would fail every attempt alike: record it, visibly.
+        logger.exception("Follow-up %s could not be rendered", followup.dedupe_key)
+        return _followup_finish(
+            followup, FollowUp.State.FAILED, error=f"could not be rendered: {type(error).__name__}: {error}"[:1000]
+        )
+    if not _followup_renew_lease(followup):
+        return "skipped"
     try:
         message.send()
     except Exception as error:
@@ -534,13 +617,30 @@ def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
             logger.warning("Follow-up %s failed for good: %s", followup.dedupe_key, detail)
             return _followup_finish(followup, FollowUp.State.FAILED, error=detail)
         if followup.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+            logger.error("Follow-up %s failed after %d attempts: %s", followup.dedupe_key, followup.attempts, detail)
             return _followup_finish(
                 followup, FollowUp.State.FAILED, error=f"gave up after {followup.attempts} attempts; {detail}"
             )
         retry_at = timezone.now() + timedelta(seconds=followup_backoff_seconds(followup.attempts))
-        logger.info("Follow-up %s will be retried at %s: %s", followup.dedupe_key, retry_at, detail)
+        logger.warning("Follow-up %s will be retried at %s: %s", followup.dedupe_key, retry_at, detail)
         return _followup_finish(followup, FollowUp.State.PENDING, error=detail, next_attempt_at=retry_at)
     return _followup_finish(followup, FollowUp.State.SENT, message_id=message.extra_headers["Message-ID"])
+
+
+def _this_claim(followup: FollowUp):
+    """The row while it is still held by the claim `followup` was loaded under."""
+    return FollowUp.objects.filter(pk=followup.pk, state=FollowUp.State.SENDING, attempts=followup.attempts)
+
+
+def _followup_renew_lease(followup: FollowUp) -> bool:
+    """A full lease for the send itself; False if another sender has taken the row meanwhile."""
+    now = timezone.now()
+    return (
+        _this_claim(followup).update(
+            lease_until=now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS), updated_at=now
+        )
+        == 1
+    )
 
 
 def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None) -> str:
@@ -585,18 +685,22 @@ def followup_backoff_seconds(attempts: int) -> float:
 
 
 def _is_transient(error: Exception) -> bool:
-    """Worth retrying: the network or the server said "later" (4xx); not a 5xx refusal."""
+    """Worth retrying, unless the server refused this very message (5xx on its recipients or data).
+
+    A refused login, a missing STARTTLS or a 4xx are the server's or the
+    settings' state, not the message's: retried until FOLLOWUP_MAX_ATTEMPTS,
+    so that fixing the configuration saves the queue. A worker's soft time
+    limit hitting mid-send is retried too.
+    """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
-        return True
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    return isinstance(error, OSError)  # refused, reset, timed out, name not resolved
+        return not all(500 <= code < 600 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return not 500 <= error.smtp_code < 600
+    return isinstance(error, smtplib.SMTPException | OSError | SoftTimeLimitExceeded)
 
 
 def _followup_finish(followup: FollowUp, state: str, *, error: str = "", message_id: str = "", next_attempt_at=None):
-    """Record the outcome, only while the row is still ours (state sending)."""
+    """Record the outcome, only while the row is still held by this claim; returns `state`."""
     now = timezone.now()
     changes = {"state": state, "lease_until": None, "updated_at": now}
     if state == FollowUp.State.SENT:
@@ -607,7 +711,7 @@ def _followup_finish(followup: FollowUp, state: str, *, error: str = "", message
     if state == FollowUp.State.PENDING:
         # Woken by the first sweep after next_attempt_at.
         changes.update(next_attempt_at=next_attempt_at, woken_at=None)
-    FollowUp.objects.filter(pk=followup.pk, state=FollowUp.State.SENDING).update(**changes)
+    _this_claim(followup).update(**changes)
     return state
 
 

@@ -7,6 +7,7 @@ message costs a delay (the next sweep wakes the row again), never a reminder.
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
 from . import services
@@ -16,8 +17,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def followups_sweep():
-    """Insert the follow-ups that have become due, then wake one send task per claimable row."""
-    queued = services.followups_queue_due()
+    """Put what is due in the outbox, then wake one send task per claimable row."""
+    result = services.followups_sweep()
     ids = services.followups_wake()
     woken = 0
     try:
@@ -27,8 +28,10 @@ def followups_sweep():
     except OperationalError:
         # The rows stay in the outbox and are woken again after the lease.
         logger.exception("Broker unreachable after waking %d of %d follow-ups", woken, len(ids))
-    logger.info("Sweep: %d new follow-ups, %d woken", queued, woken)
-    return {"queued": queued, "woken": woken}
+    logger.info(
+        "Sweep: %d follow-ups queued, %d failed for good, %d woken", result["queued"], result["exhausted"], woken
+    )
+    return {**result, "woken": woken}
 
 
 @shared_task
@@ -36,7 +39,10 @@ def followup_send(followup_id):
     return services.followup_send(followup_id=followup_id)
 
 
-@shared_task
-def digests_queue():
-    """Monday's weekly digests; the next sweep wakes them."""
-    return services.digests_queue()
+@worker_ready.connect
+def _sweep_at_start(sender, **kwargs):
+    """A first sweep as soon as a worker is up, rather than one sweep interval later."""
+    try:
+        followups_sweep.delay()
+    except OperationalError:
+        logger.warning("Broker unreachable at worker start; beat's sweeps will follow")

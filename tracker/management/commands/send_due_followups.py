@@ -1,7 +1,7 @@
 import smtplib
 
 from django.core.mail import get_connection
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tracker import services
 from tracker.models import FollowUp
@@ -10,36 +10,44 @@ from tracker.models import FollowUp
 class Command(BaseCommand):
     help = (
         "Run one follow-up sweep and send what is due, synchronously: the outbox without Celery "
-        "(a cron job every minute does what the worker and beat do)."
+        "(a cron job every minute does what the worker and beat do). This week's digests are queued "
+        "from Monday at FOLLOWUP_DIGEST_HOUR on."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--digests", action="store_true", help="Also queue this week's digests (once a week, on Monday)."
-        )
-        parser.add_argument("--batch", type=int, default=100, help="Rows claimed at a time (default 100).")
+        parser.add_argument("--digests", action="store_true", help="Queue this week's digests now, whatever the day.")
+        parser.add_argument("--batch", type=int, default=10, help="Rows claimed at a time (default 10).")
 
-    def handle(self, *args, digests=False, batch=100, **options):
-        queued = services.followups_queue_due()
+    def handle(self, *args, digests=False, batch=10, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1.")
+        sweep = services.followups_sweep()
+        queued = sweep["queued"]
         if digests:
             queued += services.digests_queue()
         outcomes = {}
         # One SMTP connection for the run when the server answers; otherwise
         # each send opens its own and records the error on its row.
         connection = get_connection()
+        self._open(connection)
         try:
-            connection.open()
-        except (OSError, smtplib.SMTPException) as error:
-            self.stderr.write(f"The mail server did not answer ({error}); the follow-ups will be retried later.")
-        try:
-            # Rows are claimed with a lease, so this can run beside Celery workers.
-            while claimed := services.followups_claim_batch(limit=max(batch, 1)):
+            # Rows are claimed a few at a time with a lease (renewed before each
+            # send), so this can run beside Celery workers or another cron run.
+            while claimed := services.followups_claim_batch(limit=batch):
                 for followup_id in claimed:
                     state = services.followup_deliver(followup_id=followup_id, mail_connection=connection)
                     outcomes[state] = outcomes.get(state, 0) + 1
                     if state in (FollowUp.State.PENDING, FollowUp.State.FAILED):
-                        connection.close()  # a broken connection is reopened by the next send
+                        connection.close()  # perhaps broken: start the next send on a fresh one
+                        self._open(connection, quiet=True)
         finally:
             connection.close()
         summary = ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items())) or "nothing to send"
         self.stdout.write(f"{queued} new follow-ups queued; {summary}.")
+
+    def _open(self, connection, quiet=False):
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as error:
+            if not quiet:
+                self.stderr.write(f"The mail server did not answer ({error}); the follow-ups will be retried later.")
