@@ -6,6 +6,7 @@ through `commitments_for_display`, and every summary through `board_summary`.
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Avg, Case, Count, F, IntegerField, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
@@ -157,3 +158,15 @@ def services_health() -> dict:
     if not health["database"]["ok"]:
         health["status"] = "down"
     return health
+
+
+def commitments_for_api(queryset: QuerySet | None = None) -> QuerySet:
+    """Pledges with everything the API shows of them (watchers too), in a fixed number of queries."""
+    return commitments_for_display(queryset).prefetch_related(
+        Prefetch("watchers", queryset=get_user_model().objects.only("id", "username"))
+    )
+
+
+def progress_updates_for_api(*, commitment_id) -> QuerySet:
+    """A pledge's timeline, newest first, with each author."""
+    return ProgressUpdate.objects.filter(commitment_id=commitment_id).select_related("author")
