@@ -718,8 +718,18 @@ def test_an_invalid_filter_value_is_a_400_naming_the_parameter(analyst_client, q
     assert response.json()[parameter][0]
 
 
-def test_a_nul_character_in_a_filter_is_a_400(analyst_client):
-    assert analyst_client.get("/api/v1/commitments/?search=a%00b").status_code == 400
+def test_a_nul_character_in_a_filter_is_a_json_400(analyst_client):
+    response = analyst_client.get("/api/v1/commitments/?search=a%00b")
+
+    assert response.status_code == 400
+    assert "null character" in response.json()["detail"]
+
+
+def test_an_unknown_address_under_the_api_is_a_json_404(analyst_client):
+    response = analyst_client.get("/api/v1/nothing/here/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
 def seed_pledges(count):

@@ -1,5 +1,5 @@
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -173,3 +173,7 @@ class BoardView(generics.GenericAPIView):
     def get(self, request):
         summary = board_summary(queryset=self.filter_queryset(self.get_queryset()))
         return Response(BoardSerializer(summary).data)
+
+
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
