@@ -285,6 +285,7 @@ def test_an_unknown_or_malformed_pledge_id_is_a_json_404(analyst_client):
     for path in ["/api/v1/commitments/999/updates/", "/api/v1/commitments/-1/updates/"]:
         assert analyst_client.get(path).status_code == 404, path
         assert analyst_client.post(path, {"status": "stalled"}, format="json").status_code == 404, path
+        assert analyst_client.post(path, {"status": "nonsense"}, format="json").status_code == 404, path
 
 
 # Writing pledges
@@ -416,6 +417,29 @@ def test_an_invalid_pledge_is_a_400_under_the_field_and_saves_nothing(analyst_cl
     assert response.status_code == 400
     assert response.json()[field][0]
     assert not Commitment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"made_by": 987654}, "made_by"),
+        ({"due_on": "2025-01-01"}, "due_on"),  # before made_on: the model's rule, through the service
+        ({"made_on": "2999-01-01"}, "made_on"),
+        ({"next_check_on": "01/01/2027"}, "next_check_on"),
+        ({"watchers": ["abc"]}, "watchers"),
+    ],
+)
+def test_an_invalid_change_is_a_400_under_the_field_and_changes_nothing(analyst_client, changes, field):
+    commitment = CommitmentFactory(title="Original", made_on=date(2025, 8, 20))
+
+    response = analyst_client.patch(f"/api/v1/commitments/{commitment.pk}/", changes, format="json")
+
+    assert response.status_code == 400
+    assert response.json()[field][0]
+    commitment.refresh_from_db()
+    assert (commitment.title, commitment.made_on, commitment.due_on) == ("Original", date(2025, 8, 20), None)
+    assert not commitment.watchers.exists()
 
 
 def test_a_body_that_is_not_an_object_is_a_400(analyst_client):
@@ -707,6 +731,7 @@ def test_page_size_is_taken_up_to_200(analyst_client):
         ("ordering=password", "ordering"),
         ("page_size=many", "page_size"),
         ("page_size=0", "page_size"),
+        ("page_size=8%C2%B2", "page_size"),  # "8²": a digit to str.isdigit, not to int()
     ],
 )
 def test_an_invalid_filter_value_is_a_400_naming_the_parameter(analyst_client, query, parameter):
@@ -716,6 +741,13 @@ def test_an_invalid_filter_value_is_a_400_naming_the_parameter(analyst_client, q
 
     assert response.status_code == 400
     assert response.json()[parameter][0]
+
+
+def test_filters_narrow_lists_only_not_a_pledges_own_address(analyst_client):
+    commitment = CommitmentFactory(status=Status.STALLED)
+
+    assert analyst_client.get(f"/api/v1/commitments/{commitment.pk}/?status=broken").status_code == 200
+    assert analyst_client.get(f"/api/v1/commitments/{commitment.pk}/?status=bogus").status_code == 200
 
 
 def test_a_nul_character_in_a_filter_is_a_json_400(analyst_client):

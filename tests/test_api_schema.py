@@ -50,6 +50,9 @@ def test_schema_is_valid_openapi_without_warnings(tmp_path):
     for parameter in ["name: overdue", "name: due_before", "name: search", "name: page_size", "name: ordering"]:
         assert parameter in text
     assert "'400':" in text and "'401':" in text and "'429':" in text
+    board = generated_schema()["paths"]["/api/v1/board/"]["get"]
+    assert {"status", "country", "overdue", "search"} <= {parameter["name"] for parameter in board["parameters"]}
+    assert "400" in board["responses"]
 
 
 def test_schema_needs_a_logged_in_user(analyst):

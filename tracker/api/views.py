@@ -50,7 +50,16 @@ class TokenObtainView(ObtainAuthToken):
     throttle_scope = "token"
 
 
-class ActorViewSet(viewsets.ModelViewSet):
+class ModelViewSet(viewsets.ModelViewSet):
+    def filter_queryset(self, queryset):
+        # Filters and search narrow lists; a row's own address ignores them
+        # (DRF would otherwise apply them to it, as the schema does not say).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class ActorViewSet(ModelViewSet):
     queryset = Actor.objects.all()
     serializer_class = ActorSerializer
     filter_backends = [SearchFilter]
@@ -67,14 +76,14 @@ class ActorViewSet(viewsets.ModelViewSet):
             raise Conflict("This actor has pledges on record; delete or reassign them first.") from error
 
 
-class EventViewSet(viewsets.ModelViewSet):
+class EventViewSet(ModelViewSet):
     queryset = Event.objects.all()
     serializer_class = EventSerializer
     filter_backends = [SearchFilter]
     search_fields = ["name", "location"]
 
 
-class TopicViewSet(viewsets.ModelViewSet):
+class TopicViewSet(ModelViewSet):
     queryset = Topic.objects.all()
     serializer_class = TopicSerializer
     filter_backends = [SearchFilter]
@@ -87,7 +96,7 @@ class TopicViewSet(viewsets.ModelViewSet):
     update=extend_schema(summary="Change a pledge's fields (not its status or progress)"),
     partial_update=extend_schema(summary="Change some of a pledge's fields (not its status or progress)"),
 )
-class CommitmentViewSet(viewsets.ModelViewSet):
+class CommitmentViewSet(ModelViewSet):
     serializer_class = CommitmentSerializer
     queryset = Commitment.objects.all()
     filter_backends = [DjangoFilterBackend, SearchFilter]
@@ -141,12 +150,15 @@ class CommitmentUpdatesView(generics.ListCreateAPIView):
         self.get_commitment()  # an unknown pledge is a 404, not an empty timeline
         return super().list(request, *args, **kwargs)
 
+    def create(self, request, *args, **kwargs):
+        self.commitment = self.get_commitment()  # a 404 before any 400 about the body
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
-        commitment = self.get_commitment()
         data = serializer.validated_data
         with service_errors_as_400():
             serializer.instance = services.progress_record(
-                commitment=commitment,
+                commitment=self.commitment,
                 author=self.request.user,
                 status=data["status_after"],
                 progress=data.get("progress"),
@@ -169,6 +181,7 @@ class BoardView(generics.GenericAPIView):
     filterset_class = CommitmentFilter
     search_fields = COMMITMENT_SEARCH_FIELDS
     pagination_class = None
+    summarises_filtered_list = True  # tracker.api.schema documents the filters
 
     def get(self, request):
         summary = board_summary(queryset=self.filter_queryset(self.get_queryset()))
