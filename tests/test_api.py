@@ -173,6 +173,24 @@ def test_a_user_in_no_group_cannot_read_actors(people):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("person", ["analyst", "viewer"])
+def test_the_browsable_api_and_options_answer_for_every_endpoint(request, person):
+    user = request.getfixturevalue(person)
+    commitment = CommitmentFactory()
+    client = APIClient()
+    client.force_login(user)
+    paths = ["/api/v1/", "/api/v1/actors/", "/api/v1/commitments/", f"/api/v1/commitments/{commitment.pk}/"]
+    paths += [f"/api/v1/commitments/{commitment.pk}/updates/", "/api/v1/board/"]
+
+    for path in paths:
+        page = client.get(path, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200, path
+        assert client.options(path).status_code == 200, path
+    if person == "analyst":  # the form to write a pledge offers actors by id
+        form = client.get("/api/v1/commitments/", HTTP_ACCEPT="text/html").content.decode()
+        assert f'<option value="{commitment.made_by_id}"' in form
+
+
 # Tokens
 
 

@@ -56,6 +56,15 @@ class NestedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def to_representation(self, value):
         return {"id": value.pk, self.label_field: getattr(value, self.label_field)}
 
+    def get_choices(self, cutoff=None):
+        # The browsable API's forms offer choices keyed by what is written: the id.
+        queryset = self.get_queryset()
+        if queryset is None:
+            return {}
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {item.pk: self.display_value(item) for item in queryset}
+
 
 class FullCleanMixin:
     """Run the model's own validation (constraints included) so a bad row is a 400, not a database error."""
