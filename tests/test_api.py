@@ -467,6 +467,14 @@ def test_a_body_that_is_not_an_object_is_a_400(analyst_client):
     assert response.json()["non_field_errors"]
 
 
+def test_a_body_of_an_unsupported_type_is_a_415(analyst_client):
+    response = analyst_client.post("/api/v1/commitments/", "title=x", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json()["detail"]
+    assert not Commitment.objects.exists()
+
+
 def test_a_form_encoded_pledge_is_accepted_too(analyst_client):
     maker = ActorFactory()
 

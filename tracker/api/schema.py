@@ -59,6 +59,10 @@ class AutoSchema(openapi.AutoSchema):
             errors.append(("404", ERROR_SCHEMA, "No such record."))
         elif method == "GET" and self._is_list_view() and self._get_paginator():
             errors.append(("404", ERROR_SCHEMA, "No such page."))
+        if is_write:
+            errors.append(
+                ("415", ERROR_SCHEMA, "The body is not JSON, form data or multipart, or cannot be read as such.")
+            )
         if self.view.get_throttles():
             errors.append(("429", ERROR_SCHEMA, "Too many requests; the Retry-After header says when to retry."))
         return errors
