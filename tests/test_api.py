@@ -713,6 +713,18 @@ def test_search_looks_in_title_description_and_quote(analyst_client):
     assert listed(analyst_client, "?search=tea%20duties") == {"B"}
 
 
+@pytest.mark.parametrize("path", ["/api/v1/commitments/", "/api/v1/board/", "/api/v1/actors/"])
+def test_a_search_of_more_than_ten_words_is_a_400_not_a_database_error(analyst_client, path):
+    CommitmentFactory()
+    words = " ".join(f"word{n}" for n in range(1500))
+
+    assert analyst_client.get(path, {"search": "one two three four five six seven eight nine ten"}).status_code == 200
+    response = analyst_client.get(path, {"search": words})
+
+    assert response.status_code == 400
+    assert response.json()["search"] == ["Search for at most 10 words."]
+
+
 def test_ordering_by_a_whitelisted_field(analyst_client):
     CommitmentFactory(title="later", due_on=date(2027, 1, 1))
     CommitmentFactory(title="sooner", due_on=date(2026, 1, 1))

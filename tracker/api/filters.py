@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import SearchFilter
 
 from tracker.models import OPEN_STATUSES, Actor, Commitment, Event, Status, Topic
 
@@ -77,3 +79,22 @@ class CommitmentListFilter(CommitmentFilter):
         fields=["made_on", "due_on", "next_check_on", "updated_at", "created_at", "title", "status", "progress", "id"],
         help_text="Sort by a field, descending with a leading minus (-due_on); several separated by commas.",
     )
+
+
+MAX_SEARCH_WORDS = 10
+
+
+class BoundedSearchFilter(SearchFilter):
+    """DRF's search, refusing more words than a person types.
+
+    Each word adds a condition; a thousand of them overflow SQLite's
+    expression depth, which would otherwise be a 500.
+    """
+
+    search_description = f"Words to look for, case-insensitive; every word must match (at most {MAX_SEARCH_WORDS})."
+
+    def get_search_terms(self, request):
+        terms = super().get_search_terms(request)
+        if len(terms) > MAX_SEARCH_WORDS:
+            raise ValidationError({self.search_param: [f"Search for at most {MAX_SEARCH_WORDS} words."]})
+        return terms

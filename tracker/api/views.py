@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -14,7 +13,7 @@ from tracker import services
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
 from tracker.selectors import board_summary, commitments_for_api, progress_updates_for_api
 
-from .filters import CommitmentFilter, CommitmentListFilter
+from .filters import BoundedSearchFilter, CommitmentFilter, CommitmentListFilter
 from .schema import ERROR_SCHEMA
 from .serializers import (
     ActorSerializer,
@@ -62,7 +61,7 @@ class ModelViewSet(viewsets.ModelViewSet):
 class ActorViewSet(ModelViewSet):
     queryset = Actor.objects.all()
     serializer_class = ActorSerializer
-    filter_backends = [SearchFilter]
+    filter_backends = [BoundedSearchFilter]
     search_fields = ["name", "aliases", "role"]
 
     @extend_schema(responses={204: None, 409: OpenApiResponse(ERROR_SCHEMA, description="The actor has pledges.")})
@@ -79,14 +78,14 @@ class ActorViewSet(ModelViewSet):
 class EventViewSet(ModelViewSet):
     queryset = Event.objects.all()
     serializer_class = EventSerializer
-    filter_backends = [SearchFilter]
+    filter_backends = [BoundedSearchFilter]
     search_fields = ["name", "location"]
 
 
 class TopicViewSet(ModelViewSet):
     queryset = Topic.objects.all()
     serializer_class = TopicSerializer
-    filter_backends = [SearchFilter]
+    filter_backends = [BoundedSearchFilter]
     search_fields = ["name", "slug"]
 
 
@@ -99,7 +98,7 @@ class TopicViewSet(ModelViewSet):
 class CommitmentViewSet(ModelViewSet):
     serializer_class = CommitmentSerializer
     queryset = Commitment.objects.all()
-    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filter_backends = [DjangoFilterBackend, BoundedSearchFilter]
     filterset_class = CommitmentListFilter
     search_fields = COMMITMENT_SEARCH_FIELDS
 
@@ -177,7 +176,7 @@ class CommitmentUpdatesView(generics.ListCreateAPIView):
 class BoardView(generics.GenericAPIView):
     queryset = Commitment.objects.all()
     serializer_class = BoardSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filter_backends = [DjangoFilterBackend, BoundedSearchFilter]
     filterset_class = CommitmentFilter
     search_fields = COMMITMENT_SEARCH_FIELDS
     pagination_class = None
