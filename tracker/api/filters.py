@@ -82,18 +82,25 @@ class CommitmentListFilter(CommitmentFilter):
 
 
 MAX_SEARCH_WORDS = 10
+MAX_SEARCH_LENGTH = 200
 
 
 class BoundedSearchFilter(SearchFilter):
-    """DRF's search, refusing more words than a person types.
+    """DRF's search, refusing more words or characters than a person types.
 
-    Each word adds a condition; a thousand of them overflow SQLite's
-    expression depth, which would otherwise be a 500.
+    Each word adds a condition: a thousand of them overflow SQLite's
+    expression depth, and a very long word its LIKE pattern limit; either
+    would otherwise be a 500.
     """
 
-    search_description = f"Words to look for, case-insensitive; every word must match (at most {MAX_SEARCH_WORDS})."
+    search_description = (
+        "Words to look for, case-insensitive; every word must match "
+        f"(at most {MAX_SEARCH_WORDS} words, {MAX_SEARCH_LENGTH} characters)."
+    )
 
     def get_search_terms(self, request):
+        if len(request.query_params.get(self.search_param, "")) > MAX_SEARCH_LENGTH:
+            raise ValidationError({self.search_param: [f"Search for at most {MAX_SEARCH_LENGTH} characters."]})
         terms = super().get_search_terms(request)
         if len(terms) > MAX_SEARCH_WORDS:
             raise ValidationError({self.search_param: [f"Search for at most {MAX_SEARCH_WORDS} words."]})

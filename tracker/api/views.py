@@ -141,7 +141,8 @@ class CommitmentUpdatesView(generics.ListCreateAPIView):
     def get_queryset(self):
         # Lazy: the permission check reads the model from it before the pledge is looked up.
         commitment_id = self.kwargs["commitment_id"]
-        if not (commitment_id.isascii() and commitment_id.isdigit()):
+        # At most 18 digits: a bigint, and nothing int() refuses for length.
+        if not (commitment_id.isascii() and commitment_id.isdigit() and len(commitment_id) <= 18):
             raise Http404
         return progress_updates_for_api(commitment_id=commitment_id)
 
