@@ -420,6 +420,8 @@ def test_creating_with_a_status_other_than_announced_is_refused(analyst_client):
         ({"made_by": True}, "made_by"),
         ({"made_by": 99999999999999999999999}, "made_by"),
         ({"counterparts": [987654]}, "counterparts"),
+        ({"counterparts": 5}, "counterparts"),
+        ({"topics": list(range(1, 102))}, "topics"),  # more than 100 ids
         ({"made_on": "20/08/2025"}, "made_on"),
         ({"made_on": "2999-01-01"}, "made_on"),  # the model's rule, through the service
         ({"due_on": "2025-01-01"}, "due_on"),  # before made_on

@@ -6,7 +6,7 @@ fails on any status code the schema does not list.
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent, build_basic_type
+from drf_spectacular.plumbing import ResolvedComponent, build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
@@ -99,3 +99,17 @@ def _read_only_model(field):
     """The related model of a read-only field, which has no queryset to tell it."""
     parent = field.parent.child if hasattr(field.parent, "child") else field.parent
     return parent.Meta.model._meta.get_field(field.source).related_model
+
+
+class BoundedManyRelatedFieldExtension(OpenApiSerializerFieldExtension):
+    """A list of related rows; requests take at most MAX_RELATED_IDS ids."""
+
+    target_class = "tracker.api.serializers.BoundedManyRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        from .serializers import MAX_RELATED_IDS
+
+        schema = build_array_type(auto_schema._map_serializer_field(self.target.child_relation, direction))
+        if direction == "request":
+            schema["maxItems"] = MAX_RELATED_IDS
+        return schema

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
@@ -35,8 +36,28 @@ def field_errors(error: DjangoValidationError) -> dict:
     return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
 
 
+MAX_RELATED_IDS = 100
+
+
+class BoundedManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids, at most MAX_RELATED_IDS: each is looked up, so the list is kept to what a person sends."""
+
+    default_error_messages = {"too_many": f"Give at most {MAX_RELATED_IDS}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > MAX_RELATED_IDS:
+            self.fail("too_many")
+        return super().to_internal_value(data)
+
+
 class NestedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """Reads as {"id": 3, "name": "..."}, writes as the id alone (3)."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
+        return BoundedManyRelatedField(**list_kwargs)
 
     def __init__(self, *, label_field="name", **kwargs):
         self.label_field = label_field
