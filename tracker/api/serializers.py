@@ -8,9 +8,12 @@ tracker.services, so the API follows the same rules as the board and the admin.
 import copy
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
@@ -160,6 +163,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
     )
     watchers = NestedPrimaryKeyField(queryset=_users(), label_field="username", many=True, required=False)
     is_overdue = serializers.BooleanField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The pledge's page on the status board.")
     compliance_score = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="+1 fulfilled, 0 partial or in progress, -1 stalled or broken."
     )
@@ -188,10 +192,17 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "watchers",
             "is_overdue",
             "compliance_score",
+            "url",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "progress", "created_at", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, commitment) -> str:
+        path = commitment.get_absolute_url()
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else settings.SITE_URL.rstrip("/") + path
 
     def validate(self, attrs):
         # Read-only fields are otherwise dropped in silence; a client trying
@@ -292,3 +303,31 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as the header `Authorization: Token <token>`.")
+
+
+class ExtractRequestSerializer(serializers.Serializer):
+    # Not trimmed and blank allowed, so that the view can say "text is empty" itself.
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The article's text.")
+    date = serializers.DateField(
+        required=False, allow_null=True, help_text="The article's date (YYYY-MM-DD): relative deadlines count from it."
+    )
+
+
+class AmountSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="As written, such as $5.5 billion.")
+    value = serializers.FloatField()
+    currency = serializers.CharField(allow_blank=True)
+
+
+class DraftSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The sentence holding the pledge.")
+    actor = serializers.CharField(allow_blank=True, help_text="Who pledged, as named in the text.")
+    actor_id = serializers.IntegerField(allow_null=True, help_text="The known actor it matched, if any.")
+    counterpart = serializers.CharField(allow_blank=True)
+    counterpart_id = serializers.IntegerField(allow_null=True)
+    kind = serializers.ChoiceField(choices=Commitment.Kind.choices)
+    due = serializers.DateField(allow_null=True, help_text="The deadline the text gives, if any.")
+    amount = AmountSerializer(allow_null=True)
+    cue = serializers.CharField(help_text="The words that made it a pledge.")
+    confidence = serializers.FloatField(min_value=0, max_value=1)
+    title = serializers.CharField(help_text="A suggested short title.")

@@ -26,6 +26,7 @@ urlpatterns = [
     # str, not int: an id that is not a number is DRF's JSON 404, like the router's detail routes.
     path("commitments/<str:commitment_id>/updates/", views.CommitmentUpdatesView.as_view(), name="commitment-updates"),
     path("board/", views.BoardView.as_view(), name="board"),
+    path("extract/", views.ExtractView.as_view(), name="extract"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404 too, not Django's HTML page.
     re_path(r"^.*$", views.not_found),

@@ -1,25 +1,30 @@
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from tracker import services
+from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
-from tracker.selectors import board_summary, commitments_for_api, progress_updates_for_api
+from tracker.selectors import actors_for_extraction, board_summary, commitments_for_api, progress_updates_for_api
 
 from .filters import BoundedSearchFilter, CommitmentFilter, CommitmentListFilter
-from .schema import ERROR_SCHEMA
+from .schema import ERROR_SCHEMA, VALIDATION_ERROR_SCHEMA
 from .serializers import (
     ActorSerializer,
     BoardSerializer,
     CommitmentSerializer,
+    DraftSerializer,
     EventSerializer,
+    ExtractRequestSerializer,
     ProgressUpdateSerializer,
     TokenRequestSerializer,
     TokenSerializer,
@@ -39,14 +44,31 @@ class Conflict(APIException):
     tags=["auth"],
     summary="Exchange a username and password for an API token",
     request=TokenRequestSerializer,
-    responses={200: TokenSerializer},
+    responses={
+        200: TokenSerializer,
+        429: OpenApiResponse(ERROR_SCHEMA, description="Too many failed logins, or too many requests."),
+    },
 )
 class TokenObtainView(ObtainAuthToken):
-    """The same token every time for a user; a wrong password is a 400 (non_field_errors)."""
+    """The same token every time for a user; a wrong password is a 400 (non_field_errors).
+
+    Login throttling (django-axes) counts failures here as on the login
+    pages; a locked-out username and address get a 429 saying so.
+    """
 
     authentication_classes = ()
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "token"
+
+    def post(self, request, *args, **kwargs):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if isinstance(username, str) and AxesProxyHandler.is_locked(request._request, {"username": username}):
+            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            return Response(
+                {"detail": f"Too many failed logins for this user from this address; try again in {minutes} minutes."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        return super().post(request, *args, **kwargs)
 
 
 class ModelViewSet(viewsets.ModelViewSet):
@@ -186,6 +208,61 @@ class BoardView(generics.GenericAPIView):
     def get(self, request):
         summary = board_summary(queryset=self.filter_queryset(self.get_queryset()))
         return Response(BoardSerializer(summary).data)
+
+
+class CanCreatePledges(permissions.BasePermission):
+    """Drafting pledges is the first step of adding them: the analysts' right to add pledges."""
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("tracker.add_commitment")
+
+
+class TextTooLong(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_long"
+
+
+@extend_schema(
+    tags=["extract"],
+    summary="Draft pledges from an article's text",
+    description=(
+        "Finds the sentences that pledge something and returns them as drafts: who pledged (matched against "
+        "known actors and their aliases), to whom, the kind, the deadline, the amount, the cue words and a "
+        "confidence. Nothing is saved. Another language or junk gives an empty list. "
+        f"At most {MAX_TEXT_CHARS:,} characters."
+    ),
+    request=ExtractRequestSerializer,
+    responses={
+        200: DraftSerializer(many=True),
+        400: OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="The text is empty, or the date is not a date."),
+        413: OpenApiResponse(
+            VALIDATION_ERROR_SCHEMA, description=f"The text is longer than {MAX_TEXT_CHARS:,} characters."
+        ),
+    },
+)
+class ExtractView(generics.GenericAPIView):
+    permission_classes = [permissions.IsAuthenticated, CanCreatePledges]
+    queryset = Commitment.objects.none()  # nothing is read or saved; for the schema's sake
+    serializer_class = ExtractRequestSerializer
+    pagination_class = None
+
+    def post(self, request):
+        serializer = ExtractRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        text = serializer.validated_data["text"]
+        if len(text) > MAX_TEXT_CHARS:
+            raise TextTooLong(
+                {"text": [f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}."]}
+            )
+        if not text.strip():
+            raise ValidationError({"text": ["text is empty"]})
+        try:
+            drafts = extract_pledges(
+                text, article_date=serializer.validated_data.get("date"), actors=actors_for_extraction()
+            )
+        except ExtractionError as error:
+            raise ValidationError({"text": [str(error)]}) from None
+        return Response([draft.to_dict() for draft in drafts])
 
 
 def not_found(request, *args, **kwargs):
