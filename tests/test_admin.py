@@ -599,3 +599,15 @@ def test_a_race_lost_in_the_update_admin_is_a_message_not_a_500(client, analyst,
     assert response.redirect_chain[-1][0] == url(ProgressUpdate, "changelist")
     assert "The update was not recorded" in response.content.decode()
     assert not ProgressUpdate.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["analyst", "viewer"])
+def test_only_superusers_manage_users(client, request, role):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    response = client.post(f"/admin/auth/user/{user.pk}/change/", {"username": user.username, "is_superuser": "on"})
+    assert response.status_code == 403
+    user.refresh_from_db()
+    assert not user.is_superuser
+    assert client.get("/admin/auth/group/").status_code == 403

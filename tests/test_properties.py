@@ -197,3 +197,49 @@ def test_admin_forms_answer_with_errors_not_crashes(
         },
     )
     assert response.status_code in (200, 302, 400)
+
+
+@examples
+@given(
+    status=statuses,
+    progress=st.one_of(any_text, st.integers().map(str)),
+    note=any_text,
+    evidence_url=web_urls,
+    expected_status=st.one_of(any_text, st.sampled_from(Status.values)),
+)
+def test_the_board_update_form_answers_with_errors_not_crashes(
+    client, analyst, status, progress, note, evidence_url, expected_status
+):
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=30)
+    client.force_login(analyst)
+    response = client.post(
+        f"/commitments/{commitment.pk}/updates/",
+        {
+            "status": status,
+            "progress": progress,
+            "note": note,
+            "evidence_url": evidence_url,
+            "expected_status": expected_status,
+        },
+    )
+    assert response.status_code in (302, 400)
+    saved = Commitment.objects.get(pk=commitment.pk)
+    if response.status_code == 400:
+        assert (saved.status, saved.progress) == (Status.IN_PROGRESS, 30)
+
+
+@examples
+@given(
+    text=any_text,
+    source_url=urls,
+    article_date=st.one_of(any_text, dates.map(date.isoformat)),
+    time_zone=st.one_of(any_text, st.sampled_from(["Africa/Nairobi", "Asia/Tokyo", "UTC"])),
+)
+def test_the_extract_and_preferences_forms_answer_with_errors_not_crashes(
+    client, analyst, text, source_url, article_date, time_zone
+):
+    client.force_login(analyst)
+    response = client.post("/extract/", {"text": text, "source_url": source_url, "article_date": article_date})
+    assert response.status_code in (200, 400)
+    response = client.post("/preferences/", {"reminders_enabled": "on", "time_zone": time_zone})
+    assert response.status_code in (302, 400)
