@@ -135,6 +135,13 @@ def overdue_condition(today):
     return Q(next_check_on__lt=today) | Q(due_on__lt=today)
 
 
+# Kept at module level so that the services can write one history record for
+# a change of fields and relations together (create_historical_record).
+COMMITMENT_HISTORY = HistoricalRecords(
+    excluded_fields=["updated_at"], m2m_fields=["counterparts", "topics", "watchers"]
+)
+
+
 class CommitmentQuerySet(models.QuerySet):
     def open(self):
         # filter(status__in=...), not exclude(...): PostgreSQL matches it to
@@ -200,7 +207,9 @@ class Commitment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CommitmentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Counterparts, topics and watchers too: who was added or dropped is part
+    # of the audit. The services write one record per change (COMMITMENT_HISTORY).
+    history = COMMITMENT_HISTORY
 
     class Meta:
         ordering = ["-made_on", "-id"]

@@ -32,6 +32,7 @@ from django.utils.formats import date_format
 from simple_history.models import DeletedObject
 
 from .models import (
+    COMMITMENT_HISTORY,
     COMPLIANCE_SCORES,
     OPEN_STATUSES,
     Actor,
@@ -415,7 +416,7 @@ FOLLOWUP_SCHEDULED_STATES = (FollowUp.State.PENDING, FollowUp.State.SENDING)
 
 
 def commitment_timeline(commitment: Commitment) -> dict:
-    """Progress updates, follow-ups and field changes of a pledge, newest first, in three queries.
+    """Progress updates, follow-ups and field changes of a pledge, newest first, in six queries.
 
     Returns `entries` (the merged timeline) and `scheduled` (reminders not
     sent yet). Each entry has `kind` (update, followup, change or created),
@@ -438,13 +439,19 @@ def commitment_timeline(commitment: Commitment) -> dict:
             "history_date", "history_id"
         )
     )
+    relations = _history_relations(records)
     previous = None
     for record in records:
         if previous is None or record.history_type == "+":
             entries.append({"kind": "created", "at": record.history_date, "who": record.history_user})
         else:
-            delta = record.diff_against(previous, excluded_fields=TIMELINE_HISTORY_EXCLUDED, foreign_keys_are_objs=True)
+            # Relations are compared from the rows fetched above: diff_against
+            # would query them anew for every record.
+            delta = record.diff_against(
+                previous, excluded_fields=(*TIMELINE_HISTORY_EXCLUDED, *HISTORY_RELATIONS), foreign_keys_are_objs=True
+            )
             changes = [_field_change(change) for change in delta.changes]
+            changes += _relation_changes(relations, previous.history_id, record.history_id)
             if changes:
                 entries.append(
                     {"kind": "change", "at": record.history_date, "who": record.history_user, "changes": changes}
@@ -454,6 +461,38 @@ def commitment_timeline(commitment: Commitment) -> dict:
     entries = _fold_rescheduling_into_updates(entries)
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return {"entries": entries, "scheduled": sorted(scheduled, key=lambda followup: (followup.due_on, followup.pk))}
+
+
+# The relations kept in the history, and what names their members.
+HISTORY_RELATIONS = {"counterparts": "actor__name", "topics": "topic__name", "watchers": "user__username"}
+
+
+def _history_relations(records) -> dict:
+    """{history_id: {relation: set of names}} for the given history records, one query per relation."""
+    by_name = {field.name: model for field, model in COMMITMENT_HISTORY.m2m_models.items()}
+    ids = [record.history_id for record in records]
+    relations = {history_id: {name: set() for name in HISTORY_RELATIONS} for history_id in ids}
+    for name, label in HISTORY_RELATIONS.items():
+        rows = by_name[name].objects.filter(history_id__in=ids).values_list("history_id", label)
+        for history_id, member in rows:
+            relations[history_id][name].add(member if member is not None else "(deleted)")
+    return relations
+
+
+def _relation_changes(relations: dict, before_id, after_id) -> list:
+    changes = []
+    for name in HISTORY_RELATIONS:
+        before, after = relations[before_id][name], relations[after_id][name]
+        if before != after:
+            changes.append(
+                {
+                    "name": name,
+                    "field": str(Commitment._meta.get_field(name).verbose_name).capitalize(),
+                    "before": ", ".join(sorted(before, key=str.casefold)),
+                    "after": ", ".join(sorted(after, key=str.casefold)),
+                }
+            )
+    return changes
 
 
 # Recording an update saves the pledge's new next check a moment later, as

@@ -9,6 +9,7 @@ keyed by the field it is about.
 import logging
 import random
 import smtplib
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,6 +22,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tracker.models import (
+    COMMITMENT_HISTORY,
     MAX_CHECK_EVERY_DAYS,
     Actor,
     Commitment,
@@ -121,13 +123,28 @@ def commitment_create(
         next_check_on = timezone.localdate() + timedelta(days=check_every_days)
     commitment.next_check_on = next_check_on
     commitment.full_clean()
-    with transaction.atomic():
-        commitment._history_user = user
+    with transaction.atomic(), _one_history_record(commitment, "+", user):
         commitment.save()
         commitment.counterparts.set(counterparts)
         commitment.topics.set(topics)
         commitment.watchers.set(watchers)
     return commitment
+
+
+@contextmanager
+def _one_history_record(commitment: Commitment, history_type: str, user):
+    """Write one audit record for a save and the relations set with it, not one per step.
+
+    django-simple-history would otherwise record the save, then each of
+    counterparts, topics and watchers as a change of its own.
+    """
+    commitment.skip_history_when_saving = True
+    try:
+        yield
+    finally:
+        del commitment.skip_history_when_saving
+    commitment._history_user = user
+    COMMITMENT_HISTORY.create_historical_record(commitment, history_type)
 
 
 def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commitment:
@@ -158,11 +175,11 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
         if locked.check_every_days != interval_before and "next_check_on" not in data and not locked.is_terminal:
             locked.next_check_on = _last_assessed_on(locked) + timedelta(days=locked.check_every_days)
         locked.full_clean()
-        locked._history_user = user
-        locked.save()
-        for name in COMMITMENT_M2M_FIELDS:
-            if name in data:
-                getattr(locked, name).set(data[name])
+        with _one_history_record(locked, "~", user):
+            locked.save()
+            for name in COMMITMENT_M2M_FIELDS:
+                if name in data:
+                    getattr(locked, name).set(data[name])
         _followups_cancel_stale(locked)
     _copy_fields(locked, commitment)
     return commitment

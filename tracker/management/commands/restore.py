@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -33,7 +34,14 @@ class Command(BaseCommand):
                 "so that nothing in it is overwritten or mixed with the backup."
             )
         try:
-            call_command("loaddata", str(path), verbosity=0)  # one transaction: all or nothing
+            # The history is in the backup: loading the pledges' relations must
+            # not write history records of its own on top of it.
+            history_enabled = getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+            settings.SIMPLE_HISTORY_ENABLED = False
+            try:
+                call_command("loaddata", str(path), verbosity=0)  # one transaction: all or nothing
+            finally:
+                settings.SIMPLE_HISTORY_ENABLED = history_enabled
         except Exception as error:
             raise CommandError(f"{path} could not be loaded, and nothing was: {error}") from None
         counts = {
