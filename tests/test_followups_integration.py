@@ -219,6 +219,13 @@ def delivered_pledges(sink):
     return {int(key.split(":")[1]) for key in sink.handler.checkups()}
 
 
+def delivered_everything(sink, cluster, pledges, timeout=120):
+    """Wait for every pledge's check-up, then a lease's time more for any duplicate; returns the counts."""
+    wait_until(lambda: delivered_pledges(sink) == pledges, timeout=timeout, what="all 200 emails", logs=cluster.logs)
+    time.sleep(6)
+    return sink.handler.checkups()
+
+
 def assert_all_sent(pledges):
     checkups = FollowUp.objects.filter(kind=FollowUp.Kind.CHECKUP)
     assert set(checkups.values_list("commitment_id", flat=True)) == pledges
@@ -231,9 +238,7 @@ def test_every_due_pledge_gets_one_email(cluster, due_pledges):
     try:
         cluster.start_worker(concurrency=2)
         cluster.start_beat()
-        wait_until(lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="200 emails", logs=cluster.logs)
-        time.sleep(6)  # a lease's time for any duplicate to show up
-        counts = sink.handler.checkups()
+        counts = delivered_everything(sink, cluster, due_pledges)
     finally:
         sink.stop()
     assert len(counts) == PLEDGES
@@ -263,11 +268,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(cluster, due_pledges):
             kills += 1
             worker = cluster.start_worker(concurrency=1)
         sink.handler.delay = 0.0  # the rest quickly
-        wait_until(
-            lambda: delivered_pledges(sink) == due_pledges, timeout=180, what="all 200 emails", logs=cluster.logs
-        )
-        time.sleep(6)
-        counts = sink.handler.checkups()
+        counts = delivered_everything(sink, cluster, due_pledges, timeout=180)
     finally:
         sink.stop()
     duplicates = sum(counts.values()) - len(counts)
@@ -286,11 +287,7 @@ def test_a_flushed_broker_queue_loses_nothing(cluster, due_pledges, redis_client
         wait_until(lambda: len(delivered_pledges(sink)) >= 40, timeout=120, what="40 emails", logs=cluster.logs)
         queued = redis_client.llen("celery")
         redis_client.flushdb()  # every queued wake-up is gone
-        wait_until(
-            lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="all 200 emails", logs=cluster.logs
-        )
-        time.sleep(6)
-        counts = sink.handler.checkups()
+        counts = delivered_everything(sink, cluster, due_pledges)
     finally:
         sink.stop()
     assert queued > 0, "the flush came too late to lose anything; the test proves nothing"
@@ -312,11 +309,7 @@ def test_a_mail_server_down_for_a_while_gets_everything_after_retries(cluster, d
     sink = SmtpSink(cluster.smtp_port)
     sink.start()
     try:
-        wait_until(
-            lambda: delivered_pledges(sink) == due_pledges, timeout=120, what="all 200 emails", logs=cluster.logs
-        )
-        time.sleep(6)
-        counts = sink.handler.checkups()
+        counts = delivered_everything(sink, cluster, due_pledges)
     finally:
         sink.stop()
     assert set(counts.values()) == {1}
