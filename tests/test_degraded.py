@@ -111,12 +111,34 @@ def test_with_the_broker_down_work_goes_on_and_reminders_follow_when_it_is_back(
 
         private_redis.stop()
 
-        assert admin_client.get("/admin/tracker/commitment/").status_code == 200
-        assert admin_client.get(f"/admin/tracker/commitment/{commitment.pk}/change/").status_code == 200
+        # The admin, the board and the API answer as usual.
+        for path in (
+            "/admin/tracker/commitment/",
+            f"/admin/tracker/commitment/{commitment.pk}/change/",
+            "/",
+            commitment.get_absolute_url(),
+            "/api/v1/commitments/",
+            "/api/v1/board/",
+        ):
+            response = admin_client.get(path)
+            assert response.status_code == 200, path
+            assert "Samurai Bond" in response.text, path
         health = admin_client.get("/healthz")
         assert health.status_code == 200
         assert health.json()["status"] == "degraded"
-        # Recorded yesterday, checked every day: the next check is today, so a check-up is due.
+        # An update recorded on the board is saved.
+        response = admin_client.post(
+            f"/commitments/{commitment.pk}/updates/",
+            {
+                "status": "in_progress",
+                "progress": "10",
+                "note": "Recorded on the board.",
+                "expected_status": "announced",
+            },
+        )
+        assert response.status_code == 302
+        assert ProgressUpdate.objects.filter(commitment=commitment, note="Recorded on the board.").exists()
+        # One recorded as of yesterday, checked every day: the next check is today, so a check-up is due.
         services.progress_record(
             commitment=commitment,
             status=Status.IN_PROGRESS,
