@@ -175,7 +175,8 @@ def smtplib_floor(environment: dict, smtp_port: int, *, emails: int) -> dict:
     from tracker.models import FollowUp
 
     followup = FollowUp.objects.filter(state=FollowUp.State.SENT, kind=FollowUp.Kind.CHECKUP).first()
-    data = tracker_emails.followup_message(followup).message().as_bytes(linesep="\r\n")  # as Django's SMTP backend sends it
+    # CRLF line endings, as Django's SMTP backend sends it.
+    data = tracker_emails.followup_message(followup).message().as_bytes(linesep="\r\n")
     with smtp_sink(smtp_port, environment) as count_file:
         start = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", smtp_port) as client:

@@ -286,7 +286,9 @@ def status_by_actor(queryset: QuerySet | None = None, *, limit: int = CHART_ACTO
         queryset.order_by()
         .values("made_by_id", "made_by__name", "status")
         .annotate(count=Count("id"))
-        .order_by("made_by__name", "made_by_id", "status")
+        # No ORDER BY: sorting every pledge by maker name spills to disk at
+        # 100,000 pledges; the ranking below orders the makers anyway.
+        .order_by()
     )
     actors = {}
     for row in rows:
@@ -295,7 +297,7 @@ def status_by_actor(queryset: QuerySet | None = None, *, limit: int = CHART_ACTO
         )
         actor["counts"][row["status"]] = row["count"]
         actor["total"] += row["count"]
-    ranked = sorted(actors.values(), key=lambda actor: (-actor["total"], actor["name"]))
+    ranked = sorted(actors.values(), key=lambda actor: (-actor["total"], actor["name"], actor["id"]))
     return {"actors": ranked[:limit], "others": len(ranked) - len(ranked[:limit])}
 
 
