@@ -285,6 +285,11 @@ def _seconds(text: str) -> float:
 def wrk(url: str, header: str, *, seconds: int, connections: int) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", header, url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> dict:
+    """Requests per second, latency percentiles and errors from wrk --latency's report."""
     latency = dict(re.findall(r"^\s*(50|75|90|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)$", output, re.MULTILINE)
@@ -294,7 +299,6 @@ def wrk(url: str, header: str, *, seconds: int, connections: int) -> dict:
         "p50_ms": _seconds(latency["50"]) * 1000 if "50" in latency else None,
         "p90_ms": _seconds(latency["90"]) * 1000 if "90" in latency else None,
         "p99_ms": _seconds(latency["99"]) * 1000 if "99" in latency else None,
-        "output": output,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": errors.group(1) if errors else "",
         "tool": "wrk",
