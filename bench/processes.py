@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import close_old_connections
+from django.db.models import Count
 
 from bench.env import BASE_DIR, VAR
 from bench.harness import progress
@@ -115,7 +116,22 @@ def _deliver(ids: list[int]) -> dict:
             break
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
-    return {"sent": done, "seconds": elapsed, "enqueue_seconds": queued_at - start, "woken": swept["woken"]}
+    states = dict(
+        FollowUp.objects.filter(commitment_id__in=ids).values_list("state").annotate(count=Count("id")).order_by()
+    )
+    reasons = list(
+        FollowUp.objects.filter(commitment_id__in=ids)
+        .exclude(state=FollowUp.State.SENT)
+        .values_list("last_error", flat=True)[:5]
+    )
+    return {
+        "sent": done,
+        "seconds": elapsed,
+        "enqueue_seconds": queued_at - start,
+        "woken": swept["woken"],
+        "states": states,
+        "not_sent_because": reasons,
+    }
 
 
 def delivery(environment: dict, smtp_port: int, *, emails: int, warmup_emails: int = 200) -> dict:
@@ -194,7 +210,8 @@ PROFILE_BUCKETS = {
     "SMTP connection opened (connect, EHLO)": [("smtplib.py", "connect"), ("smtplib.py", "ehlo")],
     "SMTP message sent (MAIL, RCPT, DATA)": [("smtplib.py", "sendmail")],
     "SMTP connection closed (QUIT)": [("smtplib.py", "quit")],
-    "SQL (every query of the send)": [("django/db/backends/utils.py", "execute")],
+    "SQL round trips (cursor.execute)": [("django/db/backends/utils.py", "execute")],
+    "ORM (building, running and reading queries)": [("django/db/models/sql/compiler.py", "execute_sql")],
     "templates rendered": [("django/template/base.py", "render")],
     "MIME message built": [("django/core/mail/message.py", "message")],
 }
@@ -236,7 +253,7 @@ def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> di
         for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():
             if name in {function for path, function in functions if filename.endswith(path)}:
                 # cumulative time of the outermost frames only (callers outside the same function)
-                total = max(total, cumulative) if name in {"execute", "render"} else total + cumulative
+                total = max(total, cumulative) if name in {"execute", "render", "execute_sql"} else total + cumulative
         buckets[label] = total / len(ids) * 1000 if ids else 0
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
@@ -283,7 +300,8 @@ def _seconds(text: str) -> float:
 
 
 def wrk(url: str, header: str, *, seconds: int, connections: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", header, url]
+    # A 30 s timeout: wrk's default (2 s) drops slow responses from the latency figures.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-H", header, url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     return parse_wrk(output)
 

@@ -2,8 +2,11 @@
 
 import json
 import sys
+from pathlib import Path
 
 TARGET_SIZE = "100000"
+# Written by a person from a run's numbers: why a target is missed and what would meet it.
+ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
 
 
 def _ms(value) -> str:
@@ -78,6 +81,12 @@ def _delivery_table(results) -> list[str]:
             f"| {delivery['emails_per_second']:.0f} | {delivery['received_by_sink']:,} "
             f"| {floor['emails_per_second']:.0f} | {_slower(floor, delivery)} |"
         )
+    for size, run in results["sizes"].items():
+        delivery = run["delivery"]
+        if delivery.get("states") and set(delivery["states"]) != {"sent"}:
+            states = ", ".join(f"{count:,} {state}" for state, count in sorted(delivery["states"].items()))
+            reasons = "; ".join(sorted(set(delivery.get("not_sent_because") or [])))
+            lines.append(f"\nAt {int(size):,} pledges the rows ended {states}" + (f" ({reasons})." if reasons else "."))
     size, run = list(results["sizes"].items())[-1]
     profile = run["delivery"]["profile"]
     lines += [
@@ -197,7 +206,7 @@ def targets(results) -> list[dict]:
     return rows
 
 
-def render(results, notes: dict | None = None) -> str:
+def render(results) -> str:
     machine = results["machine"]
     settings = results["settings"]
     lines = [
@@ -238,16 +247,14 @@ def render(results, notes: dict | None = None) -> str:
         " right after its scenario, so that the ratio means something on a noisy machine.",
         "",
     ]
-    if notes and notes.get("intro"):
-        lines += [notes["intro"], ""]
     lines += ["## Targets (issue 8, at 100,000 pledges on PostgreSQL)", ""]
     lines += ["| target | measured | verdict |", "|---|---|---|"]
     for row in targets(results):
         verdict = "not run" if row["met"] is None else ("met" if row["met"] else f"**missed**: {row['shortfall']}")
         lines.append(f"| {row['target']} | {row['measured']} | {verdict} |")
     lines.append("")
-    if notes and notes.get("why"):
-        lines += [notes["why"], ""]
+    if ANALYSIS.exists():
+        lines += [ANALYSIS.read_text().strip(), ""]
     lines += ["## Scenarios", ""]
     for name, per_size in _by_name(results).items():
         lines += _scenario_table(name, per_size)
