@@ -159,3 +159,15 @@ def ensure_folder(name, path, *, writable=True):
     if writable and not os.access(path, os.W_OK):
         raise ImproperlyConfigured(f"{name} points to {str(path)!r}, which is not writable.")
     return path
+
+
+THROTTLE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def read_throttle_rate(name, default):
+    """A DRF throttle rate such as 60/min: a whole number of requests per second, minute, hour or day."""
+    raw = read_str(name, default)
+    count, _, period = raw.strip().partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in THROTTLE_PERIODS:
+        _fail(name, "a rate such as 60/min (requests per s, min, hour or day)", raw)
+    return f"{int(count)}/{period}"

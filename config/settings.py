@@ -22,6 +22,7 @@ from config.env import (
     read_log_level,
     read_redis,
     read_str,
+    read_throttle_rate,
     read_web_url,
 )
 
@@ -53,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "csp",
     "axes",
@@ -245,13 +249,56 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials is a 401 with
+        # WWW-Authenticate: Token (sessions alone would give a 403).
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "rest_framework.permissions.DjangoModelPermissions",
+        # DjangoModelPermissions, plus the model's view permission to read.
+        "tracker.api.permissions.ModelPermissionsWithView",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.AutoSchema",
+    # Counters live in the default cache: per process (LocMemCache) unless
+    # CACHES says otherwise, so each web worker counts on its own.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": read_throttle_rate("API_THROTTLE_ANON", "60/min"),
+        "user": read_throttle_rate("API_THROTTLE_USER", "2000/min"),
+        # POST /api/v1/auth/token/: password guessing.
+        "token": read_throttle_rate("API_THROTTLE_TOKEN", "10/min"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Policy Commitment Tracker API",
+    "DESCRIPTION": (
+        "Pledges, their progress updates, the actors and events behind them, and the board's summary. "
+        "Authenticate with a token from POST /api/v1/auth/token/ (header `Authorization: Token <key>`) "
+        "or a logged-in session. Reading needs the view permission (Viewers, Analysts); "
+        "writing needs the add or change permission (Analysts); deleting is for superusers."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Reads nest related rows ({id, name}); writes take ids: separate components.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "tracker.models.Status",
+        "CommitmentKindEnum": "tracker.models.Commitment.Kind",
+        "ActorKindEnum": "tracker.models.Actor.Kind",
+    },
+    # The interactive page's assets come from drf-spectacular-sidecar, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Behind a TLS-terminating proxy in production.

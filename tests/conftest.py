@@ -28,3 +28,14 @@ def superuser(db):
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness is for attackers, not for a test suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # The API's throttles count requests in the cache; a count left over from
+    # one test must not refuse another's requests.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

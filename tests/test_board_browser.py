@@ -229,3 +229,22 @@ def test_a_missing_browser_skips_locally_and_fails_in_ci(monkeypatch, tmp_path):
     monkeypatch.setenv("CI_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="CI_REQUIRE_BROWSER is set"):
         require_chromium(missing)
+
+
+def test_pages_run_under_the_content_security_policy_without_violations(server_url, demo, browser, artifacts_dir):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append((page.url, message.text)),
+    )
+    log_in(page, server_url)
+    bond = Commitment.objects.get(title=SAMURAI_BOND)
+    for path in ("/", f"/commitments/{bond.pk}/", "/extract/", "/preferences/"):
+        page.goto(f"{server_url}{path}")
+        page.wait_for_load_state("networkidle")
+    # The API's interactive docs (Swagger UI from the sidecar) start from a script file, not inline.
+    page.goto(f"{server_url}/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Policy Commitment Tracker")
+    page.screenshot(path=artifacts_dir / "api-docs.png")
+    assert violations == []

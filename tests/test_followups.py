@@ -783,3 +783,62 @@ def test_removing_a_watcher_cancels_their_escalation(settings, mailoutbox):
     assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.CANCELLED
     escalation.refresh_from_db()
     assert escalation.last_error == "the recipient no longer owns or watches the pledge"
+
+
+class CountingBackend(BaseEmailBackend):
+    """Counts connections opened and messages sent; fails while `failing` is set."""
+
+    opened = 0
+    sent = 0
+    failing = False
+
+    def open(self):
+        CountingBackend.opened += 1
+        return True
+
+    def send_messages(self, messages):
+        if CountingBackend.failing:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        CountingBackend.sent += len(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def counting_smtp(settings):
+    from tracker import tasks
+
+    settings.EMAIL_BACKEND = "tests.test_followups.CountingBackend"
+    CountingBackend.opened = CountingBackend.sent = 0
+    CountingBackend.failing = False
+    tasks._drop_mail_connection()
+    yield CountingBackend
+    tasks._drop_mail_connection()
+
+
+def test_a_worker_reuses_one_smtp_connection_and_drops_it_after_a_failure(counting_smtp):
+    from tracker import tasks
+
+    followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(4)]
+    for followup in followups[:3]:
+        assert tasks.followup_send(followup.pk) == FollowUp.State.SENT
+    assert (counting_smtp.opened, counting_smtp.sent) == (1, 3)
+
+    counting_smtp.failing = True
+    assert tasks.followup_send(followups[3].pk) == FollowUp.State.PENDING
+    counting_smtp.failing = False
+    FollowUp.objects.filter(pk=followups[3].pk).update(next_attempt_at=timezone.now())
+    assert tasks.followup_send(followups[3].pk) == FollowUp.State.SENT
+    assert counting_smtp.opened == 2  # a fresh connection after the failure
+
+
+def test_an_idle_smtp_connection_is_replaced(counting_smtp, monkeypatch):
+    import time
+
+    from tracker import tasks
+
+    first, second = (FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(2))
+    tasks.followup_send(first.pk)
+    later = time.monotonic() + tasks.MAIL_CONNECTION_IDLE_SECONDS + 5
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: later)
+    tasks.followup_send(second.pk)
+    assert counting_smtp.opened == 2

@@ -52,3 +52,24 @@ def test_admin_pages_have_no_inline_script(admin_client):
         assert "<script>" not in html
         assert " onclick=" not in html
         assert "javascript:" not in html
+
+
+def test_board_pages_carry_the_security_headers(client, analyst):
+    from tests.factories import CommitmentFactory
+
+    commitment = CommitmentFactory()
+    client.force_login(analyst)
+    for path in ("/", commitment.get_absolute_url(), "/extract/", "/preferences/", "/api/v1/commitments/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_security_headers(response)
+
+
+def test_the_api_docs_page_allows_inline_style_but_no_inline_script(client, analyst):
+    client.force_login(analyst)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    directives = csp_directives(response["Content-Security-Policy"])
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
+    assert "<script>" not in response.text

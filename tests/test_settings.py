@@ -39,6 +39,8 @@ def start_django(**variables):
         ("DEBUG", "perhaps"),
         ("SITE_URL", "tracker.example.org"),
         ("LOG_LEVEL", "loud"),
+        ("API_THROTTLE_USER", "lots"),
+        ("API_THROTTLE_TOKEN", "10/fortnight"),
     ],
 )
 def test_start_up_stops_with_the_name_of_a_malformed_variable(variable, value):

@@ -1,5 +1,7 @@
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
+
+NULL_CHARACTER_MESSAGE = "The address holds a null character (%00), which no filter accepts."
 
 
 class RejectNullCharactersMiddleware:
@@ -15,7 +17,10 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request):
         if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
-            return HttpResponseBadRequest("The address holds a null character (%00), which no filter accepts.")
+            if request.path.startswith("/api/"):
+                # API clients are promised JSON errors, like DRF's own 400s.
+                return JsonResponse({"detail": NULL_CHARACTER_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NULL_CHARACTER_MESSAGE)
         return self.get_response(request)
 
 

@@ -4,10 +4,14 @@ Broker messages are only wake-ups; the FollowUp rows are the truth. A lost
 message costs a delay (the next sweep wakes the row again), never a reminder.
 """
 
+import contextlib
 import logging
+import smtplib
+import time
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
+from django.core.mail import get_connection
 from kombu.exceptions import OperationalError
 
 from . import services
@@ -36,7 +40,45 @@ def followups_sweep():
 
 @shared_task
 def followup_send(followup_id):
-    return services.followup_send(followup_id=followup_id)
+    connection = _mail_connection()
+    state = services.followup_send(followup_id=followup_id, mail_connection=connection)
+    if state in ("pending", "failed"):
+        _drop_mail_connection()  # perhaps broken: the next send starts on a fresh one
+    return state
+
+
+# One SMTP connection per worker process, reused from send to send: opening
+# one (TCP, EHLO, STARTTLS, AUTH) costs more than sending a reminder. It is
+# dropped after a failure and when idle long enough for the server to have
+# closed it.
+MAIL_CONNECTION_IDLE_SECONDS = 30
+_mail = {"connection": None, "used": 0.0}
+
+
+def _mail_connection():
+    connection = _mail["connection"]
+    if connection is not None and time.monotonic() - _mail["used"] > MAIL_CONNECTION_IDLE_SECONDS:
+        _drop_mail_connection()
+        connection = None
+    if connection is None:
+        connection = get_connection()
+        # If the server does not answer, the send opens its own and records the error on the row.
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.open()
+        _mail["connection"] = connection
+    _mail["used"] = time.monotonic()
+    return connection
+
+
+def _drop_mail_connection():
+    connection, _mail["connection"] = _mail["connection"], None
+    if connection is not None:
+        connection.close()
+
+
+@worker_process_shutdown.connect
+def _close_mail_connection(**kwargs):
+    _drop_mail_connection()
 
 
 @worker_ready.connect

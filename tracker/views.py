@@ -4,7 +4,7 @@ import logging
 
 import icalendar
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 500
 RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
+# Reading pledges is a role too (Viewers, Analysts): an account alone is not enough.
+VIEW_PERMISSION = "tracker.view_commitment"
 EXTRACT_PERMISSION = "tracker.add_commitment"
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -75,6 +77,7 @@ def _board_filter(request, today):
 
 
 @login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def board(request):
     today = timezone.localdate()
@@ -182,6 +185,7 @@ def _csv_row(commitment, site_url):
 
 
 @login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def commitments_csv(request):
     """The board's filtered list as CSV, streamed: the same query string gives the same pledges."""
@@ -217,6 +221,7 @@ def _render_detail(request, commitment, form, *, status=200):
 
 
 @login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def commitment_detail(request, pk):
     commitment = get_object_or_404(selectors.commitment_for_detail(), pk=pk)
@@ -296,7 +301,7 @@ def calendar_token_reset(request):
 def calendar_feed(request, token):
     """A personal iCalendar feed; no login, as calendar apps cannot log in: the token is the secret."""
     user = selectors.calendar_owner_by_token(token)
-    if user is None:
+    if user is None or not user.has_perm(VIEW_PERMISSION):
         raise Http404("No calendar at this address; the link may have been reset.")
     host = request.get_host().split(":")[0]
     stamp = timezone.now()

@@ -1,0 +1,294 @@
+"""What the API reads and writes.
+
+Related rows read nested as {"id", "name"} (users as {"id", "username"}) and
+are written as ids. Pledges and progress updates are written through
+tracker.services, so the API follows the same rules as the board and the admin.
+"""
+
+import copy
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.settings import api_settings
+
+from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
+
+
+@contextmanager
+def service_errors_as_400():
+    """A service's ValidationError (keyed by model field) becomes DRF's field-keyed 400."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(field_errors(error)) from error
+
+
+def field_errors(error: DjangoValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
+
+
+MAX_RELATED_IDS = 100
+
+
+class BoundedManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids, at most MAX_RELATED_IDS: each is looked up, so the list is kept to what a person sends."""
+
+    default_error_messages = {"too_many": f"Give at most {MAX_RELATED_IDS}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > MAX_RELATED_IDS:
+            self.fail("too_many")
+        return super().to_internal_value(data)
+
+
+class NestedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """Reads as {"id": 3, "name": "..."}, writes as the id alone (3)."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update((key, value) for key, value in kwargs.items() if key in MANY_RELATION_KWARGS)
+        return BoundedManyRelatedField(**list_kwargs)
+
+    def __init__(self, *, label_field="name", **kwargs):
+        self.label_field = label_field
+        super().__init__(**kwargs)
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_internal_value(self, data):
+        # Only whole numbers: 1.5 or "1e3" would otherwise be coerced to some id.
+        if isinstance(data, bool) or not (isinstance(data, int) or (isinstance(data, str) and data.isascii())):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str) and not data.isdigit():
+            self.fail("incorrect_type", data_type="str")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return {"id": value.pk, self.label_field: getattr(value, self.label_field)}
+
+    def get_choices(self, cutoff=None):
+        # The browsable API's forms offer choices keyed by what is written: the id.
+        queryset = self.get_queryset()
+        if queryset is None:
+            return {}
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {item.pk: self.display_value(item) for item in queryset}
+
+
+class FullCleanMixin:
+    """Run the model's own validation (constraints included) so a bad row is a 400, not a database error."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        candidate = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        with service_errors_as_400():
+            # Uniqueness is checked by the serializer's own validators already.
+            candidate.full_clean(validate_unique=False)
+        return attrs
+
+
+class ActorSerializer(FullCleanMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Actor
+        fields = ["id", "name", "kind", "country", "role", "aliases"]
+
+
+class EventSerializer(FullCleanMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "name", "location", "country", "starts_on", "ends_on", "url"]
+
+    def validate(self, attrs):
+        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends_on = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts_on and ends_on and ends_on < starts_on:
+            raise serializers.ValidationError({"ends_on": ["An event cannot end before it starts."]})
+        return super().validate(attrs)
+
+
+class TopicSerializer(FullCleanMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["id", "name", "slug"]
+
+
+def _users():
+    return get_user_model().objects.all()
+
+
+READ_ONLY_BY_SERVICE = {
+    "status": "Record a progress update (POST to this pledge's updates/) to change the status.",
+    "progress": "Record a progress update (POST to this pledge's updates/) to change the progress.",
+}
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    made_by = NestedPrimaryKeyField(queryset=Actor.objects.all(), help_text="The actor who pledged; written as an id.")
+    counterparts = NestedPrimaryKeyField(
+        queryset=Actor.objects.all(),
+        many=True,
+        required=False,
+        help_text="Actors the pledge was made to; written as ids.",
+    )
+    event = NestedPrimaryKeyField(
+        queryset=Event.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The event where it was made; written as an id.",
+    )
+    topics = NestedPrimaryKeyField(queryset=Topic.objects.all(), many=True, required=False)
+    owner = NestedPrimaryKeyField(
+        queryset=_users(),
+        label_field="username",
+        allow_null=True,
+        required=False,
+        help_text="The user responsible for following it up; written as an id.",
+    )
+    watchers = NestedPrimaryKeyField(queryset=_users(), label_field="username", many=True, required=False)
+    is_overdue = serializers.BooleanField(read_only=True)
+    compliance_score = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="+1 fulfilled, 0 partial or in progress, -1 stalled or broken."
+    )
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "title",
+            "description",
+            "quote",
+            "source_url",
+            "source_title",
+            "made_by",
+            "counterparts",
+            "event",
+            "made_on",
+            "kind",
+            "topics",
+            "status",
+            "progress",
+            "due_on",
+            "check_every_days",
+            "next_check_on",
+            "owner",
+            "watchers",
+            "is_overdue",
+            "compliance_score",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "progress", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        # Read-only fields are otherwise dropped in silence; a client trying
+        # to change them is told how instead.
+        errors = {}
+        for name, message in READ_ONLY_BY_SERVICE.items():
+            if name not in self.initial_data:
+                continue
+            current = (
+                getattr(self.instance, name) if self.instance is not None else Commitment._meta.get_field(name).default
+            )
+            if str(self.initial_data[name]) != str(current):
+                errors[name] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().validate(attrs)
+
+
+class ProgressUpdateSerializer(serializers.ModelSerializer):
+    author = NestedPrimaryKeyField(read_only=True, label_field="username")
+    status = serializers.ChoiceField(choices=Status.choices, source="status_after", help_text="The status it moves to.")
+    progress = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Per cent; defaults to 100 for Fulfilled and to the current progress otherwise.",
+    )
+    recorded_on = serializers.DateField(
+        required=False, help_text="The day the progress was assessed; today if omitted."
+    )
+    expected_status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        write_only=True,
+        help_text="The status the client last saw; if another update changed it since, the update is refused.",
+    )
+
+    class Meta:
+        model = ProgressUpdate
+        fields = [
+            "id",
+            "commitment",
+            "author",
+            "recorded_on",
+            "status_before",
+            "status",
+            "progress",
+            "note",
+            "evidence_url",
+            "expected_status",
+            "created_at",
+        ]
+        read_only_fields = ["commitment", "status_before", "created_at"]
+        extra_kwargs = {"evidence_url": {"help_text": "Needed for Fulfilled and Broken."}}
+
+
+class BoardItemSerializer(serializers.ModelSerializer):
+    made_by = NestedPrimaryKeyField(read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = ["id", "title", "made_by", "status", "progress", "next_check_on", "due_on"]
+
+
+StatusCountsSerializer = type(
+    "StatusCountsSerializer",
+    (serializers.Serializer,),
+    {status: serializers.IntegerField(read_only=True) for status in Status.values},
+)
+
+
+class ComplianceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    mean = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Mean compliance score from -1 to +1; null when none is scored."
+    )
+    scored = serializers.IntegerField(read_only=True, help_text="Pledges with a score (not announced or withdrawn).")
+    total = serializers.IntegerField(read_only=True)
+
+
+class BoardSerializer(serializers.Serializer):
+    today = serializers.DateField(read_only=True)
+    counts = StatusCountsSerializer(read_only=True, help_text="Pledges per status.")
+    total = serializers.IntegerField(read_only=True)
+    overdue_count = serializers.IntegerField(read_only=True)
+    overdue = BoardItemSerializer(many=True, read_only=True, help_text="The 20 most overdue open pledges.")
+    due_soon = BoardItemSerializer(many=True, read_only=True, help_text="Open pledges to check in the next 14 days.")
+    recently_updated = BoardItemSerializer(many=True, read_only=True, help_text="The 20 most recently changed.")
+    compliance_by_actor = ComplianceSerializer(many=True, read_only=True)
+    compliance_by_event = ComplianceSerializer(many=True, read_only=True)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as the header `Authorization: Token <token>`.")

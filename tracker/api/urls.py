@@ -1,0 +1,32 @@
+from django.urls import path, re_path
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    # No ".json" suffix routes: a detail id is any path segment (dots
+    # included), which the viewset answers, with a JSON 404 when it is no id.
+    include_format_suffixes = False
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        return rf"(?P<{lookup_prefix}{viewset.lookup_url_kwarg or viewset.lookup_field}>[^/]+)"
+
+
+router = Router()
+router.register("actors", views.ActorViewSet, basename="actor")
+router.register("events", views.EventViewSet, basename="event")
+router.register("topics", views.TopicViewSet, basename="topic")
+router.register("commitments", views.CommitmentViewSet, basename="commitment")
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainView.as_view(), name="token"),
+    # str, not int: an id that is not a number is DRF's JSON 404, like the router's detail routes.
+    path("commitments/<str:commitment_id>/updates/", views.CommitmentUpdatesView.as_view(), name="commitment-updates"),
+    path("board/", views.BoardView.as_view(), name="board"),
+    *router.urls,
+    # Anything else under /api/v1/ is a JSON 404 too, not Django's HTML page.
+    re_path(r"^.*$", views.not_found),
+]

@@ -1,0 +1,192 @@
+from django.db.models import ProtectedError
+from django.http import Http404, JsonResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from tracker import services
+from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
+from tracker.selectors import board_summary, commitments_for_api, progress_updates_for_api
+
+from .filters import BoundedSearchFilter, CommitmentFilter, CommitmentListFilter
+from .schema import ERROR_SCHEMA
+from .serializers import (
+    ActorSerializer,
+    BoardSerializer,
+    CommitmentSerializer,
+    EventSerializer,
+    ProgressUpdateSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    TopicSerializer,
+    service_errors_as_400,
+)
+
+COMMITMENT_SEARCH_FIELDS = ["title", "description", "quote"]
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Exchange a username and password for an API token",
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer},
+)
+class TokenObtainView(ObtainAuthToken):
+    """The same token every time for a user; a wrong password is a 400 (non_field_errors)."""
+
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "token"
+
+
+class ModelViewSet(viewsets.ModelViewSet):
+    def filter_queryset(self, queryset):
+        # Filters and search narrow lists; a row's own address ignores them
+        # (DRF would otherwise apply them to it, as the schema does not say).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class ActorViewSet(ModelViewSet):
+    queryset = Actor.objects.all()
+    serializer_class = ActorSerializer
+    filter_backends = [BoundedSearchFilter]
+    search_fields = ["name", "aliases", "role"]
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(ERROR_SCHEMA, description="The actor has pledges.")})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            raise Conflict("This actor has pledges on record; delete or reassign them first.") from error
+
+
+class EventViewSet(ModelViewSet):
+    queryset = Event.objects.all()
+    serializer_class = EventSerializer
+    filter_backends = [BoundedSearchFilter]
+    search_fields = ["name", "location"]
+
+
+class TopicViewSet(ModelViewSet):
+    queryset = Topic.objects.all()
+    serializer_class = TopicSerializer
+    filter_backends = [BoundedSearchFilter]
+    search_fields = ["name", "slug"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List pledges, filtered, searched and ordered"),
+    create=extend_schema(summary="Record a new pledge (it starts as Announced)"),
+    update=extend_schema(summary="Change a pledge's fields (not its status or progress)"),
+    partial_update=extend_schema(summary="Change some of a pledge's fields (not its status or progress)"),
+)
+class CommitmentViewSet(ModelViewSet):
+    serializer_class = CommitmentSerializer
+    queryset = Commitment.objects.all()
+    filter_backends = [DjangoFilterBackend, BoundedSearchFilter]
+    filterset_class = CommitmentListFilter
+    search_fields = COMMITMENT_SEARCH_FIELDS
+
+    def get_queryset(self):
+        return commitments_for_api()
+
+    def perform_create(self, serializer):
+        with service_errors_as_400():
+            serializer.instance = services.commitment_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        with service_errors_as_400():
+            services.commitment_update(
+                commitment=serializer.instance, user=self.request.user, data=serializer.validated_data
+            )
+
+
+COMMITMENT_ID = OpenApiParameter("commitment_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The pledge.")
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A pledge's timeline of progress updates, newest first", parameters=[COMMITMENT_ID]),
+    post=extend_schema(
+        summary="Record a progress update: moves the pledge's status and progress and schedules its next check",
+        description=(
+            "The same rules as the board: no update to a closed pledge, Fulfilled and Broken need an evidence "
+            "link, Fulfilled means 100%, no going back to Announced, no date in the future or before the "
+            "pledge. Send expected_status to be refused if someone else's update got there first."
+        ),
+        parameters=[COMMITMENT_ID],
+    ),
+)
+class CommitmentUpdatesView(generics.ListCreateAPIView):
+    serializer_class = ProgressUpdateSerializer
+    queryset = ProgressUpdate.objects.all()
+
+    def get_commitment(self):
+        return generics.get_object_or_404(Commitment.objects.all(), pk=self.kwargs["commitment_id"])
+
+    def get_queryset(self):
+        # Lazy: the permission check reads the model from it before the pledge is looked up.
+        commitment_id = self.kwargs["commitment_id"]
+        # At most 18 digits: a bigint, and nothing int() refuses for length.
+        if not (commitment_id.isascii() and commitment_id.isdigit() and len(commitment_id) <= 18):
+            raise Http404
+        return progress_updates_for_api(commitment_id=commitment_id)
+
+    def list(self, request, *args, **kwargs):
+        self.get_commitment()  # an unknown pledge is a 404, not an empty timeline
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        self.commitment = self.get_commitment()  # a 404 before any 400 about the body
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        with service_errors_as_400():
+            serializer.instance = services.progress_record(
+                commitment=self.commitment,
+                author=self.request.user,
+                status=data["status_after"],
+                progress=data.get("progress"),
+                note=data.get("note", ""),
+                evidence_url=data.get("evidence_url", ""),
+                recorded_on=data.get("recorded_on"),
+                expected_status=data.get("expected_status"),
+            )
+
+
+@extend_schema(
+    summary="The board's summary: counts per status, overdue, due soon, compliance per actor and event",
+    description="Takes the same filters as the pledge list, to summarise a subset.",
+    responses={200: BoardSerializer},
+)
+class BoardView(generics.GenericAPIView):
+    queryset = Commitment.objects.all()
+    serializer_class = BoardSerializer
+    filter_backends = [DjangoFilterBackend, BoundedSearchFilter]
+    filterset_class = CommitmentFilter
+    search_fields = COMMITMENT_SEARCH_FIELDS
+    pagination_class = None
+    summarises_filtered_list = True  # tracker.api.schema documents the filters
+
+    def get(self, request):
+        summary = board_summary(queryset=self.filter_queryset(self.get_queryset()))
+        return Response(BoardSerializer(summary).data)
+
+
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
