@@ -107,6 +107,7 @@ def main() -> None:
         delivery["floor"] = processes.smtplib_floor(environment, smtp_port, emails=due)
         delivery["profile"] = processes.profile_sends(environment, smtp_port, emails=min(200, size // 10))
         results["sizes"][str(size)] = {
+            "load_average": [round(load, 2) for load in os.getloadavg()],
             "data": data,
             "scenarios": reads["scenarios"] + [sweep],
             "api": reads["api"],
