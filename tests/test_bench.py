@@ -188,14 +188,6 @@ def test_status_by_actor_is_one_query_that_does_not_sort_every_pledge(makers, dj
     assert [actor["name"] for actor in chart["actors"]] == [f"Maker {number:02}" for number in range(min(makers, 12))]
 
 
-def test_status_by_actor_breaks_ties_by_id_when_makers_share_a_name():
-    first, second = ActorFactory(name="Ministry of Trade"), ActorFactory(name="Ministry of Trade")
-    CommitmentFactory(made_by=second)
-    CommitmentFactory(made_by=first)
-
-    assert [actor["id"] for actor in selectors.status_by_actor()["actors"]] == sorted([first.pk, second.pk])
-
-
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs DATABASE_URL pointing to PostgreSQL")
 def test_the_board_page_of_pledges_is_read_from_the_made_on_index():
