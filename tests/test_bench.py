@@ -67,6 +67,11 @@ def test_the_read_scenarios_run_count_queries_and_measure_their_floors(bench_url
     pledge = Commitment.objects.get(pk=int(by_name["pledge page (50 updates)"]["url"].split("/")[2]))
     assert ProgressUpdate.objects.filter(commitment=pledge).count() == scenarios.PLEDGE_UPDATES
     assert results["session_cookie"]
+    # The API scenario runs whenever the API is installed, token-authenticated.
+    assert results["api"] is scenarios.api_available() is True
+    api = by_name["API list (filtered, page of 50)"]
+    assert api["auth"] == "token"
+    assert api["rows"] == Commitment.objects.filter(status="in_progress", made_by__country="KE").count()
 
 
 def test_the_sweep_scenario_finds_exactly_the_pledges_made_due(seeded):
