@@ -8,6 +8,7 @@ MANAGE := $(BIN)/python manage.py
 
 .PHONY: help run install install-dev test lint format check migrate demo clean backup restore
 .PHONY: eval-extraction
+.PHONY: bench
 
 help:
 	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
@@ -18,6 +19,7 @@ help:
 	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
 	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make eval-extraction  score pledge extraction on tests/data/extraction (recall, precision, attribution)"
+	@echo "make bench    benchmarks on PostgreSQL at 1,000 and 100,000 pledges; writes docs/PERFORMANCE.md (BENCH_SIZES=1000 for a quick run)"
 	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
 
 $(BIN)/python:
@@ -59,6 +61,9 @@ format: install-dev
 
 eval-extraction: install-dev
 	$(BIN)/python -m tracker.extraction_eval
+
+bench: install-dev
+	$(BIN)/python -m bench
 
 check: install-dev
 	$(MANAGE) check

@@ -1,0 +1,264 @@
+"""The scenarios that run inside the bench process, on whatever database Django is configured with.
+
+Each returns a dict: what was measured (`median_ms`, `p95_ms`, `rounds`),
+the SQL query count, and the floor measured in the same run (`floor`).
+"""
+
+import datetime
+import tracemalloc
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from bench.harness import count_queries, data_queries, measure, progress, replay
+from bench.urls import TRIVIAL_URL
+from tracker import selectors, services
+from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
+
+READER = "bench-reader"
+READER_PASSWORD = "bench-reader-password"  # noqa: S105 - a generated account in a generated database
+BOARD_URL = "/"
+FILTERED_BOARD_URL = "/?status=in_progress&country=KE"
+API_LIST_URL = "/api/v1/commitments/"
+API_FILTERED_URL = "/api/v1/commitments/?status=in_progress&country=KE&page_size=50"
+API_TOKEN_URL = "/api/v1/auth/token/"  # noqa: S105 - a URL, not a password
+CSV_URL = "/commitments.csv"
+SWEEP_DUE = 10_000
+PLEDGE_UPDATES = 50
+
+
+def reader():
+    """A logged-in Viewer: reads everything, writes nothing."""
+    roles = services.roles_ensure()
+    user, created = get_user_model().objects.get_or_create(
+        username=READER, defaults={"email": "bench-reader@example.org"}
+    )
+    if created or not user.check_password(READER_PASSWORD):
+        user.set_password(READER_PASSWORD)
+        user.save()
+    user.groups.add(roles[services.VIEWERS_GROUP])
+    return user
+
+
+def logged_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_available() -> bool:
+    try:
+        resolve(API_LIST_URL)
+    except Resolver404:
+        return False
+    return True
+
+
+def api_token(client: Client) -> str | None:
+    """A token for the reader from the API's token endpoint, or None when the API has none."""
+    response = Client().post(API_TOKEN_URL, {"username": READER, "password": READER_PASSWORD})
+    if response.status_code != 200:
+        return None
+    return response.json().get("token")
+
+
+def _get(client, url, expected=200, **headers):
+    def action():
+        response = client.get(url, **headers)
+        if response.status_code != expected:
+            raise AssertionError(f"GET {url} answered {response.status_code}, not {expected}")
+        if response.streaming:
+            for _ in response.streaming_content:
+                pass
+        return response
+
+    return action
+
+
+def page(name, client, url, *, rounds, warmup, headers=None):
+    """A page or endpoint in the Django test client; floor: its own data SQL replayed through a raw cursor."""
+    headers = headers or {}
+    action = _get(client, url, **headers)
+    action()  # compile templates, fill caches
+    _, statements = count_queries(action)
+    progress(f"  {name}: {len(statements)} queries, {rounds} rounds after {warmup} warm-up")
+    result = measure(action, rounds=rounds, warmup=warmup)
+    floor_sql = data_queries(statements)
+    floor = measure(replay(floor_sql), rounds=rounds, warmup=warmup)
+    floor["what"] = f"its {len(floor_sql)} data queries replayed through a raw cursor"
+    return {"name": name, "url": url, **result, "queries": len(statements), "floor": floor}
+
+
+def board(client, *, rounds, warmup):
+    return [
+        page("board", client, BOARD_URL, rounds=rounds, warmup=warmup),
+        page("filtered board", client, FILTERED_BOARD_URL, rounds=rounds, warmup=warmup),
+    ]
+
+
+def api_list(client, token, *, rounds, warmup):
+    """A filtered API page of 50, token-authenticated; floor: a trivial DRF view with the same authentication."""
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
+    action = _get(client, API_FILTERED_URL, **headers)
+    response = action()
+    body = response.json()
+    rows = len(body.get("results", body)) if isinstance(body, dict) else len(body)
+    _, statements = count_queries(action)
+    progress(f"  API list: {len(statements)} queries, {rows} rows, {rounds} rounds after {warmup} warm-up")
+    result = measure(action, rounds=rounds, warmup=warmup)
+    trivial = _get(client, TRIVIAL_URL, **headers)
+    trivial()
+    floor = measure(trivial, rounds=rounds, warmup=warmup)
+    floor["what"] = "a trivial DRF APIView (same authentication) returning a tiny JSON"
+    return {
+        "name": "API list (filtered, page of 50)",
+        "url": API_FILTERED_URL,
+        **result,
+        "queries": len(statements),
+        "rows": rows,
+        "auth": "token" if token else "session",
+        "floor": floor,
+    }
+
+
+def pledge_with_updates(count=PLEDGE_UPDATES) -> Commitment:
+    """A pledge with exactly `count` progress updates (its own replaced), for the pledge page."""
+    commitment = Commitment.objects.filter(status=Status.IN_PROGRESS, owner__isnull=False).order_by("pk").first()
+    ProgressUpdate.objects.filter(commitment=commitment).delete()
+    today = timezone.localdate()
+    ProgressUpdate.objects.bulk_create(
+        ProgressUpdate(
+            commitment=commitment,
+            author_id=commitment.owner_id,
+            recorded_on=today - datetime.timedelta(days=count - number),
+            status_before=Status.IN_PROGRESS,
+            status_after=Status.IN_PROGRESS,
+            progress=min(90, number),
+            note=f"Update {number}: officials met; generated for the benchmarks.",
+        )
+        for number in range(count)
+    )
+    return commitment
+
+
+def pledge_page(client, *, rounds, warmup):
+    commitment = pledge_with_updates()
+    return page(
+        f"pledge page ({PLEDGE_UPDATES} updates)", client, commitment.get_absolute_url(), rounds=rounds, warmup=warmup
+    )
+
+
+def csv_export(client, *, rounds, warmup):
+    """Every pledge as CSV: time per export, and peak Python memory while streaming it (tracemalloc)."""
+    action = _get(client, CSV_URL)
+    measured = {}
+
+    def export_once():
+        tracemalloc.start()
+        response = client.get(CSV_URL)
+        rows = size = 0
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            rows += chunk.count(b"\n")
+        measured.update(rows=rows, size=size, peak=tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+
+    _, statements = count_queries(export_once)
+    rows, size, peak = measured["rows"], measured["size"], measured["peak"]
+    progress(f"  CSV: {rows - 1:,} rows, {size / 1e6:.1f} MB, peak {peak / 1e6:.1f} MB; {rounds} rounds")
+    result = measure(action, rounds=rounds, warmup=warmup)
+    sql, params = selectors.commitments_for_export(Commitment.objects.all()).query.sql_with_params()
+
+    def fetch_export_rows():
+        # A server-side cursor in chunks, as the export's .iterator() reads.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while cursor.fetchmany(500):
+                pass
+
+    floor = measure(fetch_export_rows, rounds=rounds, warmup=warmup)
+    floor["what"] = "the export's SQL replayed through a raw cursor (all rows fetched, no CSV written)"
+    return {
+        "name": "CSV export (all rows)",
+        "url": CSV_URL,
+        **result,
+        "queries": len(statements),
+        "rows": rows - 1,
+        "bytes": size,
+        "peak_memory_mb": peak / 1e6,
+        "floor": floor,
+    }
+
+
+def make_due(count: int, *, today=None) -> list[int]:
+    """Exactly `count` open pledges with owners due for a check today; every other open pledge due later.
+
+    Target dates in the past are moved a year ahead, so that the sweep finds
+    check-ups only, and the follow-up outbox is emptied.
+    """
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tracker_followup")
+    open_pledges = Commitment.objects.open()
+    open_pledges.update(next_check_on=today + datetime.timedelta(days=30))
+    open_pledges.filter(due_on__lt=today).update(due_on=today + datetime.timedelta(days=365))
+    ids = list(open_pledges.filter(owner__isnull=False).order_by("pk").values_list("pk", flat=True)[:count])
+    for start in range(0, len(ids), 5000):
+        Commitment.objects.filter(pk__in=ids[start : start + 5000]).update(next_check_on=today)
+    return ids
+
+
+def sweep(*, rounds, warmup, due=SWEEP_DUE):
+    """services.followups_sweep + followups_wake finding `due` check-ups, from an empty outbox each round."""
+    ids = make_due(due)
+
+    def empty_outbox():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM tracker_followup")
+
+    found = {}
+
+    def action():
+        found.update(services.followups_sweep())
+        found["woken"] = len(services.followups_wake())
+
+    _, statements = count_queries(lambda: (empty_outbox(), action()))
+    progress(f"  sweep: {len(ids):,} due, {found['queued']:,} rows queued, {found['woken']:,} woken; {rounds} rounds")
+    result = measure(action, rounds=rounds, warmup=warmup, before=empty_outbox)
+    return {
+        "name": f"sweep ({len(ids):,} due)",
+        **result,
+        "queries": len(statements) - 1,
+        "due": len(ids),
+        "queued": found["queued"],
+        "woken": found["woken"],
+        "followups": FollowUp.objects.count(),
+        "floor": None,
+    }
+
+
+def reads(*, rounds: int, warmup: int, csv_rounds: int) -> dict:
+    """The read scenarios: board, API list, pledge page, CSV export. They change no data."""
+    user = reader()
+    client = logged_in_client(user)
+    results = {"scenarios": []}
+    progress("Board, logged in")
+    results["scenarios"] += board(client, rounds=rounds, warmup=warmup)
+    if api_available():
+        token = api_token(client)
+        results["api_token"] = token
+        progress(f"API list ({'token' if token else 'session'} authentication)")
+        results["scenarios"].append(api_list(client, token, rounds=rounds, warmup=warmup))
+        results["api"] = True
+    else:
+        progress(f"API list: {API_LIST_URL} does not resolve on this branch; not run")
+        results["api"] = False
+    progress("Pledge page")
+    results["scenarios"].append(pledge_page(client, rounds=rounds, warmup=warmup))
+    progress("CSV export")
+    results["scenarios"].append(csv_export(client, rounds=csv_rounds, warmup=1))
+    results["session_cookie"] = client.cookies["sessionid"].value
+    return results
