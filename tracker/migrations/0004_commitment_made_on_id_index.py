@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0002_followup_woken_at'),
+        ('tracker', '0003_history_of_m2m_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
