@@ -86,7 +86,7 @@ MIDDLEWARE = [
 # the pair so that an attacker cannot lock a colleague out from elsewhere.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "tracker.auth.PermissionsInOneQueryBackend",
 ]
 AXES_FAILURE_LIMIT = read_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=read_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))

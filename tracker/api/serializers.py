@@ -331,3 +331,10 @@ class DraftSerializer(serializers.Serializer):
     cue = serializers.CharField(help_text="The words that made it a pledge.")
     confidence = serializers.FloatField(min_value=0, max_value=1)
     title = serializers.CharField(help_text="A suggested short title.")
+
+
+class CommitmentListSerializer(CommitmentSerializer):
+    """A pledge in a list: everything but its watchers (on the pledge's own address), one query less per page."""
+
+    class Meta(CommitmentSerializer.Meta):
+        fields = [name for name in CommitmentSerializer.Meta.fields if name != "watchers"]

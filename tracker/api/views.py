@@ -14,13 +14,20 @@ from rest_framework.throttling import ScopedRateThrottle
 from tracker import services
 from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
-from tracker.selectors import actors_for_extraction, board_summary, commitments_for_api, progress_updates_for_api
+from tracker.selectors import (
+    actors_for_extraction,
+    board_summary,
+    commitments_for_api,
+    commitments_for_display,
+    progress_updates_for_api,
+)
 
 from .filters import BoundedSearchFilter, CommitmentFilter, CommitmentListFilter
 from .schema import ERROR_SCHEMA, VALIDATION_ERROR_SCHEMA
 from .serializers import (
     ActorSerializer,
     BoardSerializer,
+    CommitmentListSerializer,
     CommitmentSerializer,
     DraftSerializer,
     EventSerializer,
@@ -125,7 +132,12 @@ class CommitmentViewSet(ModelViewSet):
     search_fields = COMMITMENT_SEARCH_FIELDS
 
     def get_queryset(self):
+        if self.action == "list":
+            return commitments_for_display()
         return commitments_for_api()
+
+    def get_serializer_class(self):
+        return CommitmentListSerializer if self.action == "list" else CommitmentSerializer
 
     def perform_create(self, serializer):
         with service_errors_as_400():
