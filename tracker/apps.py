@@ -5,3 +5,8 @@ class TrackerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tracker"
     verbose_name = "Policy commitments"
+
+    def ready(self):
+        from . import board_cache
+
+        board_cache.connect_signals()

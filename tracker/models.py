@@ -1,4 +1,5 @@
 import secrets
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -406,3 +407,18 @@ class NotificationPreference(models.Model):
         if kind == FollowUp.Kind.DIGEST:
             return self.digest_enabled
         return self.reminders_enabled
+
+
+class SummaryVersion(models.Model):
+    """One row whose token changes whenever pledges, actors or events change.
+
+    The board's numbers over every pledge are cached under this token
+    (tracker/board_cache.py): a new token retires them in every process at
+    once, since each reads the token from the database.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self):
+        return f"Summary version {self.token}"

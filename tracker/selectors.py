@@ -134,11 +134,42 @@ def compliance_by(field: str, queryset: QuerySet | None = None) -> list[dict]:
     ]
 
 
+def board_aggregates(*, today: datetime.date, queryset: QuerySet | None = None, charts: bool = True) -> dict:
+    """The board's numbers over all of `queryset`: tiles, overdue count, compliance tables and charts.
+
+    Each of these queries reads every pledge in `queryset` (a scan of the
+    table when unfiltered), which is why the unfiltered ones are cached
+    (`board_summary(cached=True)`). `charts` adds the status-by-actor and
+    dates-by-month charts, which the board shows and the API does not.
+    """
+    queryset = Commitment.objects.all() if queryset is None else queryset
+    # The tiles, the total and the overdue count in one aggregate query.
+    overdue = Q(status__in=OPEN_STATUSES) & overdue_condition(today)
+    counts = queryset.aggregate(
+        overdue_count=Count("id", filter=overdue),
+        **{status: Count("id", filter=Q(status=status)) for status in Status.values},
+    )
+    per_status = {status: counts[status] or 0 for status in Status.values}
+    aggregates = {
+        "counts": per_status,
+        "total": sum(per_status.values()),
+        "overdue_count": counts["overdue_count"] or 0,
+        "compliance_by_actor": compliance_by("made_by", queryset),
+        "compliance_by_event": compliance_by("event", queryset),
+    }
+    if charts:
+        aggregates["status_by_actor"] = status_by_actor(queryset)
+        aggregates["dates_by_month"] = dates_by_month(today=today, queryset=queryset)
+    return aggregates
+
+
 def board_summary(
     *,
     today: datetime.date | None = None,
     queryset: QuerySet | None = None,
     display: Callable[[QuerySet], QuerySet] = commitments_for_display,
+    charts: bool = False,
+    cached: bool = False,
 ) -> dict:
     """What the board's top half and the API's board/ endpoint show.
 
@@ -147,27 +178,27 @@ def board_summary(
     number of queries does not grow with the number of pledges. `display`
     fetches those rows: the board passes `commitments_for_list`, which skips
     counterparts and topics (two queries per list) that it does not show there.
+    `cached=True` (only for an unfiltered `queryset`) takes the numbers over
+    every pledge from `tracker.board_cache` until something changes; the
+    lists are always read afresh (each reads 20 rows by index).
     """
+    from . import board_cache  # it imports the models' signals; keep selectors importable alone
+
     today = today or timezone.localdate()
     queryset = Commitment.objects.all() if queryset is None else queryset
+    if cached:
+        aggregates = board_cache.cached_aggregates(
+            today=today, charts=charts, compute=lambda: board_aggregates(today=today, queryset=queryset, charts=charts)
+        )
+    else:
+        aggregates = board_aggregates(today=today, queryset=queryset, charts=charts)
     limit = SUMMARY_LIST_LENGTH
-    # The tiles, the total and the overdue count in one aggregate query.
-    overdue = Q(status__in=OPEN_STATUSES) & overdue_condition(today)
-    counts = queryset.aggregate(
-        overdue_count=Count("id", filter=overdue),
-        **{status: Count("id", filter=Q(status=status)) for status in Status.values},
-    )
-    per_status = {status: counts[status] or 0 for status in Status.values}
     return {
+        **aggregates,
         "today": today,
-        "counts": per_status,
-        "total": sum(per_status.values()),
-        "overdue_count": counts["overdue_count"] or 0,
         "overdue": list(display(commitments_overdue(today=today, queryset=queryset))[:limit]),
         "due_soon": list(display(commitments_due_soon(today=today, queryset=queryset))[:limit]),
         "recently_updated": list(display(commitments_recently_updated(queryset=queryset))[:limit]),
-        "compliance_by_actor": compliance_by("made_by", queryset),
-        "compliance_by_event": compliance_by("event", queryset),
     }
 
 

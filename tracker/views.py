@@ -94,7 +94,14 @@ def board(request):
         )
 
     filtered = filterset.qs
-    summary = selectors.board_summary(today=today, queryset=filtered, display=selectors.commitments_for_list)
+    summary = selectors.board_summary(
+        today=today,
+        queryset=filtered,
+        display=selectors.commitments_for_list,
+        charts=True,
+        # The numbers over every pledge are cached; a filtered set's are not.
+        cached=not filterset.is_filtered,
+    )
     paginator = CountedPaginator(selectors.commitments_for_list(filtered), PAGE_SIZE, count=summary["total"])
     page = paginator.get_page(request.GET.get("page"))
     chosen_statuses = filterset.form.cleaned_data.get("status") or [] if filterset.is_bound else []
@@ -111,8 +118,8 @@ def board(request):
         summary=summary,
         status_tiles=status_tiles,
         page=page,
-        actor_chart=charts.status_by_actor_chart(selectors.status_by_actor(filtered)),
-        timeline_chart=charts.dates_timeline_chart(selectors.dates_by_month(today=today, queryset=filtered)),
+        actor_chart=charts.status_by_actor_chart(summary["status_by_actor"]),
+        timeline_chart=charts.dates_timeline_chart(summary["dates_by_month"]),
         is_filtered=filterset.is_filtered,
     )
     return render(request, "tracker/board.html", context)

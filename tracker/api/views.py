@@ -218,7 +218,9 @@ class BoardView(generics.GenericAPIView):
     summarises_filtered_list = True  # tracker.api.schema documents the filters
 
     def get(self, request):
-        summary = board_summary(queryset=self.filter_queryset(self.get_queryset()))
+        queryset = self.filter_queryset(self.get_queryset())
+        # Unfiltered, the numbers over every pledge come from a cache (tracker.board_cache).
+        summary = board_summary(queryset=queryset, cached=not request.query_params)
         return Response(BoardSerializer(summary).data)
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from tracker import board_cache
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
 
 # Every generated pledge carries this source title; real pledges never do.
@@ -113,6 +114,7 @@ class Command(BaseCommand):
             ids = self._commitments(commitments, owners, actors, events)
             self._relations(ids, actors, topics, owners)
             self._updates(updates, ids, owners)
+            board_cache.summary_changed()  # bulk_create sends no signal
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(f"Generated {commitments:,} pledges and {updates:,} updates in {seconds:.1f} s.")
 
