@@ -7,8 +7,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tracker import services
-from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
+from tracker import selectors, services
+from tracker.models import Commitment, FollowUp, ProgressUpdate, Status, SummaryVersion
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +40,8 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     assert backup.stat().st_size > 0
     call_command("flush", interactive=False, verbosity=0)
     assert Commitment.objects.count() == 0
+    SummaryVersion.objects.create()  # as `migrate` leaves a new database
+    assert selectors.board_summary(cached=True)["total"] == 0  # and cached
 
     out = StringIO()
     call_command("restore", str(backup), stdout=out)
@@ -53,6 +55,7 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     assert set(FollowUp.objects.values_list("dedupe_key", flat=True)) == keys
     assert ProgressUpdate.objects.filter(note="Bond filed.", commitment__title=commitment.title).exists()
     assert "7 tracker.Commitment" in out.getvalue()
+    assert selectors.board_summary(cached=True)["total"] == 7  # the restore retired the cached numbers
     # Sequences were moved past the restored ids: new rows do not collide.
     assert services.followups_queue_due() == 0
     assert FollowUp.objects.count() == before["tracker.FollowUp"]
