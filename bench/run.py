@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.env import BASE_DIR, VAR, bench_environment, free_port
@@ -118,7 +119,12 @@ def main() -> None:
     results["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
     (VAR / "results.json").write_text(json.dumps(results, indent=1, default=str))
     output.write_text(report.render(results))
-    progress(f"Wrote {output.relative_to(BASE_DIR)} (raw results in {(VAR / 'results.json').relative_to(BASE_DIR)})")
+    progress(f"Wrote {_shown(output)} (raw results in {_shown(VAR / 'results.json')})")
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the project when it is inside it (BENCH_OUTPUT may point anywhere)."""
+    return str(path.relative_to(BASE_DIR)) if path.is_relative_to(BASE_DIR) else str(path)
 
 
 if __name__ == "__main__":

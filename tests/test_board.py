@@ -1095,3 +1095,20 @@ def test_timeline_names_a_removed_author_plainly(analyst_client):
 
     assert "recorded by someone since removed" in page
     assert "Anonymous assessment." in page
+
+
+@pytest.mark.parametrize("value", [None, "", "1", "2"])
+def test_the_light_select_writes_the_same_html_as_django_s(value):
+    from django import forms
+
+    from tracker.filters import ListSelect
+
+    choices = [("", "Any actor"), ("1", 'Kenya & <b>"Japan"</b>'), ("2", "TICAD 9")]
+    attrs = {"id": "id_made_by", "aria-describedby": "help"}
+
+    def squeezed(html):
+        return re.sub(r">\s+<", "><", html).strip()
+
+    ours = ListSelect(choices=choices).render("made_by", value, attrs=attrs)
+    assert squeezed(ours) == squeezed(forms.Select(choices=choices).render("made_by", value, attrs=attrs))
+    assert "&lt;b&gt;" in ours
