@@ -580,7 +580,7 @@ def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.followup_send, "delay", broker_down)
+    monkeypatch.setattr(tasks.followups_send, "delay", broker_down)
     assert tasks.followups_sweep() == {"queued": 1, "exhausted": 0, "woken": 0}
     assert FollowUp.objects.get().state == FollowUp.State.PENDING  # kept, woken again after the lease
 
@@ -620,7 +620,11 @@ def test_beat_runs_only_the_sweep_in_the_project_time_zone(settings):
     assert schedule["followups-sweep"]["task"] == "tracker.tasks.followups_sweep"
     assert schedule["followups-sweep"]["schedule"] == settings.FOLLOWUP_SWEEP_SECONDS
     assert app.conf.timezone == settings.TIME_ZONE
-    assert set(app.tasks) >= {"tracker.tasks.followups_sweep", "tracker.tasks.followup_send"}
+    assert set(app.tasks) >= {
+        "tracker.tasks.followups_sweep",
+        "tracker.tasks.followups_send",
+        "tracker.tasks.followup_send",
+    }
 
 
 @time_machine.travel(MONDAY_EARLY, tick=False)
@@ -1076,3 +1080,39 @@ def test_out_of_time_between_sends_gives_the_rest_back(monkeypatch, scripted_smt
     assert [states[pk] for pk in ids] == [FollowUp.State.SENT, FollowUp.State.SENDING, pending, pending]
     assert set(FollowUp.objects.filter(pk__in=ids[2:]).values_list("attempts", flat=True)) == {0}
     assert services.followups_wake() == ids[2:]
+
+
+@time_machine.travel(MONDAY_EARLY, tick=False)
+def test_the_sweep_wakes_followup_send_batch_rows_per_message(settings, monkeypatch):
+    from tracker import tasks
+
+    settings.FOLLOWUP_SEND_BATCH = 3
+    for _ in range(7):
+        CommitmentFactory(next_check_on=today())
+    messages = []
+    monkeypatch.setattr(tasks.followups_send, "delay", messages.append)
+
+    assert tasks.followups_sweep()["woken"] == 7
+
+    assert [len(ids) for ids in messages] == [3, 3, 1]  # ceil(7 / 3) messages
+    assert sorted(followup_id for ids in messages for followup_id in ids) == sorted(
+        FollowUp.objects.values_list("pk", flat=True)
+    )
+
+
+def test_a_batch_task_sends_on_one_smtp_connection(counting_smtp):
+    from tracker import tasks
+
+    ids = [followup.pk for followup in due_checkups(3)]
+    assert tasks.followups_send(ids) == dict.fromkeys(ids, FollowUp.State.SENT)
+    assert (counting_smtp.opened, counting_smtp.sent) == (1, 3)
+
+
+def test_a_followup_send_message_from_before_batches_still_delivers(mailoutbox):
+    from tracker import tasks
+
+    (followup,) = due_checkups(1)
+    assert tasks.followup_send.apply(args=[followup.pk]).get() == FollowUp.State.SENT
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENT
+    assert len(mailoutbox) == 1
