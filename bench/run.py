@@ -118,7 +118,8 @@ def main() -> None:
     results["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
     (VAR / "results.json").write_text(json.dumps(results, indent=1, default=str))
     output.write_text(report.render(results))
-    progress(f"Wrote {output.relative_to(BASE_DIR)} (raw results in {(VAR / 'results.json').relative_to(BASE_DIR)})")
+    written = output.relative_to(BASE_DIR) if output.is_relative_to(BASE_DIR) else output
+    progress(f"Wrote {written} (raw results in {(VAR / 'results.json').relative_to(BASE_DIR)})")
 
 
 if __name__ == "__main__":
