@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory
 from tracker import emails, services
-from tracker.models import FollowUp, NotificationPreference, Status
+from tracker.models import Commitment, FollowUp, NotificationPreference, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -1116,3 +1116,29 @@ def test_a_followup_send_message_from_before_batches_still_delivers(mailoutbox):
     followup.refresh_from_db()
     assert followup.state == FollowUp.State.SENT
     assert len(mailoutbox) == 1
+
+
+def test_a_batch_of_the_largest_size_is_given_back_whole(settings, scripted_smtp):
+    settings.FOLLOWUP_SEND_BATCH = 1000  # the maximum; one claim per row in the guard would be 1000 ORs
+    owner = UserFactory()
+    template = CommitmentFactory(owner=owner, next_check_on=today())
+    fields = {"made_by": template.made_by, "made_on": template.made_on, "owner": owner, "next_check_on": today()}
+    pledges = Commitment.objects.bulk_create(Commitment(title=f"Pledge {n}", **fields) for n in range(1000))
+    rows = FollowUp.objects.bulk_create(
+        FollowUp(
+            kind=FollowUp.Kind.CHECKUP,
+            commitment=pledge,
+            recipient=owner,
+            due_on=today(),
+            dedupe_key=FollowUp.make_dedupe_key(
+                FollowUp.Kind.CHECKUP, due_on=today(), recipient_id=owner.pk, commitment_id=pledge.pk
+            ),
+        )
+        for pledge in pledges
+    )
+    scripted_smtp.script = {1: smtplib.SMTPServerDisconnected("Connection unexpectedly closed")}
+
+    outcomes = services.followups_send(followup_ids=[row.pk for row in rows])
+
+    assert set(outcomes.values()) == {FollowUp.State.PENDING}
+    assert FollowUp.objects.filter(state=FollowUp.State.PENDING, attempts=0).count() == 999

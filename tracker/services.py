@@ -761,9 +761,13 @@ def _this_claim(followup: FollowUp):
 
 def _these_claims(followups: list[FollowUp]):
     """The rows still held by the claims they were loaded under (each row's own `attempts`)."""
-    held = Q()
+    ids_by_attempts = {}
     for followup in followups:
-        held |= Q(pk=followup.pk, attempts=followup.attempts)
+        ids_by_attempts.setdefault(followup.attempts, []).append(followup.pk)
+    # One term per attempt count, not per row: SQLite refuses a thousand ORs.
+    held = Q()
+    for attempts, ids in ids_by_attempts.items():
+        held |= Q(attempts=attempts, pk__in=ids)
     return FollowUp.objects.filter(held, state=FollowUp.State.SENDING)
 
 
