@@ -369,8 +369,9 @@ def _followups_cancel_stale(commitment: Commitment) -> int:
 
 
 # Follow-ups: the outbox (DESIGN.md "Follow-ups"). The sweep inserts the rows
-# that have become due, a send claims one row with a lease, re-checks that it
-# still applies, sends it and records the outcome on the row.
+# that have become due, a send claims a batch of rows with a lease, and for
+# each row in turn re-checks that it still applies, sends it and records the
+# outcome on the row.
 
 FOLLOWUP_BATCH = 1000
 
