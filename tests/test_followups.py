@@ -1020,6 +1020,13 @@ def test_a_refusal_of_one_message_does_not_stop_the_batch(scripted_smtp, error, 
     assert len(scripted_smtp.accepted) == 3
 
 
+def test_rows_that_failed_before_go_after_the_fresh_ones_of_their_batch(scripted_smtp):
+    retried, fresh, other = due_checkups(3)
+    FollowUp.objects.filter(pk=retried.pk).update(attempts=1, last_error="SMTPServerDisconnected: dropped on it")
+    services.followups_send(followup_ids=[retried.pk, fresh.pk, other.pk])
+    assert scripted_smtp.accepted == [fresh.dedupe_key, other.dedupe_key, retried.dedupe_key]
+
+
 def test_a_lease_about_to_expire_is_renewed_before_a_send(settings, scripted_smtp):
     settings.FOLLOWUP_LEASE_SECONDS = 60
     settings.EMAIL_TIMEOUT = 10  # renewed when less than 20 s are left
