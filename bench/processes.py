@@ -104,7 +104,8 @@ def _deliver(ids: list[int]) -> dict:
     from tracker.models import FollowUp
 
     start = time.perf_counter()
-    swept = tasks.followups_sweep()  # in this process: sweep, wake, one followup_send message per row
+    # In this process: sweep, then wake the rows, one followups_send message per FOLLOWUP_SEND_BATCH of them.
+    swept = tasks.followups_sweep()
     queued_at = time.perf_counter()
     done = 0
     while time.perf_counter() - start < DELIVERY_TIMEOUT:
@@ -218,7 +219,8 @@ PROFILE_BUCKETS = {
 
 
 def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> dict:
-    """tasks.followup_send for `emails` rows in this process under cProfile, as one worker runs them."""
+    """tasks.followups_send for `emails` rows in this process under cProfile, as one worker runs the sweep's batches."""
+    from django.conf import settings
     from django.test import override_settings
 
     from bench.scenarios import make_due
@@ -243,8 +245,11 @@ def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> di
     with smtp_sink(smtp_port, environment), override_settings(**smtp):
         start = time.perf_counter()
         profiler.enable()
-        # The task's body, as a worker runs it: one SMTP connection reused from send to send.
-        states = [tasks.followup_send(followup_id) for followup_id in ids]
+        # The task's body, as a worker runs it: batches as the sweep wakes them, one SMTP connection throughout.
+        size = settings.FOLLOWUP_SEND_BATCH
+        states = []
+        for first in range(0, len(ids), size):
+            states += tasks.followups_send(ids[first : first + size]).values()
         tasks._drop_mail_connection()
         profiler.disable()
         seconds = time.perf_counter() - start
@@ -264,6 +269,7 @@ def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> di
     progress(f"  profile: {len(ids)} sends in one process, {per_send:.1f} ms each")
     return {
         "sends": len(ids),
+        "batch": size,
         "sent": states.count("sent"),
         "ms_per_send": per_send,
         "buckets_ms": buckets,

@@ -91,7 +91,8 @@ def _delivery_table(results) -> list[str]:
     profile = run["delivery"]["profile"]
     lines += [
         "",
-        f"Where one send's time goes (cProfile of the `tasks.followup_send` task body for {profile['sends']} rows"
+        f"Where one send's time goes (cProfile of the `tasks.followups_send` task body for {profile['sends']} rows"
+        f" in batches of {profile.get('batch', 1)}"
         f" in one process at {int(size):,} pledges, SMTP to the sink on one reused connection, as a worker does;"
         f" no broker round trip): {profile['ms_per_send']:.1f} ms per send.",
         "",

@@ -234,6 +234,9 @@ FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=1)
 FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)
 FOLLOWUP_RETRY_MAX_SECONDS = read_int("FOLLOWUP_RETRY_MAX_SECONDS", 3600, minimum=1)
 FOLLOWUP_MAX_ATTEMPTS = read_int("FOLLOWUP_MAX_ATTEMPTS", 8, minimum=1)
+# Rows woken per send message: a worker claims them together, loads them in a
+# few queries, and sends them one after the other on one SMTP connection.
+FOLLOWUP_SEND_BATCH = read_int("FOLLOWUP_SEND_BATCH", 25, minimum=1, maximum=1000)
 # The weekly digest is queued from Monday at this hour (TIME_ZONE) on, by the
 # sweep: once per ISO week, so a beat that was down at that hour catches up.
 FOLLOWUP_DIGEST_HOUR = read_int("FOLLOWUP_DIGEST_HOUR", 7, minimum=0, maximum=23)

@@ -111,3 +111,15 @@ def test_concurrent_batch_claims_and_wakes_are_disjoint():
     woken = run_at_once(lambda: services.followups_wake(limit=25), count=3)
     flat = [followup_id for batch in woken for followup_id in batch]
     assert len(flat) == len(set(flat)) == 60
+
+
+def test_concurrent_claims_of_overlapping_lists_get_disjoint_rows():
+    ids = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate())).pk for _ in range(60)]
+    for _ in range(3):
+        lists = iter([ids[:40], ids[20:]])  # 20 rows in both
+        claimed = run_at_once(lambda lists=lists: services.followups_claim(ids=next(lists)), count=2)
+        flat = [followup_id for batch in claimed for followup_id in batch]
+        assert len(flat) == len(set(flat))
+        assert set(flat) == set(ids)  # a row one claim skipped (locked) was the other's
+        assert set(FollowUp.objects.values_list("attempts", flat=True)) == {1}
+        FollowUp.objects.update(state=FollowUp.State.PENDING, attempts=0, lease_until=None)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory
 from tracker import emails, services
-from tracker.models import FollowUp, NotificationPreference, Status
+from tracker.models import Commitment, FollowUp, NotificationPreference, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -517,6 +517,31 @@ def test_claim_batch_takes_each_row_once():
     assert services.followups_claim_batch(limit=3) == []
 
 
+def test_claiming_a_list_takes_only_the_rows_still_claimable(settings):
+    settings.FOLLOWUP_LEASE_SECONDS = 300
+    ready, held, sent, not_yet_due, expired = (
+        FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(5)
+    )
+    assert services.followup_claim(followup_id=held.pk)
+    assert services.followup_claim(followup_id=expired.pk)
+    # Its sender died: the lease is over.
+    FollowUp.objects.filter(pk=expired.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    FollowUp.objects.filter(pk=sent.pk).update(state=FollowUp.State.SENT)
+    FollowUp.objects.filter(pk=not_yet_due.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+
+    ids = [not_yet_due.pk, expired.pk, sent.pk, held.pk, ready.pk]
+    assert services.followups_claim(ids=ids) == [expired.pk, ready.pk]
+
+    rows = {row.pk: row for row in FollowUp.objects.all()}
+    assert (rows[ready.pk].state, rows[ready.pk].attempts) == (FollowUp.State.SENDING, 1)
+    assert rows[ready.pk].lease_until > timezone.now() + timedelta(seconds=299)
+    assert rows[expired.pk].attempts == 2
+    assert rows[held.pk].attempts == 1
+    assert (rows[sent.pk].state, rows[sent.pk].attempts) == (FollowUp.State.SENT, 0)
+    assert (rows[not_yet_due.pk].state, rows[not_yet_due.pk].attempts) == (FollowUp.State.PENDING, 0)
+    assert services.followups_claim(ids=ids) == []
+
+
 # Celery tasks (eager) and the command
 
 
@@ -555,7 +580,7 @@ def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.followup_send, "delay", broker_down)
+    monkeypatch.setattr(tasks.followups_send, "delay", broker_down)
     assert tasks.followups_sweep() == {"queued": 1, "exhausted": 0, "woken": 0}
     assert FollowUp.objects.get().state == FollowUp.State.PENDING  # kept, woken again after the lease
 
@@ -595,7 +620,11 @@ def test_beat_runs_only_the_sweep_in_the_project_time_zone(settings):
     assert schedule["followups-sweep"]["task"] == "tracker.tasks.followups_sweep"
     assert schedule["followups-sweep"]["schedule"] == settings.FOLLOWUP_SWEEP_SECONDS
     assert app.conf.timezone == settings.TIME_ZONE
-    assert set(app.tasks) >= {"tracker.tasks.followups_sweep", "tracker.tasks.followup_send"}
+    assert set(app.tasks) >= {
+        "tracker.tasks.followups_sweep",
+        "tracker.tasks.followups_send",
+        "tracker.tasks.followup_send",
+    }
 
 
 @time_machine.travel(MONDAY_EARLY, tick=False)
@@ -842,3 +871,281 @@ def test_an_idle_smtp_connection_is_replaced(counting_smtp, monkeypatch):
     monkeypatch.setattr(tasks.time, "monotonic", lambda: later)
     tasks.followup_send(second.pk)
     assert counting_smtp.opened == 2
+
+
+# Batches: one message wakes FOLLOWUP_SEND_BATCH rows, claimed together and sent one after the other
+
+
+class ScriptedBackend(BaseEmailBackend):
+    """An SMTP server that accepts every message, except as `script` says for the n-th one (from 1).
+
+    A script entry is an exception to raise instead of accepting, or a
+    function to call before accepting (the world changing mid-batch).
+    """
+
+    script = {}
+    offered = 0
+    accepted = []
+
+    def send_messages(self, messages):
+        for message in messages:
+            ScriptedBackend.offered += 1
+            action = ScriptedBackend.script.get(ScriptedBackend.offered)
+            if isinstance(action, Exception):
+                raise action
+            if action is not None:
+                action()
+            ScriptedBackend.accepted.append(message.extra_headers["X-Tracker-Followup"])
+        return len(messages)
+
+
+@pytest.fixture
+def scripted_smtp(settings):
+    settings.EMAIL_BACKEND = "tests.test_followups.ScriptedBackend"
+    ScriptedBackend.script = {}
+    ScriptedBackend.offered = 0
+    ScriptedBackend.accepted = []
+    return ScriptedBackend
+
+
+def due_checkups(count):
+    return [FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(count)]
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_a_batch_is_read_in_a_constant_number_of_queries(settings, django_assert_num_queries, mailoutbox, count):
+    settings.FOLLOWUP_ESCALATE_DAYS = 7
+    watcher = UserFactory()
+    NotificationPreference.objects.create(user=watcher, digest_enabled=False)
+    followups = []
+    for _ in range(count // 2):
+        checkup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+        late = CommitmentFactory(next_check_on=today() - timedelta(days=10), watchers=[watcher, UserFactory()])
+        escalation = FollowUpFactory(commitment=late, kind=FollowUp.Kind.ESCALATION, recipient=watcher)
+        for followup in (checkup, escalation):
+            ProgressUpdateFactory(commitment=followup.commitment, recorded_on=today())
+        followups += [checkup, escalation]
+    ids = [followup.pk for followup in followups]
+    assert services.followups_claim(ids=ids) == ids
+
+    # The rows with recipient, preference, pledge, maker, event and owner; the last
+    # updates with their authors; the escalations' watchers. Then one UPDATE per row.
+    with django_assert_num_queries(3 + count):
+        outcomes = services.followups_deliver(followup_ids=ids)
+
+    assert set(outcomes.values()) == {FollowUp.State.SENT}
+    assert len(mailoutbox) == count
+    assert all("Officials met." in message.body for message in mailoutbox)
+
+
+def test_a_batch_email_shows_the_same_last_update_as_one_sent_alone(mailoutbox):
+    commitment = CommitmentFactory(next_check_on=today())
+    ProgressUpdateFactory(commitment=commitment, recorded_on=today() - timedelta(days=3), note="Oldest.")
+    ProgressUpdateFactory(commitment=commitment, recorded_on=today(), note="Latest of the day.")
+    ProgressUpdateFactory(commitment=commitment, recorded_on=today() - timedelta(days=1), note="Recorded last.")
+    untouched = CommitmentFactory(next_check_on=today())
+    followup, first_ever = FollowUpFactory(commitment=commitment), FollowUpFactory(commitment=untouched)
+    alone = emails.followup_message(followup).body
+
+    assert services.followups_send(followup_ids=[followup.pk, first_ever.pk]) == {
+        followup.pk: FollowUp.State.SENT,
+        first_ever.pk: FollowUp.State.SENT,
+    }
+    assert mailoutbox[0].body == alone
+    assert "Latest of the day." in alone
+    assert "Last update: none yet" in mailoutbox[1].body
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        smtplib.SMTPRecipientsRefused({"a@example.org": (421, b"closing connection")}),
+        SoftTimeLimitExceeded(),
+    ],
+)
+def test_a_connection_lost_mid_batch_gives_the_rest_back_untried(settings, scripted_smtp, error):
+    settings.FOLLOWUP_RETRY_SECONDS = 60
+    followups = due_checkups(5)
+    # The last two had failed before: they go after the fresh ones, and keep their count.
+    for followup, attempts in ((followups[3], 1), (followups[4], 2)):
+        FollowUp.objects.filter(pk=followup.pk).update(attempts=attempts, last_error="earlier")
+    ids = [followup.pk for followup in followups]
+    scripted_smtp.script = {3: error}
+    before = timezone.now()
+
+    outcomes = services.followups_send(followup_ids=ids)
+
+    sent, pending = FollowUp.State.SENT, FollowUp.State.PENDING
+    assert outcomes == dict(zip(ids, [sent, sent, pending, pending, pending], strict=True))
+    assert scripted_smtp.offered == 3
+    assert scripted_smtp.accepted == [followups[0].dedupe_key, followups[1].dedupe_key]
+    rows = [FollowUp.objects.get(pk=pk) for pk in ids]
+    third = rows[2]
+    assert (third.state, third.attempts, third.lease_until, third.woken_at) == (pending, 1, None, None)
+    assert type(error).__name__ in third.last_error
+    assert before + timedelta(seconds=30) <= third.next_attempt_at <= timezone.now() + timedelta(seconds=60)
+    for row, attempts in ((rows[3], 1), (rows[4], 2)):
+        assert (row.state, row.attempts, row.lease_until, row.woken_at) == (pending, attempts, None, None)
+        assert row.last_error.startswith(f"not attempted: {type(error).__name__}")
+        assert row.next_attempt_at == third.next_attempt_at
+
+    # Nothing lost: once the server is back, the rest go, each once.
+    with time_machine.travel(third.next_attempt_at + timedelta(seconds=1), tick=False):
+        assert services.followups_send(followup_ids=services.followups_wake()) == dict.fromkeys(ids[2:], sent)
+    assert sorted(scripted_smtp.accepted) == sorted(followup.dedupe_key for followup in followups)
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user")}), FollowUp.State.FAILED),
+        (smtplib.SMTPDataError(554, b"rejected as spam"), FollowUp.State.FAILED),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"mailbox busy")}), FollowUp.State.PENDING),
+    ],
+)
+def test_a_refusal_of_one_message_does_not_stop_the_batch(scripted_smtp, error, outcome):
+    followups = due_checkups(4)
+    ids = [followup.pk for followup in followups]
+    scripted_smtp.script = {2: error}
+
+    outcomes = services.followups_send(followup_ids=ids)
+
+    sent = FollowUp.State.SENT
+    assert outcomes == dict(zip(ids, [sent, outcome, sent, sent], strict=True))
+    refused = FollowUp.objects.get(pk=ids[1])
+    assert (refused.state, refused.attempts) == (outcome, 1)
+    assert type(error).__name__ in refused.last_error
+    assert len(scripted_smtp.accepted) == 3
+
+
+def test_rows_that_failed_before_go_after_the_fresh_ones_of_their_batch(scripted_smtp):
+    retried, fresh, other = due_checkups(3)
+    FollowUp.objects.filter(pk=retried.pk).update(attempts=1, last_error="SMTPServerDisconnected: dropped on it")
+    services.followups_send(followup_ids=[retried.pk, fresh.pk, other.pk])
+    assert scripted_smtp.accepted == [fresh.dedupe_key, other.dedupe_key, retried.dedupe_key]
+
+
+def test_a_lease_about_to_expire_is_renewed_before_a_send(settings, scripted_smtp):
+    settings.FOLLOWUP_LEASE_SECONDS = 60
+    settings.EMAIL_TIMEOUT = 10  # renewed when less than 20 s are left
+    ids = [followup.pk for followup in due_checkups(3)]
+    leases = {}
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert services.followups_claim(ids=ids) == ids
+        scripted_smtp.script = {
+            1: lambda: clock.shift(timedelta(seconds=45)),  # a slow first send: 15 s of lease left
+            2: lambda: leases.update(FollowUp.objects.values_list("pk", "lease_until")),
+        }
+        outcomes = services.followups_deliver(followup_ids=ids)
+    assert outcomes == dict.fromkeys(ids, FollowUp.State.SENT)
+    # Before the second send, the rows still to go had a full lease again.
+    assert leases == {ids[0]: None, ids[1]: start + timedelta(seconds=105), ids[2]: start + timedelta(seconds=105)}
+
+
+def test_a_row_taken_over_mid_batch_is_skipped_and_not_overwritten(settings, scripted_smtp):
+    settings.FOLLOWUP_LEASE_SECONDS = 60
+    settings.EMAIL_TIMEOUT = 10
+    followups = due_checkups(3)
+    ids = [followup.pk for followup in followups]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert services.followups_claim(ids=ids) == ids
+
+        def stall_past_the_lease():
+            clock.shift(timedelta(seconds=61))
+            assert services.followup_claim(followup_id=ids[1])  # another sender takes the second row
+
+        scripted_smtp.script = {1: stall_past_the_lease}
+        outcomes = services.followups_deliver(followup_ids=ids)
+    assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: "skipped", ids[2]: FollowUp.State.SENT}
+    assert scripted_smtp.accepted == [followups[0].dedupe_key, followups[2].dedupe_key]
+    taken = FollowUp.objects.get(pk=ids[1])
+    assert (taken.state, taken.attempts, taken.sent_at) == (FollowUp.State.SENDING, 2, None)
+    assert taken.lease_until == start + timedelta(seconds=121)  # the other sender's lease
+
+
+def test_out_of_time_between_sends_gives_the_rest_back(monkeypatch, scripted_smtp):
+    followups = due_checkups(4)
+    ids = [followup.pk for followup in followups]
+    render = emails.followup_message
+
+    def time_runs_out_on_the_second(followup, **kwargs):
+        if followup.pk == ids[1]:
+            raise SoftTimeLimitExceeded()
+        return render(followup, **kwargs)
+
+    monkeypatch.setattr(emails, "followup_message", time_runs_out_on_the_second)
+    outcomes = services.followups_send(followup_ids=ids)
+
+    pending = FollowUp.State.PENDING
+    assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: "skipped", ids[2]: pending, ids[3]: pending}
+    states = dict(FollowUp.objects.values_list("pk", "state"))
+    # The row in hand keeps its claim until the lease ends; the others are free at once.
+    assert [states[pk] for pk in ids] == [FollowUp.State.SENT, FollowUp.State.SENDING, pending, pending]
+    assert set(FollowUp.objects.filter(pk__in=ids[2:]).values_list("attempts", flat=True)) == {0}
+    assert services.followups_wake() == ids[2:]
+
+
+@time_machine.travel(MONDAY_EARLY, tick=False)
+def test_the_sweep_wakes_followup_send_batch_rows_per_message(settings, monkeypatch):
+    from tracker import tasks
+
+    settings.FOLLOWUP_SEND_BATCH = 3
+    for _ in range(7):
+        CommitmentFactory(next_check_on=today())
+    messages = []
+    monkeypatch.setattr(tasks.followups_send, "delay", messages.append)
+
+    assert tasks.followups_sweep()["woken"] == 7
+
+    assert [len(ids) for ids in messages] == [3, 3, 1]  # ceil(7 / 3) messages
+    assert sorted(followup_id for ids in messages for followup_id in ids) == sorted(
+        FollowUp.objects.values_list("pk", flat=True)
+    )
+
+
+def test_a_batch_task_sends_on_one_smtp_connection(counting_smtp):
+    from tracker import tasks
+
+    ids = [followup.pk for followup in due_checkups(3)]
+    assert tasks.followups_send(ids) == dict.fromkeys(ids, FollowUp.State.SENT)
+    assert (counting_smtp.opened, counting_smtp.sent) == (1, 3)
+
+
+def test_a_followup_send_message_from_before_batches_still_delivers(mailoutbox):
+    from tracker import tasks
+
+    (followup,) = due_checkups(1)
+    assert tasks.followup_send.apply(args=[followup.pk]).get() == FollowUp.State.SENT
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENT
+    assert len(mailoutbox) == 1
+
+
+def test_a_batch_of_the_largest_size_is_given_back_whole(settings, scripted_smtp):
+    settings.FOLLOWUP_SEND_BATCH = 1000  # the maximum; one claim per row in the guard would be 1000 ORs
+    owner = UserFactory()
+    template = CommitmentFactory(owner=owner, next_check_on=today())
+    fields = {"made_by": template.made_by, "made_on": template.made_on, "owner": owner, "next_check_on": today()}
+    pledges = Commitment.objects.bulk_create(Commitment(title=f"Pledge {n}", **fields) for n in range(1000))
+    rows = FollowUp.objects.bulk_create(
+        FollowUp(
+            kind=FollowUp.Kind.CHECKUP,
+            commitment=pledge,
+            recipient=owner,
+            due_on=today(),
+            dedupe_key=FollowUp.make_dedupe_key(
+                FollowUp.Kind.CHECKUP, due_on=today(), recipient_id=owner.pk, commitment_id=pledge.pk
+            ),
+        )
+        for pledge in pledges
+    )
+    scripted_smtp.script = {1: smtplib.SMTPServerDisconnected("Connection unexpectedly closed")}
+
+    outcomes = services.followups_send(followup_ids=[row.pk for row in rows])
+
+    assert set(outcomes.values()) == {FollowUp.State.PENDING}
+    assert FollowUp.objects.filter(state=FollowUp.State.PENDING, attempts=0).count() == 999

@@ -36,6 +36,7 @@ def start_django(**variables):
         ("REDIS_URL", "localhost:6379"),
         ("FOLLOWUP_SWEEP_SECONDS", "soon"),
         ("FOLLOWUP_LEASE_SECONDS", "0"),
+        ("FOLLOWUP_SEND_BATCH", "1001"),
         ("DEBUG", "perhaps"),
         ("SITE_URL", "tracker.example.org"),
         ("LOG_LEVEL", "loud"),

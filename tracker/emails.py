@@ -48,19 +48,35 @@ def render(name: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def commitment_context(commitment: Commitment) -> dict:
-    """What every email says about a pledge."""
+def commitment_context(commitment: Commitment, *, last_updates: dict | None = None) -> dict:
+    """What every email says about a pledge.
+
+    `last_updates` (selectors.latest_updates, by pledge id) saves the query
+    for the last update when the caller has loaded it with others.
+    """
     detail_url = absolute_url(commitment.get_absolute_url())
+    if last_updates is None:
+        last_update = commitment.updates.select_related("author").first()
+    else:
+        last_update = last_updates.get(commitment.pk)
     return {
         "commitment": commitment,
-        "last_update": commitment.updates.select_related("author").first(),
+        "last_update": last_update,
         "detail_url": detail_url,
         "update_url": f"{detail_url}#record-update",
     }
 
 
-def followup_message(followup: FollowUp, *, connection=None) -> EmailMultiAlternatives:
-    """The email of one outbox row, ready to send."""
+def followup_message(
+    followup: FollowUp, *, connection=None, last_updates: dict | None = None
+) -> EmailMultiAlternatives:
+    """The email of one outbox row, ready to send.
+
+    Alone, it reads the row's pledge (with maker, event and owner) and its
+    last update. A caller that sends a batch (services.followups_deliver)
+    loads those for every row at once and passes `last_updates`: the row's
+    `commitment` is then taken as loaded, with its maker, event and owner.
+    """
     preferences_url = absolute_url(reverse("tracker:preferences"))
     context = {
         "followup": followup,
@@ -73,8 +89,11 @@ def followup_message(followup: FollowUp, *, connection=None) -> EmailMultiAltern
     if followup.kind == FollowUp.Kind.DIGEST:
         context.update(digest_context(followup.recipient, today=followup.due_on))
     else:
-        commitment = Commitment.objects.select_related("made_by", "event", "owner").get(pk=followup.commitment_id)
-        context.update(commitment_context(commitment))
+        if last_updates is None:
+            commitment = Commitment.objects.select_related("made_by", "event", "owner").get(pk=followup.commitment_id)
+        else:
+            commitment = followup.commitment
+        context.update(commitment_context(commitment, last_updates=last_updates))
         context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
     subject, text, html = render(followup.kind, context)
     message = EmailMultiAlternatives(

@@ -25,8 +25,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Concat, TruncMonth
+from django.db.models.functions import Concat, RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import DeletedObject
@@ -215,6 +216,46 @@ def status_changes_between(*, start: datetime.datetime, end: datetime.datetime, 
         .select_related("commitment", "commitment__made_by", "author")
         .order_by("created_at", "id")
     )
+
+
+def followups_for_delivery(ids) -> list[FollowUp]:
+    """These follow-ups, if still being sent, with what sending reads: recipient (and preferences), pledge, maker,
+    event and owner, in one query.
+
+    The preference is joined, so that a recipient without one has it cached
+    as missing rather than queried again. The state is checked here rather
+    than in SQL, so that the rows are found through the primary key.
+    """
+    related = ("recipient__notification_preference", "commitment__made_by", "commitment__event", "commitment__owner")
+    rows = FollowUp.objects.filter(pk__in=ids).select_related(*related).order_by()
+    return [row for row in rows if row.state == FollowUp.State.SENDING]
+
+
+def watcher_ids_by_commitment(commitment_ids) -> dict[int, set[int]]:
+    """Who watches each of these pledges, by pledge id, in one query."""
+    watchers = {}
+    links = Commitment.watchers.through.objects.filter(commitment_id__in=commitment_ids)
+    for commitment_id, user_id in links.values_list("commitment_id", "user_id"):
+        watchers.setdefault(commitment_id, set()).add(user_id)
+    return watchers
+
+
+def latest_updates(commitment_ids) -> dict[int, ProgressUpdate]:
+    """The last update of each of these pledges, in ProgressUpdate's own order, with its author, in one query.
+
+    A pledge without updates has no entry. The window reads the updates of
+    these pledges only, once each, through the index on the pledge (a
+    subquery per pledge made PostgreSQL hash-join the whole table).
+    """
+    newest_first = Window(RowNumber(), partition_by=F("commitment_id"), order_by=list(ProgressUpdate._meta.ordering))
+    updates = (
+        ProgressUpdate.objects.filter(commitment_id__in=commitment_ids)
+        .annotate(newest_first=newest_first)
+        .filter(newest_first=1)
+        .select_related("author")
+        .order_by()
+    )
+    return {update.commitment_id: update for update in updates}
 
 
 def services_health(*, broker_timeout: float = 3.0) -> dict:

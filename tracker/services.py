@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from tracker import selectors
 from tracker.models import (
     COMMITMENT_HISTORY,
     MAX_CHECK_EVERY_DAYS,
@@ -368,8 +369,9 @@ def _followups_cancel_stale(commitment: Commitment) -> int:
 
 
 # Follow-ups: the outbox (DESIGN.md "Follow-ups"). The sweep inserts the rows
-# that have become due, a send claims one row with a lease, re-checks that it
-# still applies, sends it and records the outcome on the row.
+# that have become due, a send claims a batch of rows with a lease, and for
+# each row in turn re-checks that it still applies, sends it and records the
+# outcome on the row.
 
 FOLLOWUP_BATCH = 1000
 
@@ -579,69 +581,178 @@ def followup_claim(*, followup_id: int, now=None) -> bool:
     return changed == 1
 
 
-def followups_claim_batch(*, limit: int = 10, now=None) -> list[int]:
-    """Claim up to `limit` rows for one sender (send_due_followups); returns the ids it got."""
+def followups_claim(*, ids, now=None) -> list[int]:
+    """Claim those of `ids` that are still claimable, in one transaction; returns the ids this caller got.
+
+    Rows held by another sender, already finished, or not yet due for an
+    attempt are left alone. The ids come back in the order given.
+    """
     now = now or timezone.now()
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    claimed = set(_followups_claim(FollowUp.objects.filter(_claimable(now), pk__in=ids).order_by("id"), now=now))
+    return [followup_id for followup_id in ids if followup_id in claimed]
+
+
+def followups_claim_batch(*, limit: int = 10, now=None) -> list[int]:
+    """Claim up to `limit` claimable rows, longest due first, for one sender (send_due_followups)."""
+    now = now or timezone.now()
+    candidates = FollowUp.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
+    return _followups_claim(candidates, now=now, limit=limit)
+
+
+def _followups_claim(candidates, *, now, limit: int | None = None) -> list[int]:
+    """Claim the (claimable) rows of `candidates` in one transaction; returns the ids claimed.
+
+    On PostgreSQL the rows are locked, skipping those another sender has
+    locked, and claimed with one UPDATE in the same transaction: nobody can
+    change a locked row in between, so the UPDATE is a compare-and-set this
+    caller has won for each of them. Elsewhere (SQLite), each row is claimed
+    with followup_claim's compare-and-set.
+    """
+    skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
-        candidates = FollowUp.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
+        if skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("id", flat=True)[:limit])
-        # Claimed inside the transaction that holds the row locks, so that a
-        # second sender skips these rows instead of racing for them.
-        return [followup_id for followup_id in ids if followup_claim(followup_id=followup_id, now=now)]
+        if not skip_locked:
+            return [followup_id for followup_id in ids if followup_claim(followup_id=followup_id, now=now)]
+        if ids:
+            FollowUp.objects.filter(pk__in=ids).update(
+                state=FollowUp.State.SENDING,
+                lease_until=now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        return ids
+
+
+def followups_send(*, followup_ids, mail_connection=None) -> dict[int, str]:
+    """Claim the rows and deliver those this caller got; returns the outcome per id ("skipped": not claimed)."""
+    outcomes = dict.fromkeys(followup_ids, "skipped")
+    claimed = followups_claim(ids=followup_ids)
+    if claimed:
+        outcomes.update(followups_deliver(followup_ids=claimed, mail_connection=mail_connection))
+    return outcomes
 
 
 def followup_send(*, followup_id: int, mail_connection=None) -> str:
     """Claim one row and deliver it; returns the state it ended in, or "skipped" when not claimed."""
-    if not followup_claim(followup_id=followup_id):
-        return "skipped"
-    return followup_deliver(followup_id=followup_id, mail_connection=mail_connection)
+    return followups_send(followup_ids=[followup_id], mail_connection=mail_connection)[followup_id]
 
 
 def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
-    """Send a row this caller has claimed, and record the outcome on it; returns the new state.
+    """Send one row this caller has claimed and record the outcome; see followups_deliver."""
+    return followups_deliver(followup_ids=[followup_id], mail_connection=mail_connection)[followup_id]
 
-    Returns "skipped" when the claim was lost (its lease expired and another
-    sender took the row) before the email went out.
+
+def followups_deliver(*, followup_ids, mail_connection=None) -> dict[int, str]:
+    """Send rows this caller has claimed, one after the other; returns the outcome per id.
+
+    The outcome is the state the row ended in, or "skipped" when the claim
+    was lost (the lease expired and another sender took the row) before the
+    email went out. The rows, their recipients, pledges and last updates are
+    read in a constant number of queries whatever the batch's size; then each
+    row is re-checked, rendered, sent and its outcome recorded (one UPDATE,
+    only while this claim still holds it) before the next row is touched, so
+    that a crash resends at most the email in flight.
+
+    When the mail server fails rather than one message (refused, closed or
+    timed-out connection, refused login, a 4xx on connecting...), the rows
+    not tried yet go back to pending, with the failed row's backoff and
+    their attempt given back: a batch does not spend its attempts on a
+    server that is down. A refusal of one message fails or retries that row
+    only, and the batch goes on.
     """
+    outcomes = dict.fromkeys(followup_ids, "skipped")
+    # Rows that have failed before go last, so that a message on which the
+    # server drops the connection does not keep holding back the rows woken
+    # with it: they are sent before it is tried again.
+    unsent = sorted(selectors.followups_for_delivery(followup_ids), key=lambda row: (row.attempts, row.pk))
+    if not unsent:
+        return outcomes
+    pledges = {row.commitment_id for row in unsent if row.commitment_id is not None}
+    last_updates = selectors.latest_updates(pledges) if pledges else {}
+    escalated = {row.commitment_id for row in unsent if row.kind == FollowUp.Kind.ESCALATION} - {None}
+    watchers = selectors.watcher_ids_by_commitment(escalated) if escalated else {}
+    today = timezone.localdate()
+    try:
+        while unsent:
+            followup = unsent.pop(0)
+            outcome = _followup_prepare(
+                followup, today=today, watchers=watchers, last_updates=last_updates, mail_connection=mail_connection
+            )
+            if isinstance(outcome, str):  # finished without an email
+                outcomes[followup.pk] = outcome
+                continue
+            message = outcome
+            if followup.lease_until - timezone.now() < timedelta(seconds=2 * settings.EMAIL_TIMEOUT):
+                # The rest of the batch was claimed with this row: renewed together.
+                held = _followups_renew_leases([followup, *unsent])
+                unsent = [row for row in unsent if row in held]
+                if followup not in held:
+                    continue
+            try:
+                message.send()
+            except Exception as error:
+                retry_at = timezone.now() + timedelta(seconds=followup_backoff_seconds(followup.attempts))
+                outcomes[followup.pk] = _followup_send_failed(followup, error, retry_at=retry_at)
+                if _is_transient(error) and not _is_refusal_of_the_message(error):
+                    detail = f"{type(error).__name__}: {error}"
+                    _followups_release(unsent, next_attempt_at=retry_at, error=f"not attempted: {detail}"[:1000])
+                    outcomes.update(dict.fromkeys((row.pk for row in unsent), FollowUp.State.PENDING))
+                    break
+                continue
+            outcomes[followup.pk] = _followup_finish(
+                followup, FollowUp.State.SENT, message_id=message.extra_headers["Message-ID"]
+            )
+    except SoftTimeLimitExceeded:
+        # Out of time between two sends: give the rows not tried back now
+        # rather than when their lease expires. The row in hand, if any,
+        # stays claimed until then (it may have been sent).
+        logger.warning("Follow-up batch out of time; %d rows not attempted", len(unsent))
+        _followups_release(unsent, next_attempt_at=timezone.now(), error="not attempted: the task ran out of time")
+        outcomes.update(dict.fromkeys((row.pk for row in unsent), FollowUp.State.PENDING))
+    return outcomes
+
+
+def _followup_prepare(followup: FollowUp, *, today, watchers, last_updates, mail_connection):
+    """The email of a claimed row, or the state the row was finished in without one (cancelled, failed)."""
     from tracker import emails  # emails render templates that link to views; keep imports one-way
 
-    followup = FollowUp.objects.select_related("recipient", "commitment").get(pk=followup_id)
-    reason = followup_obsolete_reason(followup)
+    reason = followup_obsolete_reason(followup, today=today, watchers=watchers)
     if reason:
         return _followup_finish(followup, FollowUp.State.CANCELLED, error=reason)
     if not followup.recipient.email:
         return _followup_finish(followup, FollowUp.State.FAILED, error="user has no email address")
     try:
-        message = emails.followup_message(followup, connection=mail_connection)
+        return emails.followup_message(followup, connection=mail_connection, last_updates=last_updates)
     except emails.NothingToSend as nothing:
         return _followup_finish(followup, FollowUp.State.CANCELLED, error=str(nothing))
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:
         # A template or data error would fail every attempt alike: record it, visibly.
         logger.exception("Follow-up %s could not be rendered", followup.dedupe_key)
         return _followup_finish(
             followup, FollowUp.State.FAILED, error=f"could not be rendered: {type(error).__name__}: {error}"[:1000]
         )
-    if not _followup_renew_lease(followup):
-        return "skipped"
-    try:
-        message.send()
-    except Exception as error:
-        transient = _is_transient(error)
-        detail = f"{type(error).__name__}: {error}"[:1000]
-        if not transient:
-            logger.warning("Follow-up %s failed for good: %s", followup.dedupe_key, detail)
-            return _followup_finish(followup, FollowUp.State.FAILED, error=detail)
-        if followup.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            logger.error("Follow-up %s failed after %d attempts: %s", followup.dedupe_key, followup.attempts, detail)
-            return _followup_finish(
-                followup, FollowUp.State.FAILED, error=f"gave up after {followup.attempts} attempts; {detail}"
-            )
-        retry_at = timezone.now() + timedelta(seconds=followup_backoff_seconds(followup.attempts))
-        logger.warning("Follow-up %s will be retried at %s: %s", followup.dedupe_key, retry_at, detail)
-        return _followup_finish(followup, FollowUp.State.PENDING, error=detail, next_attempt_at=retry_at)
-    return _followup_finish(followup, FollowUp.State.SENT, message_id=message.extra_headers["Message-ID"])
+
+
+def _followup_send_failed(followup: FollowUp, error: Exception, *, retry_at) -> str:
+    """Record a failed send: pending again at `retry_at` when worth retrying, else failed; returns the state."""
+    detail = f"{type(error).__name__}: {error}"[:1000]
+    if not _is_transient(error):
+        logger.warning("Follow-up %s failed for good: %s", followup.dedupe_key, detail)
+        return _followup_finish(followup, FollowUp.State.FAILED, error=detail)
+    if followup.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+        logger.error("Follow-up %s failed after %d attempts: %s", followup.dedupe_key, followup.attempts, detail)
+        return _followup_finish(
+            followup, FollowUp.State.FAILED, error=f"gave up after {followup.attempts} attempts; {detail}"
+        )
+    logger.warning("Follow-up %s will be retried at %s: %s", followup.dedupe_key, retry_at, detail)
+    return _followup_finish(followup, FollowUp.State.PENDING, error=detail, next_attempt_at=retry_at)
 
 
 def _this_claim(followup: FollowUp):
@@ -649,24 +760,73 @@ def _this_claim(followup: FollowUp):
     return FollowUp.objects.filter(pk=followup.pk, state=FollowUp.State.SENDING, attempts=followup.attempts)
 
 
+def _these_claims(followups: list[FollowUp]):
+    """The rows still held by the claims they were loaded under (each row's own `attempts`)."""
+    ids_by_attempts = {}
+    for followup in followups:
+        ids_by_attempts.setdefault(followup.attempts, []).append(followup.pk)
+    # One term per attempt count, not per row: SQLite refuses a thousand ORs.
+    held = Q()
+    for attempts, ids in ids_by_attempts.items():
+        held |= Q(attempts=attempts, pk__in=ids)
+    return FollowUp.objects.filter(held, state=FollowUp.State.SENDING)
+
+
 def _followup_renew_lease(followup: FollowUp) -> bool:
     """A full lease for the send itself; False if another sender has taken the row meanwhile."""
+    return bool(_followups_renew_leases([followup]))
+
+
+def _followups_renew_leases(followups: list[FollowUp]) -> list[FollowUp]:
+    """A full lease for each row still held by this caller's claim; returns those rows (the others were lost)."""
     now = timezone.now()
-    return (
-        _this_claim(followup).update(
-            lease_until=now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS), updated_at=now
-        )
-        == 1
+    lease_until = now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
+    if _these_claims(followups).update(lease_until=lease_until, updated_at=now) == len(followups):
+        held = followups
+    else:
+        # A row lost stays lost (claims only raise attempts), and a row just renewed cannot be taken now.
+        held_ids = set(_these_claims(followups).values_list("pk", flat=True))
+        held = [followup for followup in followups if followup.pk in held_ids]
+    for followup in held:
+        followup.lease_until = lease_until
+    return held
+
+
+def _followups_release(followups: list[FollowUp], *, next_attempt_at, error: str) -> None:
+    """Give back claimed rows that were not attempted: pending at `next_attempt_at`, the claim's attempt undone.
+
+    Guarded like every outcome: a row another sender has taken over is left to it.
+    """
+    if not followups:
+        return
+    now = timezone.now()
+    _these_claims(followups).update(
+        state=FollowUp.State.PENDING,
+        lease_until=None,
+        attempts=F("attempts") - 1,
+        next_attempt_at=next_attempt_at,
+        woken_at=None,
+        last_error=error,
+        updated_at=now,
     )
 
 
-def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None) -> str:
-    """Why a reminder should no longer go out ("" when it should)."""
+def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, watchers: dict | None = None) -> str:
+    """Why a reminder should no longer go out ("" when it should).
+
+    `watchers` (selectors.watcher_ids_by_commitment) saves the query for an
+    escalation's audience when the caller has loaded it for a batch; the
+    recipient's preference is read once and kept on the recipient (the batch
+    loads it joined).
+    """
     today = today or timezone.localdate()
     recipient = followup.recipient
     if not recipient.is_active:
         return "the recipient's account is inactive"
-    preference = NotificationPreference.objects.filter(user=recipient).first()
+    try:
+        preference = recipient.notification_preference
+    except NotificationPreference.DoesNotExist:
+        preference = None
     if preference and not preference.wants(followup.kind):
         return "the recipient turned these emails off"
     if followup.kind == FollowUp.Kind.DIGEST:
@@ -682,8 +842,11 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None) -
         if commitment.next_check_on != followup.due_on:
             return "the check date has moved"
         return ""
-    audience = {commitment.owner_id, *commitment.watchers.values_list("pk", flat=True)}
-    if recipient.pk not in audience:
+    if watchers is None:
+        watcher_ids = set(commitment.watchers.values_list("pk", flat=True))
+    else:
+        watcher_ids = watchers.get(commitment.pk, set())
+    if recipient.pk not in {commitment.owner_id, *watcher_ids}:
         return "the recipient no longer owns or watches the pledge"
     escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
     check_overdue = commitment.next_check_on == followup.due_on and followup.due_on <= escalate_on_or_before
@@ -714,6 +877,18 @@ def _is_transient(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPDataError):
         return not 500 <= error.smtp_code < 600
     return isinstance(error, smtplib.SMTPException | OSError | SoftTimeLimitExceeded)
+
+
+def _is_refusal_of_the_message(error: Exception) -> bool:
+    """The server answered about this message's recipients or data, and still talks: the next one may go.
+
+    421 is the server closing the connection, whatever it was answering.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code != 421 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code != 421
+    return False
 
 
 def _followup_finish(followup: FollowUp, state: str, *, error: str = "", message_id: str = "", next_attempt_at=None):

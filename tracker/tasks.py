@@ -11,6 +11,7 @@ import time
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready
+from django.conf import settings
 from django.core.mail import get_connection
 from kombu.exceptions import OperationalError
 
@@ -21,14 +22,16 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def followups_sweep():
-    """Put what is due in the outbox, then wake one send task per claimable row."""
+    """Put what is due in the outbox, then wake the claimable rows, FOLLOWUP_SEND_BATCH ids per message."""
     result = services.followups_sweep()
     ids = services.followups_wake()
+    size = settings.FOLLOWUP_SEND_BATCH
     woken = 0
     try:
-        for followup_id in ids:
-            followup_send.delay(followup_id)
-            woken += 1
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
+            followups_send.delay(batch)
+            woken += len(batch)
     except OperationalError:
         # The rows stay in the outbox and are woken again after the lease.
         logger.exception("Broker unreachable after waking %d of %d follow-ups", woken, len(ids))
@@ -39,12 +42,19 @@ def followups_sweep():
 
 
 @shared_task
-def followup_send(followup_id):
+def followups_send(followup_ids):
+    """Claim and send a batch of rows on this process's SMTP connection; returns the outcome per id."""
     connection = _mail_connection()
-    state = services.followup_send(followup_id=followup_id, mail_connection=connection)
-    if state in ("pending", "failed"):
-        _drop_mail_connection()  # perhaps broken: the next send starts on a fresh one
-    return state
+    outcomes = services.followups_send(followup_ids=followup_ids, mail_connection=connection)
+    if {"pending", "failed"} & set(outcomes.values()):
+        _drop_mail_connection()  # perhaps broken: the next batch starts on a fresh one
+    return outcomes
+
+
+@shared_task
+def followup_send(followup_id):
+    """One row: the wake-up that versions before batches queued, still in a broker after an upgrade."""
+    return followups_send(followup_ids=[followup_id])[followup_id]
 
 
 # One SMTP connection per worker process, reused from send to send: opening

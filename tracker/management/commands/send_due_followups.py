@@ -1,5 +1,6 @@
 import smtplib
 
+from django.conf import settings
 from django.core.mail import get_connection
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,9 +17,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--digests", action="store_true", help="Queue this week's digests now, whatever the day.")
-        parser.add_argument("--batch", type=int, default=10, help="Rows claimed at a time (default 10).")
+        parser.add_argument(
+            "--batch", type=int, default=None, help="Rows claimed at a time (default FOLLOWUP_SEND_BATCH, 25)."
+        )
 
-    def handle(self, *args, digests=False, batch=10, **options):
+    def handle(self, *args, digests=False, batch=None, **options):
+        if batch is None:
+            batch = settings.FOLLOWUP_SEND_BATCH
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
         sweep = services.followups_sweep()
@@ -31,15 +36,15 @@ class Command(BaseCommand):
         connection = get_connection()
         self._open(connection)
         try:
-            # Rows are claimed a few at a time with a lease (renewed before each
-            # send), so this can run beside Celery workers or another cron run.
+            # Rows are claimed a batch at a time with a lease (renewed when it
+            # runs short), so this can run beside Celery workers or another cron run.
             while claimed := services.followups_claim_batch(limit=batch):
-                for followup_id in claimed:
-                    state = services.followup_deliver(followup_id=followup_id, mail_connection=connection)
+                states = services.followups_deliver(followup_ids=claimed, mail_connection=connection).values()
+                for state in states:
                     outcomes[state] = outcomes.get(state, 0) + 1
-                    if state in (FollowUp.State.PENDING, FollowUp.State.FAILED):
-                        connection.close()  # perhaps broken: start the next send on a fresh one
-                        self._open(connection, quiet=True)
+                if {FollowUp.State.PENDING, FollowUp.State.FAILED} & set(states):
+                    connection.close()  # perhaps broken: start the next batch on a fresh one
+                    self._open(connection, quiet=True)
         finally:
             connection.close()
         summary = ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items())) or "nothing to send"
