@@ -66,9 +66,11 @@ def _delivery_table(results) -> list[str]:
     lines = [
         "### Follow-up delivery (2 Celery worker processes → local SMTP sink)",
         "",
-        "Rows are made due, then `tasks.followups_sweep` (run in the bench process) queues and wakes them;"
-        " the clock stops when every row is `sent`. Floor: the same sink (aiosmtpd in its own process) fed"
-        " by a plain `smtplib` loop on one connection with the same message bytes.",
+        "Rows are made due and put in the outbox (`services.followups_sweep`, untimed: the sweep scenario"
+        " times it); the clock starts as `tasks.followups_sweep` (in the bench process) wakes them, one"
+        " `followups_send` message per `FOLLOWUP_SEND_BATCH` rows, and stops when every row is `sent`."
+        " Floor: the same sink (aiosmtpd in its own process) fed by a plain `smtplib` loop on one"
+        " connection with the same message bytes.",
         "",
         "| pledges | emails | seconds | emails/s | received by sink | smtplib floor emails/s | ratio |",
         "|---:|---:|---:|---:|---:|---:|---:|",
