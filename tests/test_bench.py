@@ -177,6 +177,24 @@ def test_the_report_flags_memory_that_grows_with_the_number_of_pledges():
     assert verdicts["Delivery ≥ 200 emails/s"]["met"] is True
 
 
+def test_the_report_checks_each_board_s_query_count_at_every_size():
+    results = _results(board_ms=100.0, floor_ms=300.0, csv_peaks={"1000": 2.0, "100000": 2.1}, emails_per_second=300)
+    for size, queries in (("1000", 14), ("100000", 14)):
+        missed = {"name": "board after a change", "rounds": 3, "median_ms": 380.0, "p95_ms": 400.0}
+        missed |= {"queries": queries, "floor": {"median_ms": 290.0, "p95_ms": 300.0, "rounds": 3}}
+        results["sizes"][size]["scenarios"].insert(1, missed)
+
+    verdicts = {row["target"]: row for row in report.targets(results)}
+    assert verdicts["Board queries ≤ 15, independent of N"]["met"] is True
+    assert verdicts["Board after a change (cache missed) ≤ 5x its SQL floor"]["met"] is True
+    assert verdicts["Board after a change (cache missed) ≤ 5x its SQL floor"]["measured"] == "380.0 ms, 1.3x"
+
+    results["sizes"]["100000"]["scenarios"][1]["queries"] = 15  # grows with N, though under 15
+    verdicts = {row["target"]: row for row in report.targets(results)}
+    assert verdicts["Board queries ≤ 15, independent of N"]["met"] is False
+    assert "board after a change: 14, 15" in verdicts["Board queries ≤ 15, independent of N"]["measured"]
+
+
 # The gains the benchmarks found, guarded.
 
 
