@@ -1,6 +1,7 @@
 """The follow-up outbox: sweep, claim, send, retry, cancel (unit level, one process)."""
 
 import smtplib
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -929,8 +930,9 @@ def test_a_batch_is_read_in_a_constant_number_of_queries(settings, django_assert
     assert services.followups_claim(ids=ids) == ids
 
     # The rows with recipient, preference, pledge, maker, event and owner; the last
-    # updates with their authors; the escalations' watchers. Then one UPDATE per row.
-    with django_assert_num_queries(3 + count):
+    # updates with their authors; the escalations' watchers. Then per row two
+    # UPDATEs: the claim renewed before the send, the outcome after it.
+    with django_assert_num_queries(3 + 2 * count):
         outcomes = services.followups_deliver(followup_ids=ids)
 
     assert set(outcomes.values()) == {FollowUp.State.SENT}
@@ -1028,8 +1030,8 @@ def test_rows_that_failed_before_go_after_the_fresh_ones_of_their_batch(scripted
 
 
 def test_a_lease_about_to_expire_is_renewed_before_a_send(settings, scripted_smtp):
-    settings.FOLLOWUP_LEASE_SECONDS = 60
-    settings.EMAIL_TIMEOUT = 10  # renewed when less than 20 s are left
+    settings.FOLLOWUP_LEASE_SECONDS = 60  # the whole batch is renewed when less than 30 s are left
+    settings.EMAIL_TIMEOUT = 10
     ids = [followup.pk for followup in due_checkups(3)]
     leases = {}
     start = timezone.now()
@@ -1149,3 +1151,64 @@ def test_a_batch_of_the_largest_size_is_given_back_whole(settings, scripted_smtp
 
     assert set(outcomes.values()) == {FollowUp.State.PENDING}
     assert FollowUp.objects.filter(state=FollowUp.State.PENDING, attempts=0).count() == 999
+
+
+def test_a_change_to_a_pledge_mid_batch_cancels_its_reminder_before_it_goes(scripted_smtp):
+    first, changed, last = due_checkups(3)
+    ids = [first.pk, changed.pk, last.pk]
+
+    def record_progress_on_the_second():
+        # An analyst records progress while the batch is sending: the next check moves on.
+        services.progress_record(commitment=changed.commitment, status=Status.IN_PROGRESS, progress=30)
+
+    scripted_smtp.script = {1: record_progress_on_the_second}
+    outcomes = services.followups_send(followup_ids=ids)
+
+    assert outcomes == {first.pk: FollowUp.State.SENT, changed.pk: "skipped", last.pk: FollowUp.State.SENT}
+    assert scripted_smtp.accepted == [first.dedupe_key, last.dedupe_key]
+    changed.refresh_from_db()
+    assert changed.state == FollowUp.State.CANCELLED
+    assert changed.last_error == "no longer applies after a change to the pledge"
+
+
+def test_rows_left_claimed_by_a_dead_sender_are_woken_one_per_message(settings):
+    settings.FOLLOWUP_LEASE_SECONDS = 60
+    crashed = [followup.pk for followup in due_checkups(3)]
+    fresh = [followup.pk for followup in due_checkups(4)]
+    assert services.followups_claim(ids=crashed) == crashed  # and its sender is killed before sending
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        batches = services.followups_wake_batches(size=25)
+
+    # One of the crashed batch's rows may be what kills its sender: each goes
+    # alone, so the others do not spend their attempts with it again.
+    assert batches == [fresh, *([pk] for pk in crashed)]
+
+
+def test_no_send_starts_after_the_deadline_and_the_rest_go_back_untried(scripted_smtp):
+    followups = due_checkups(4)
+    ids = [followup.pk for followup in followups]
+    scripted_smtp.script = {1: lambda: time.sleep(0.3)}  # a slow server
+
+    outcomes = services.followups_send(followup_ids=ids, deadline=time.monotonic() + 0.2)
+
+    pending = FollowUp.State.PENDING
+    assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: pending, ids[2]: pending, ids[3]: pending}
+    assert scripted_smtp.accepted == [followups[0].dedupe_key]
+    for row in FollowUp.objects.filter(pk__in=ids[1:]):
+        assert (row.state, row.attempts, row.lease_until) == (pending, 0, None)
+        assert row.last_error == "not attempted: out of time"
+    assert services.followups_wake() == ids[1:]
+
+
+@pytest.mark.parametrize(("email_timeout", "seconds_left"), [(30, 30), (10, 50), (50, 30)])
+def test_a_batch_task_stops_starting_sends_one_email_timeout_before_its_soft_limit(
+    settings, monkeypatch, email_timeout, seconds_left
+):
+    from tracker import tasks
+
+    settings.EMAIL_TIMEOUT = email_timeout
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: 1000.0)
+    assert tasks.followups_send.app.conf.task_soft_time_limit == 60
+    # At most half the limit goes to the margin, so that a long EMAIL_TIMEOUT still leaves time to send.
+    assert tasks._send_deadline(tasks.followups_send) == 1000.0 + seconds_left

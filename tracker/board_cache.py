@@ -20,6 +20,7 @@ bookkeeping, not a business rule. Writes that bypass signals
 (`QuerySet.update`, `bulk_create`) call `summary_changed()` themselves.
 """
 
+import logging
 import uuid
 
 from django.core.cache import cache
@@ -28,10 +29,13 @@ from django.db.models.signals import post_delete, post_save
 
 from .models import Actor, Commitment, Event, SummaryVersion
 
+logger = logging.getLogger(__name__)
+
 # An upper bound on staleness should a token write ever be lost (a process
 # killed between a commit and the write).
 CACHE_SECONDS = 3600
-KEY = "board-aggregates:{token}:{today}:{charts}"
+# v1: the shape of the cached value; a change to it needs a new prefix.
+KEY = "board-aggregates:v1:{token}:{today}:{charts}"
 
 
 def summary_changed() -> None:
@@ -48,10 +52,17 @@ def cached_aggregates(*, today, charts: bool, compute):
     if token is None:  # the row is gone (a flushed database): no caching until the next change
         return compute()
     key = KEY.format(token=token.hex, today=today.isoformat(), charts="charts" if charts else "plain")
-    aggregates = cache.get(key)
+    try:
+        aggregates = cache.get(key)
+    except Exception:  # a shared cache (CACHES pointed at Redis) that is down: count afresh
+        logger.warning("Board cache unreadable; counting afresh", exc_info=True)
+        return compute()
     if aggregates is None:
         aggregates = compute()
-        cache.set(key, aggregates, CACHE_SECONDS)
+        try:
+            cache.set(key, aggregates, CACHE_SECONDS)
+        except Exception:
+            logger.warning("Board cache unwritable", exc_info=True)
     return aggregates
 
 

@@ -9,6 +9,7 @@ keyed by the field it is about.
 import logging
 import random
 import smtplib
+import time
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -339,15 +340,19 @@ def commitments_postpone(*, commitments, days: int, user=None) -> int:
 
 
 def _followups_cancel_stale(commitment: Commitment) -> int:
-    """Cancel the pending reminders of a pledge that its current state no longer calls for.
+    """Cancel the reminders of a pledge, not sent yet, that its current state no longer calls for.
 
     A closed pledge needs none; a check-up is for the owner on the current
     check date; an escalation is for the owner and watchers of a pledge that
-    is still overdue.
+    is still overdue. Rows a sender has claimed are cancelled too: a batch
+    reads its rows before the first send, and renews each row's claim right
+    before sending it, so a row cancelled meanwhile is skipped, not sent.
+    (A change landing during the send itself leaves the row cancelled though
+    the email went: the same instant's race as before batches, the other way.)
     """
     pending = FollowUp.objects.filter(
         commitment=commitment,
-        state=FollowUp.State.PENDING,
+        state__in=[FollowUp.State.PENDING, FollowUp.State.SENDING],
         kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION],
     )
     if not commitment.is_terminal:
@@ -545,6 +550,24 @@ def followups_wake(*, now=None, limit: int = 10_000) -> list[int]:
     its last wake-up: a message lost with the broker (a flushed Redis) is
     made good then, and a backlog does not flood the queue meanwhile.
     """
+    return [followup_id for followup_id, _ in _followups_wake(now=now, limit=limit)]
+
+
+def followups_wake_batches(*, size: int, now=None, limit: int = 10_000) -> list[list[int]]:
+    """followups_wake, cut into the id lists of the send messages: `size` rows to a message.
+
+    A row whose last claim expired (its sender died or hung mid-batch) gets
+    a message to itself: should that row be what kills its sender, it takes
+    no batch down with it again, and the rows woken with it keep their
+    attempts.
+    """
+    fresh, expired = [], []
+    for followup_id, state in _followups_wake(now=now, limit=limit):
+        (expired if state == FollowUp.State.SENDING else fresh).append(followup_id)
+    return [fresh[start : start + size] for start in range(0, len(fresh), size)] + [[pk] for pk in expired]
+
+
+def _followups_wake(*, now, limit: int) -> list[tuple[int, str]]:
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS)
     with transaction.atomic():
@@ -556,10 +579,11 @@ def followups_wake(*, now=None, limit: int = 10_000) -> list[int]:
         if connection.features.has_select_for_update_skip_locked:
             # Two sweeps at once wake disjoint rows instead of waiting on each other.
             candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("id", flat=True)[:limit])
+        rows = list(candidates.values_list("id", "state")[:limit])
+        ids = [followup_id for followup_id, _ in rows]
         for start in range(0, len(ids), FOLLOWUP_BATCH):
             FollowUp.objects.filter(id__in=ids[start : start + FOLLOWUP_BATCH]).update(woken_at=now)
-    return ids
+    return rows
 
 
 def followup_claim(*, followup_id: int, now=None) -> bool:
@@ -628,12 +652,12 @@ def _followups_claim(candidates, *, now, limit: int | None = None) -> list[int]:
         return ids
 
 
-def followups_send(*, followup_ids, mail_connection=None) -> dict[int, str]:
+def followups_send(*, followup_ids, mail_connection=None, deadline: float | None = None) -> dict[int, str]:
     """Claim the rows and deliver those this caller got; returns the outcome per id ("skipped": not claimed)."""
     outcomes = dict.fromkeys(followup_ids, "skipped")
     claimed = followups_claim(ids=followup_ids)
     if claimed:
-        outcomes.update(followups_deliver(followup_ids=claimed, mail_connection=mail_connection))
+        outcomes.update(followups_deliver(followup_ids=claimed, mail_connection=mail_connection, deadline=deadline))
     return outcomes
 
 
@@ -647,16 +671,20 @@ def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
     return followups_deliver(followup_ids=[followup_id], mail_connection=mail_connection)[followup_id]
 
 
-def followups_deliver(*, followup_ids, mail_connection=None) -> dict[int, str]:
+def followups_deliver(*, followup_ids, mail_connection=None, deadline: float | None = None) -> dict[int, str]:
     """Send rows this caller has claimed, one after the other; returns the outcome per id.
+
+    `deadline` (a `time.monotonic()` value): no send starts after it; the
+    rows not tried by then go back to pending at once.
 
     The outcome is the state the row ended in, or "skipped" when the claim
     was lost (the lease expired and another sender took the row) before the
     email went out. The rows, their recipients, pledges and last updates are
-    read in a constant number of queries whatever the batch's size; then each
-    row is re-checked, rendered, sent and its outcome recorded (one UPDATE,
-    only while this claim still holds it) before the next row is touched, so
-    that a crash resends at most the email in flight.
+    read in a constant number of queries whatever the batch's size (a
+    digest's week is read for its own row); then each row is re-checked,
+    rendered, its claim renewed, sent and its outcome recorded (two UPDATEs,
+    each only while this claim still holds the row) before the next row is
+    touched, so that a crash resends at most the email in flight.
 
     When the mail server fails rather than one message (refused, closed or
     timed-out connection, refused login, a 4xx on connecting...), the rows
@@ -679,6 +707,15 @@ def followups_deliver(*, followup_ids, mail_connection=None) -> dict[int, str]:
     today = timezone.localdate()
     try:
         while unsent:
+            if deadline is not None and time.monotonic() >= deadline:
+                # Too little time left for another send before the task's time
+                # limit: the rest go back now, untried, rather than one being
+                # cut off mid-send (which would spend its attempt, perhaps
+                # after the server had it).
+                logger.warning("Follow-up batch near its time limit; %d rows not attempted", len(unsent))
+                _followups_release(unsent, next_attempt_at=timezone.now(), error="not attempted: out of time")
+                outcomes.update(dict.fromkeys((row.pk for row in unsent), FollowUp.State.PENDING))
+                break
             followup = unsent.pop(0)
             outcome = _followup_prepare(
                 followup, today=today, watchers=watchers, last_updates=last_updates, mail_connection=mail_connection
@@ -687,12 +724,18 @@ def followups_deliver(*, followup_ids, mail_connection=None) -> dict[int, str]:
                 outcomes[followup.pk] = outcome
                 continue
             message = outcome
-            if followup.lease_until - timezone.now() < timedelta(seconds=2 * settings.EMAIL_TIMEOUT):
-                # The rest of the batch was claimed with this row: renewed together.
-                held = _followups_renew_leases([followup, *unsent])
-                unsent = [row for row in unsent if row in held]
-                if followup not in held:
-                    continue
+            # Each row's claim is renewed right before its send, as a sender of
+            # one row does: a full lease for the send, and proof that the row is
+            # still this claim's (a change to the pledge since the batch was
+            # read cancels it). The rest of the batch is renewed with it once
+            # half the lease has gone.
+            renewing = [followup]
+            if followup.lease_until - timezone.now() < timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS / 2):
+                renewing += unsent
+            held = _followups_renew_leases(renewing)
+            unsent = [row for row in unsent if row in held] if len(renewing) > 1 else unsent
+            if followup not in held:
+                continue
             try:
                 message.send()
             except Exception as error:

@@ -24,31 +24,40 @@ logger = logging.getLogger(__name__)
 def followups_sweep():
     """Put what is due in the outbox, then wake the claimable rows, FOLLOWUP_SEND_BATCH ids per message."""
     result = services.followups_sweep()
-    ids = services.followups_wake()
-    size = settings.FOLLOWUP_SEND_BATCH
+    batches = services.followups_wake_batches(size=settings.FOLLOWUP_SEND_BATCH)
     woken = 0
     try:
-        for start in range(0, len(ids), size):
-            batch = ids[start : start + size]
+        for batch in batches:
             followups_send.delay(batch)
             woken += len(batch)
     except OperationalError:
         # The rows stay in the outbox and are woken again after the lease.
-        logger.exception("Broker unreachable after waking %d of %d follow-ups", woken, len(ids))
+        total = sum(len(batch) for batch in batches)
+        logger.exception("Broker unreachable after waking %d of %d follow-ups", woken, total)
     logger.info(
         "Sweep: %d follow-ups queued, %d failed for good, %d woken", result["queued"], result["exhausted"], woken
     )
     return {**result, "woken": woken}
 
 
-@shared_task
-def followups_send(followup_ids):
+@shared_task(bind=True)
+def followups_send(self, followup_ids):
     """Claim and send a batch of rows on this process's SMTP connection; returns the outcome per id."""
     connection = _mail_connection()
-    outcomes = services.followups_send(followup_ids=followup_ids, mail_connection=connection)
+    outcomes = services.followups_send(
+        followup_ids=followup_ids, mail_connection=connection, deadline=_send_deadline(self)
+    )
     if {"pending", "failed"} & set(outcomes.values()):
         _drop_mail_connection()  # perhaps broken: the next batch starts on a fresh one
     return outcomes
+
+
+def _send_deadline(task) -> float | None:
+    """When the last send of a batch may start: one EMAIL_TIMEOUT before the soft time limit (at most half of it)."""
+    limit = task.soft_time_limit or task.app.conf.task_soft_time_limit
+    if not limit:
+        return None
+    return time.monotonic() + max(limit - settings.EMAIL_TIMEOUT, limit / 2)
 
 
 @shared_task
