@@ -930,8 +930,8 @@ def test_a_batch_is_read_in_a_constant_number_of_queries(settings, django_assert
     assert services.followups_claim(ids=ids) == ids
 
     # The rows with recipient, preference, pledge, maker, event and owner; the last
-    # updates with their authors; the escalations' watchers. Then per row two
-    # UPDATEs: the claim renewed before the send, the outcome after it.
+    # updates with their authors; the escalations' watchers. Then per row: the
+    # claim checked before the send, the outcome written after it.
     with django_assert_num_queries(3 + 2 * count):
         outcomes = services.followups_deliver(followup_ids=ids)
 

@@ -682,9 +682,9 @@ def followups_deliver(*, followup_ids, mail_connection=None, deadline: float | N
     email went out. The rows, their recipients, pledges and last updates are
     read in a constant number of queries whatever the batch's size (a
     digest's week is read for its own row); then each row is re-checked,
-    rendered, its claim renewed, sent and its outcome recorded (two UPDATEs,
-    each only while this claim still holds the row) before the next row is
-    touched, so that a crash resends at most the email in flight.
+    rendered, checked to be still this claim's, sent, and its outcome recorded
+    (one UPDATE, only while this claim still holds the row) before the next
+    row is touched, so that a crash resends at most the email in flight.
 
     When the mail server fails rather than one message (refused, closed or
     timed-out connection, refused login, a 4xx on connecting...), the rows
@@ -724,17 +724,18 @@ def followups_deliver(*, followup_ids, mail_connection=None, deadline: float | N
                 outcomes[followup.pk] = outcome
                 continue
             message = outcome
-            # Each row's claim is renewed right before its send, as a sender of
-            # one row does: a full lease for the send, and proof that the row is
-            # still this claim's (a change to the pledge since the batch was
-            # read cancels it). The rest of the batch is renewed with it once
-            # half the lease has gone.
-            renewing = [followup]
+            # Right before each send, the row must still be this claim's: a
+            # change to the pledge since the batch was read cancels it. Once
+            # half the lease has gone, the batch's leases are renewed (which
+            # checks the same); so every send starts with at least half a
+            # lease (more than EMAIL_TIMEOUT, by the settings' rule) ahead.
             if followup.lease_until - timezone.now() < timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS / 2):
-                renewing += unsent
-            held = _followups_renew_leases(renewing)
-            unsent = [row for row in unsent if row in held] if len(renewing) > 1 else unsent
-            if followup not in held:
+                held = _followups_renew_leases([followup, *unsent])
+                unsent = [row for row in unsent if row in held]
+                still_held = followup in held
+            else:
+                still_held = _this_claim(followup).exists()
+            if not still_held:
                 continue
             try:
                 message.send()
