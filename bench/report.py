@@ -67,7 +67,8 @@ def _delivery_table(results) -> list[str]:
         "### Follow-up delivery (2 Celery worker processes → local SMTP sink)",
         "",
         "Rows are made due and put in the outbox (`services.followups_sweep`, untimed: the sweep scenario"
-        " times it); the clock starts as `tasks.followups_sweep` (in the bench process) wakes them, one"
+        " times it), and the pledge and outbox tables vacuumed after that staging; the clock starts as"
+        " `tasks.followups_sweep` (in the bench process) wakes them, one"
         " `followups_send` message per `FOLLOWUP_SEND_BATCH` rows, and stops when every row is `sent`."
         " Floor: the same sink (aiosmtpd in its own process) fed by a plain `smtplib` loop on one"
         " connection with the same message bytes.",
