@@ -58,9 +58,12 @@ def test_the_read_scenarios_run_count_queries_and_measure_their_floors(bench_url
         assert scenario["queries"] > 0
         assert scenario["floor"]["rounds"] == 2
         assert scenario["floor"]["median_ms"] > 0
-    # The board's floor replays its data queries only, not the session and permission lookups.
-    assert "data queries replayed" in by_name["board"]["floor"]["what"]
-    assert by_name["board"]["queries"] <= 15
+    # Both unfiltered boards' floor is the SQL of a board whose cache missed (its
+    # data queries only, not the session and permission lookups).
+    assert "data queries of a board whose cache missed" in by_name["board"]["floor"]["what"]
+    assert by_name["board after a change"]["floor"]["what"] == by_name["board"]["floor"]["what"]
+    # (Inside the test's transaction the cache is bypassed: tests/test_board_cache.py pins its counts.)
+    assert by_name["board"]["queries"] <= by_name["board after a change"]["queries"] <= 15
     csv = by_name["CSV export (all rows)"]
     assert csv["rows"] == Commitment.objects.count() == 50
     assert csv["peak_memory_mb"] > 0
