@@ -724,8 +724,8 @@ def test_a_worker_whose_lease_expired_cannot_record_over_the_new_claim(settings,
         followup.refresh_from_db()
         assert (followup.state, followup.attempts, followup.last_error) == (FollowUp.State.SENDING, 2, "")
         assert not services.followup_claim(followup_id=followup.pk)  # no third worker gets it
-        # Nor can A send: its lease renewal before the send fails.
-        assert services._followup_renew_lease(first) is False
+        # Nor can A send: its lease renewal before the send finds the row no longer its own.
+        assert services._followups_renew_leases([first]) == []
 
 
 def test_a_row_that_cannot_be_rendered_fails_with_the_error(monkeypatch, mailoutbox):

@@ -666,11 +666,6 @@ def followup_send(*, followup_id: int, mail_connection=None) -> str:
     return followups_send(followup_ids=[followup_id], mail_connection=mail_connection)[followup_id]
 
 
-def followup_deliver(*, followup_id: int, mail_connection=None) -> str:
-    """Send one row this caller has claimed and record the outcome; see followups_deliver."""
-    return followups_deliver(followup_ids=[followup_id], mail_connection=mail_connection)[followup_id]
-
-
 def followups_deliver(*, followup_ids, mail_connection=None, deadline: float | None = None) -> dict[int, str]:
     """Send rows this caller has claimed, one after the other; returns the outcome per id.
 
@@ -814,11 +809,6 @@ def _these_claims(followups: list[FollowUp]):
     for attempts, ids in ids_by_attempts.items():
         held |= Q(attempts=attempts, pk__in=ids)
     return FollowUp.objects.filter(held, state=FollowUp.State.SENDING)
-
-
-def _followup_renew_lease(followup: FollowUp) -> bool:
-    """A full lease for the send itself; False if another sender has taken the row meanwhile."""
-    return bool(_followups_renew_leases([followup]))
 
 
 def _followups_renew_leases(followups: list[FollowUp]) -> list[FollowUp]:
