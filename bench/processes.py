@@ -107,7 +107,8 @@ def _deliver(ids: list[int], received: Callable[[], int]) -> dict:
     second otherwise (rows that fail never reach it), so that the waiting
     takes next to nothing from the workers' 2 cores.
     """
-    from tracker import services, tasks
+    from tracker import followups as outbox
+    from tracker import tasks
     from tracker.models import FollowUp
 
     def unfinished():
@@ -117,7 +118,7 @@ def _deliver(ids: list[int], received: Callable[[], int]) -> dict:
 
     # The rows go into the outbox first, untimed (the sweep scenario times
     # that); the clock runs from the wake-up to the last row sent.
-    queued = services.followups_sweep()["queued"]
+    queued = outbox.followups_sweep()["queued"]
     expected = received() + len(ids)
     start = time.perf_counter()
     # In this process: wake the rows, one followups_send message per FOLLOWUP_SEND_BATCH of them.
@@ -165,12 +166,12 @@ def _vacuum(*tables: str) -> None:
 def delivery(environment: dict, smtp_port: int, *, emails: int, warmup_emails: int = 200) -> dict:
     """Emails per second from the outbox through 2 Celery worker processes to a local SMTP sink."""
     from bench.scenarios import make_due
-    from tracker import services
+    from tracker import followups as outbox
     from tracker.models import FollowUp
 
     # No pledge due, and this week's digests already sent, so that only the rows made due below are sent.
     make_due(0)
-    services.digests_queue_if_due()
+    outbox.digests_queue_if_due()
     FollowUp.objects.filter(kind=FollowUp.Kind.DIGEST).update(state=FollowUp.State.SENT)
     _flush_bench_redis()
     with smtp_sink(smtp_port, environment) as count_file, celery_workers(environment):
@@ -178,7 +179,7 @@ def delivery(environment: dict, smtp_port: int, *, emails: int, warmup_emails: i
         progress(f"  delivery warm-up: {warmup_emails} emails")
         ids = make_due(emails + warmup_emails)
         # make_due empties the outbox; the digests go back in as sent.
-        services.digests_queue_if_due()
+        outbox.digests_queue_if_due()
         FollowUp.objects.filter(kind=FollowUp.Kind.DIGEST).update(state=FollowUp.State.SENT)
         warm, measured = ids[:warmup_emails], ids[warmup_emails:]
         from tracker.models import Commitment
@@ -252,11 +253,12 @@ def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> di
     from django.test import override_settings
 
     from bench.scenarios import make_due
-    from tracker import services, tasks
+    from tracker import followups as outbox
+    from tracker import tasks
     from tracker.models import FollowUp
 
     make_due(emails)
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     ids = list(
         FollowUp.objects.filter(kind=FollowUp.Kind.CHECKUP, state=FollowUp.State.PENDING).values_list("pk", flat=True)
     )
@@ -278,7 +280,7 @@ def profile_sends(environment: dict, smtp_port: int, *, emails: int = 200) -> di
         states = []
         for first in range(0, len(ids), size):
             states += tasks.followups_send(ids[first : first + size]).values()
-        tasks._drop_mail_connection()
+        tasks.mail.drop()
         profiler.disable()
         seconds = time.perf_counter() - start
     stats = pstats.Stats(profiler)

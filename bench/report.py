@@ -66,7 +66,7 @@ def _delivery_table(results) -> list[str]:
     lines = [
         "### Follow-up delivery (2 Celery worker processes → local SMTP sink)",
         "",
-        "Rows are made due and put in the outbox (`services.followups_sweep`, untimed: the sweep scenario"
+        "Rows are made due and put in the outbox (`followups.followups_sweep`, untimed: the sweep scenario"
         " times it), and the pledge and outbox tables vacuumed after that staging; the clock starts as"
         " `tasks.followups_sweep` (in the bench process) wakes them, one"
         " `followups_send` message per `FOLLOWUP_SEND_BATCH` rows, and stops when every row is `sent`."

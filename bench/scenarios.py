@@ -16,6 +16,7 @@ from django.utils import timezone
 from bench.harness import count_queries, data_queries, measure, progress, replay
 from bench.urls import TRIVIAL_URL
 from tracker import board_cache, selectors, services
+from tracker import followups as outbox
 from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
 
 READER = "bench-reader"
@@ -246,7 +247,7 @@ def make_due(count: int, *, today=None) -> list[int]:
 
 
 def sweep(*, rounds, warmup, due=SWEEP_DUE):
-    """services.followups_sweep + followups_wake finding `due` check-ups, from an empty outbox each round."""
+    """outbox.followups_sweep + followups_wake finding `due` check-ups, from an empty outbox each round."""
     ids = make_due(due)
 
     def empty_outbox():
@@ -256,8 +257,8 @@ def sweep(*, rounds, warmup, due=SWEEP_DUE):
     found = {}
 
     def action():
-        found.update(services.followups_sweep())
-        found["woken"] = len(services.followups_wake())
+        found.update(outbox.followups_sweep())
+        found["woken"] = len(outbox.followups_wake())
 
     _, statements = count_queries(lambda: (empty_outbox(), action()))
     progress(f"  sweep: {len(ids):,} due, {found['queued']:,} rows queued, {found['woken']:,} woken; {rounds} rounds")

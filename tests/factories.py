@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from tracker import followups
 from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, Topic
 
 
@@ -113,3 +114,8 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
             commitment_id=getattr(followup.commitment, "pk", None),
         )
     )
+
+
+def send_one(followup_id):
+    """Claim and send one outbox row now; returns its outcome."""
+    return followups.followups_send(followup_ids=[followup_id])[followup_id]

@@ -14,13 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def create(analyst, **extra):
-    return services.commitment_create(
-        user=analyst,
-        title="Samurai Bond",
-        made_by=ActorFactory(name="Government of Kenya"),
-        made_on=date(2025, 8, 21),
-        **extra,
-    )
+    data = {"title": "Samurai Bond", "made_by": ActorFactory(name="Government of Kenya"), "made_on": date(2025, 8, 21)}
+    return services.commitment_create(user=analyst, data={**data, **extra})
 
 
 def test_creating_a_pledge_with_relations_writes_one_record(analyst):

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tracker import followups as outbox
 from tracker import selectors, services
 from tracker.models import Commitment, FollowUp, ProgressUpdate, Status, SummaryVersion
 
@@ -27,7 +28,7 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     call_command("load_demo", stdout=StringIO())
     commitment = Commitment.objects.get(title__contains="Samurai Bond")
     services.progress_record(commitment=commitment, status=Status.IN_PROGRESS, progress=20, note="Bond filed.")
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     before = row_counts()
     titles = sorted(Commitment.objects.values_list("pk", "title", "status", "progress", "owner__username", "owner_id"))
     keys = set(FollowUp.objects.values_list("dedupe_key", flat=True))
@@ -57,7 +58,7 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     assert "7 tracker.Commitment" in out.getvalue()
     assert selectors.board_summary(cached=True)["total"] == 7  # the restore retired the cached numbers
     # Sequences were moved past the restored ids: new rows do not collide.
-    assert services.followups_queue_due() == 0
+    assert outbox.followups_queue_due() == 0
     assert FollowUp.objects.count() == before["tracker.FollowUp"]
     services.progress_record(
         commitment=Commitment.objects.get(title=commitment.title), status=Status.STALLED, note="After restore."

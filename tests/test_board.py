@@ -692,7 +692,8 @@ def test_closed_pledges_show_why_no_update_can_be_recorded(analyst_client):
 def test_timeline_merges_updates_follow_ups_and_field_changes(analyst_client, analyst):
     editor = UserFactory(username="editor", first_name="Edna", last_name="Editor")
     commitment = services.commitment_create(
-        user=analyst, title="Old title", made_by=ActorFactory(), made_on=date(2025, 8, 20), owner=analyst
+        user=analyst,
+        data={"title": "Old title", "made_by": ActorFactory(), "made_on": date(2025, 8, 20), "owner": analyst},
     )
     services.commitment_update(
         commitment=commitment, user=editor, data={"title": "New title", "due_on": date(2026, 5, 1)}

@@ -127,9 +127,8 @@ def record_progress(pledges, user):
 
 
 def create_with_a_service(pledges, user):
-    services.commitment_create(
-        user=user, title="Review the tariffs on Kenyan tea", made_by=pledges[0].made_by, made_on=timezone.localdate()
-    )
+    data = {"title": "Review the tariffs on Kenyan tea", "made_by": pledges[0].made_by, "made_on": timezone.localdate()}
+    services.commitment_create(user=user, data=data)
 
 
 def postpone_checks(pledges, user):

@@ -9,6 +9,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from tests.factories import CommitmentFactory, FollowUpFactory, UserFactory
+from tracker import followups as outbox
 from tracker import services
 from tracker.models import FollowUp, Status
 
@@ -85,7 +86,7 @@ def test_two_sweeps_at_once_create_no_duplicate():
         CommitmentFactory(next_check_on=timezone.localdate() - timedelta(days=30), watchers=[watcher])
 
     for _ in range(3):
-        run_at_once(services.followups_queue_due, count=4)
+        run_at_once(outbox.followups_queue_due, count=4)
 
     # 50 check-ups, 50 escalations to owners and 50 to the watcher: each once.
     assert FollowUp.objects.count() == 150
@@ -95,7 +96,9 @@ def test_two_sweeps_at_once_create_no_duplicate():
 def test_two_workers_claiming_the_same_row_one_wins():
     followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate())) for _ in range(20)]
     for followup in followups:
-        outcomes = run_at_once(lambda followup=followup: services.followup_claim(followup_id=followup.pk), count=3)
+        outcomes = run_at_once(
+            lambda followup=followup: FollowUp.objects.filter(pk=followup.pk).claim(timezone.now()) == 1, count=3
+        )
         assert sorted(outcomes) == [False, False, True]
     assert set(FollowUp.objects.values_list("attempts", flat=True)) == {1}
 
@@ -103,12 +106,12 @@ def test_two_workers_claiming_the_same_row_one_wins():
 def test_concurrent_batch_claims_and_wakes_are_disjoint():
     for _ in range(60):
         FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate()))
-    claimed = run_at_once(lambda: services.followups_claim_batch(limit=40), count=3)
+    claimed = run_at_once(lambda: outbox.followups_claim_due(limit=40), count=3)
     flat = [followup_id for batch in claimed for followup_id in batch]
     assert len(flat) == len(set(flat)) == 60
 
     FollowUp.objects.update(state=FollowUp.State.PENDING, woken_at=None)
-    woken = run_at_once(lambda: services.followups_wake(limit=25), count=3)
+    woken = run_at_once(lambda: outbox.followups_wake(limit=25), count=3)
     flat = [followup_id for batch in woken for followup_id in batch]
     assert len(flat) == len(set(flat)) == 60
 
@@ -117,7 +120,7 @@ def test_concurrent_claims_of_overlapping_lists_get_disjoint_rows():
     ids = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=timezone.localdate())).pk for _ in range(60)]
     for _ in range(3):
         lists = iter([ids[:40], ids[20:]])  # 20 rows in both
-        claimed = run_at_once(lambda lists=lists: services.followups_claim(ids=next(lists)), count=2)
+        claimed = run_at_once(lambda lists=lists: outbox.followups_claim(ids=next(lists)), count=2)
         flat = [followup_id for batch in claimed for followup_id in batch]
         assert len(flat) == len(set(flat))
         assert set(flat) == set(ids)  # a row one claim skipped (locked) was the other's

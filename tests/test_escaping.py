@@ -16,7 +16,9 @@ from tests.factories import (
     ProgressUpdateFactory,
     TopicFactory,
     UserFactory,
+    send_one,
 )
+from tracker import followups as outbox
 from tracker import services
 from tracker.models import Status
 
@@ -101,10 +103,10 @@ def test_csv_export_neutralises_formulas(client, analyst, poisoned):
 
 def test_emails_escape_everything(mailoutbox, poisoned):
     followup = FollowUpFactory(commitment=poisoned, due_on=poisoned.next_check_on)
-    services.followup_send(followup_id=followup.pk)
-    services.digests_queue()
+    send_one(followup.pk)
+    outbox.digests_queue()
     for digest in poisoned.owner.followups.filter(kind="digest"):
-        services.followup_send(followup_id=digest.pk)
+        send_one(digest.pk)
     assert len(mailoutbox) == 2
     for message in mailoutbox:
         html = message.alternatives[0][0]

@@ -13,8 +13,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory
-from tracker import emails, services
+from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory, send_one
+from tracker import emails, services, tasks
+from tracker import followups as outbox
 from tracker.models import Commitment, FollowUp, NotificationPreference, Status
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,14 @@ def failing_smtp(settings):
     settings.EMAIL_BACKEND = "tests.test_followups.FailingBackend"
     FailingBackend.calls = 0
     FailingBackend.error = OSError("connection refused")
-    return FailingBackend
+    tasks.mail.drop()  # the worker's connection is made anew, on this backend
+    yield FailingBackend
+    tasks.mail.drop()
+
+
+def send_by_a_worker(followup_id):
+    """One row through the Celery task, as a worker runs it (its time limit, its reused connection)."""
+    return tasks.followups_send([followup_id])[followup_id]
 
 
 def keys():
@@ -62,7 +70,7 @@ def test_sweep_creates_exactly_the_due_rows(settings):
     slightly_late = CommitmentFactory(next_check_on=day - timedelta(days=6), watchers=[watcher])
     target_passed = CommitmentFactory(next_check_on=day + timedelta(days=3), due_on=day - timedelta(days=1))
 
-    created = services.followups_queue_due()
+    created = outbox.followups_queue_due()
 
     late_on = late.next_check_on.isoformat()
     expected = {
@@ -80,17 +88,17 @@ def test_sweep_creates_exactly_the_due_rows(settings):
 
 def test_a_second_sweep_adds_nothing():
     CommitmentFactory(next_check_on=today())
-    assert services.followups_queue_due() == 1
-    assert services.followups_queue_due() == 0
+    assert outbox.followups_queue_due() == 1
+    assert outbox.followups_queue_due() == 0
     assert FollowUp.objects.count() == 1
 
 
 def test_a_sent_or_cancelled_reminder_is_not_recreated(mailoutbox):
     commitment = CommitmentFactory(next_check_on=today())
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     followup = FollowUp.objects.get()
-    services.followup_send(followup_id=followup.pk)
-    services.followups_queue_due()
+    send_one(followup.pk)
+    outbox.followups_queue_due()
     assert FollowUp.objects.count() == 1
     assert len(mailoutbox) == 1
     assert commitment.followups.get().state == FollowUp.State.SENT
@@ -98,12 +106,12 @@ def test_a_sent_or_cancelled_reminder_is_not_recreated(mailoutbox):
 
 def test_the_next_check_date_after_an_update_gets_its_own_checkup():
     commitment = CommitmentFactory(next_check_on=today(), check_every_days=1)
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
         services.progress_record(commitment=commitment, status=Status.IN_PROGRESS)  # next check: tomorrow+1
         commitment.refresh_from_db()
     with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
-        services.followups_queue_due()
+        outbox.followups_queue_due()
     states = dict(FollowUp.objects.values_list("due_on", "state"))
     assert states == {today(): FollowUp.State.CANCELLED, commitment.next_check_on: FollowUp.State.PENDING}
 
@@ -111,10 +119,10 @@ def test_the_next_check_date_after_an_update_gets_its_own_checkup():
 def test_escalation_waits_for_the_configured_days(settings):
     settings.FOLLOWUP_ESCALATE_DAYS = 3
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=2))
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     assert {followup.kind for followup in FollowUp.objects.all()} == {FollowUp.Kind.CHECKUP}
     with time_machine.travel(timezone.now() + timedelta(days=1), tick=False):
-        services.followups_queue_due()
+        outbox.followups_queue_due()
     assert FollowUp.objects.filter(kind=FollowUp.Kind.ESCALATION, commitment=commitment).count() == 1
 
 
@@ -134,7 +142,7 @@ def test_digests_go_to_active_people_with_open_pledges_who_want_them():
     CommitmentFactory(owner=inactive)
     UserFactory()  # follows nothing
 
-    assert services.digests_queue() == 2
+    assert outbox.digests_queue() == 2
     assert set(FollowUp.objects.values_list("recipient", flat=True)) == {owner.pk, watcher.pk}
     assert set(FollowUp.objects.values_list("kind", flat=True)) == {FollowUp.Kind.DIGEST}
 
@@ -143,11 +151,11 @@ def test_one_digest_per_person_per_iso_week():
     CommitmentFactory()
     monday = timezone.now().replace(year=2026, month=11, day=23, hour=7)
     with time_machine.travel(monday, tick=False):
-        assert services.digests_queue() == 1
+        assert outbox.digests_queue() == 1
     with time_machine.travel(monday + timedelta(days=2), tick=False):
-        assert services.digests_queue() == 0
+        assert outbox.digests_queue() == 0
     with time_machine.travel(monday + timedelta(days=7), tick=False):
-        assert services.digests_queue() == 1
+        assert outbox.digests_queue() == 1
     assert sorted(FollowUp.objects.values_list("dedupe_key", flat=True))[0].endswith(":2026-W48")
 
 
@@ -159,10 +167,10 @@ def test_digest_lists_overdue_due_and_changed_pledges(mailoutbox):
     moved = CommitmentFactory(title="Toyota talks", watchers=[user])
     ProgressUpdateFactory(commitment=moved, status_before=Status.ANNOUNCED, status_after=Status.STALLED)
     CommitmentFactory(title="Someone else's", next_check_on=today() - timedelta(days=3))
-    services.digests_queue()
+    outbox.digests_queue()
     followup = FollowUp.objects.get(recipient=user)
 
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+    assert send_one(followup.pk) == FollowUp.State.SENT
 
     message = mailoutbox[0]
     assert message.subject == "Your pledges this week: 1 overdue, 1 due, 1 status change"
@@ -177,9 +185,9 @@ def test_digest_lists_overdue_due_and_changed_pledges(mailoutbox):
 def test_an_empty_digest_is_cancelled_not_sent(mailoutbox):
     user = UserFactory()
     CommitmentFactory(owner=user, next_check_on=today() + timedelta(days=60))
-    services.digests_queue()
+    outbox.digests_queue()
     followup = FollowUp.objects.get()
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.last_error == "nothing due, overdue or changed this week"
     assert mailoutbox == []
@@ -201,7 +209,7 @@ def test_a_checkup_email_names_the_pledge_and_links_to_it(mailoutbox):
     ProgressUpdateFactory(commitment=commitment, note="Officials met in Tokyo.", recorded_on=today())
     followup = FollowUpFactory(commitment=commitment)
 
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+    assert send_one(followup.pk) == FollowUp.State.SENT
 
     (message,) = mailoutbox
     assert message.subject == "Time to check: Review tariffs on avocados (Shigeru Ishiba)"
@@ -241,9 +249,9 @@ def test_a_resend_after_a_crash_keeps_the_message_id(settings, mailoutbox):
     settings.FOLLOWUP_LEASE_SECONDS = 60
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
     message = emails.followup_message(followup)
-    assert services.followup_claim(followup_id=followup.pk)  # the worker dies here, after SMTP accepted
+    assert outbox.followups_claim(ids=[followup.pk])  # the worker dies here, after SMTP accepted
     with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
-        assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+        assert send_one(followup.pk) == FollowUp.State.SENT
     assert mailoutbox[0].extra_headers["Message-ID"] == message.extra_headers["Message-ID"]
 
 
@@ -251,7 +259,7 @@ def test_html_email_escapes_what_users_typed(mailoutbox):
     payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     commitment = CommitmentFactory(title=payload, quote=payload, made_by__name=payload, next_check_on=today())
     ProgressUpdateFactory(commitment=commitment, note=payload)
-    services.followup_send(followup_id=FollowUpFactory(commitment=commitment).pk)
+    send_one(FollowUpFactory(commitment=commitment).pk)
     html = mailoutbox[0].alternatives[0][0]
     assert "<script>" not in html
     assert "<img src=x" not in html
@@ -261,8 +269,8 @@ def test_html_email_escapes_what_users_typed(mailoutbox):
 
 def test_a_row_is_sent_once_however_often_it_is_woken(mailoutbox):
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
-    assert services.followup_send(followup_id=followup.pk) == "skipped"
+    assert send_one(followup.pk) == FollowUp.State.SENT
+    assert send_one(followup.pk) == "skipped"
     assert len(mailoutbox) == 1
 
 
@@ -274,7 +282,7 @@ def test_opted_out_reminders_are_cancelled(mailoutbox, field, kind):
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=30))
     NotificationPreference.objects.create(user=commitment.owner, **{field: False})
     followup = FollowUpFactory(commitment=commitment, kind=kind)
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.last_error == "the recipient turned these emails off"
     assert mailoutbox == []
@@ -282,10 +290,10 @@ def test_opted_out_reminders_are_cancelled(mailoutbox, field, kind):
 
 def test_opted_out_digest_is_cancelled(mailoutbox):
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=3))
-    services.digests_queue()
+    outbox.digests_queue()
     NotificationPreference.objects.create(user=commitment.owner, digest_enabled=False)
     followup = FollowUp.objects.get()
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     assert mailoutbox == []
 
 
@@ -294,7 +302,7 @@ def test_a_closed_pledge_gets_no_reminder(mailoutbox):
     followup = FollowUpFactory(commitment=commitment)
     commitment.status = Status.WITHDRAWN
     commitment.save()
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.last_error == "the pledge is closed (withdrawn)"
     assert mailoutbox == []
@@ -302,7 +310,7 @@ def test_a_closed_pledge_gets_no_reminder(mailoutbox):
 
 def test_a_new_update_cancels_the_pending_checkup():
     commitment = CommitmentFactory(next_check_on=today())
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     services.progress_record(commitment=commitment, status=Status.IN_PROGRESS, progress=10)
     assert FollowUp.objects.get().state == FollowUp.State.CANCELLED
 
@@ -312,7 +320,7 @@ def test_a_checkup_whose_date_moved_is_cancelled_at_send_time(mailoutbox):
     followup = FollowUpFactory(commitment=commitment)
     FollowUp.objects.filter(pk=followup.pk).update(state=FollowUp.State.PENDING)
     type(commitment).objects.filter(pk=commitment.pk).update(next_check_on=today() + timedelta(days=9))
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.last_error == "the check date has moved"
 
@@ -320,7 +328,7 @@ def test_a_checkup_whose_date_moved_is_cancelled_at_send_time(mailoutbox):
 def test_an_escalation_no_longer_overdue_is_cancelled(settings, mailoutbox):
     settings.FOLLOWUP_ESCALATE_DAYS = 7
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10))
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION)
     services.commitments_postpone(commitments=[commitment], days=30)
     escalation.refresh_from_db()
@@ -330,11 +338,11 @@ def test_an_escalation_no_longer_overdue_is_cancelled(settings, mailoutbox):
 def test_an_escalation_no_longer_overdue_at_send_time_is_cancelled(settings, mailoutbox):
     settings.FOLLOWUP_ESCALATE_DAYS = 7
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10))
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION)
     # Changed behind the services' back (a data import, a raw fix): the send re-checks.
     type(commitment).objects.filter(pk=commitment.pk).update(next_check_on=today() + timedelta(days=5))
-    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.CANCELLED
+    assert send_one(escalation.pk) == FollowUp.State.CANCELLED
     escalation.refresh_from_db()
     assert escalation.last_error == "the pledge is no longer overdue"
     assert mailoutbox == []
@@ -344,9 +352,9 @@ def test_an_escalation_to_a_watcher_is_sent(settings, mailoutbox):
     settings.FOLLOWUP_ESCALATE_DAYS = 7
     watcher = UserFactory()
     commitment = CommitmentFactory(title="Samurai Bond", next_check_on=today() - timedelta(days=10), watchers=[watcher])
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION, recipient=watcher)
-    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.SENT
+    assert send_one(escalation.pk) == FollowUp.State.SENT
     assert mailoutbox[0].subject == f"Overdue: Samurai Bond ({commitment.made_by.name})"
     assert "has not been checked since" in mailoutbox[0].body
 
@@ -355,7 +363,7 @@ def test_a_deleted_pledge_cancels_its_pending_followup(mailoutbox):
     commitment = CommitmentFactory(next_check_on=today())
     followup = FollowUpFactory(commitment=commitment)
     commitment.delete()
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.commitment is None
     assert followup.last_error == "the pledge was deleted"
@@ -364,12 +372,12 @@ def test_a_deleted_pledge_cancels_its_pending_followup(mailoutbox):
 def test_a_recipient_without_email_fails_and_is_not_retried(mailoutbox):
     commitment = CommitmentFactory(next_check_on=today(), owner__email="")
     followup = FollowUpFactory(commitment=commitment)
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    assert send_one(followup.pk) == FollowUp.State.FAILED
     followup.refresh_from_db()
     assert followup.last_error == "user has no email address"
     assert followup.attempts == 1
-    assert services.followups_wake() == []
-    assert services.followup_send(followup_id=followup.pk) == "skipped"
+    assert outbox.followups_wake() == []
+    assert send_one(followup.pk) == "skipped"
     assert mailoutbox == []
 
 
@@ -382,7 +390,7 @@ def test_a_transient_error_puts_the_row_back_with_backoff(settings, failing_smtp
     failing_smtp.error = ConnectionRefusedError(111, "Connection refused")
     before = timezone.now()
 
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.PENDING
+    assert send_one(followup.pk) == FollowUp.State.PENDING
 
     followup.refresh_from_db()
     assert followup.attempts == 1
@@ -390,14 +398,14 @@ def test_a_transient_error_puts_the_row_back_with_backoff(settings, failing_smtp
     assert followup.lease_until is None
     assert followup.woken_at is None
     assert before + timedelta(seconds=30) <= followup.next_attempt_at <= timezone.now() + timedelta(seconds=60)
-    assert services.followup_send(followup_id=followup.pk) == "skipped"  # not before its time
+    assert send_one(followup.pk) == "skipped"  # not before its time
 
 
 def test_backoff_doubles_up_to_the_cap(settings):
     settings.FOLLOWUP_RETRY_SECONDS = 10
     settings.FOLLOWUP_RETRY_MAX_SECONDS = 100
     for attempts, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
-        delay = services.followup_backoff_seconds(attempts)
+        delay = outbox.followup_backoff_seconds(attempts)
         assert ceiling / 2 <= delay <= ceiling
 
 
@@ -411,15 +419,33 @@ def test_backoff_doubles_up_to_the_cap(settings):
         smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."),
         smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
         TimeoutError("timed out"),
-        SoftTimeLimitExceeded(),
     ],
 )
 def test_server_and_network_trouble_is_retried(failing_smtp, error):
     failing_smtp.error = error
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.PENDING
+    assert send_one(followup.pk) == FollowUp.State.PENDING
     followup.refresh_from_db()
     assert type(error).__name__ in followup.last_error
+
+
+def test_a_worker_s_time_limit_hitting_mid_send_is_retried(failing_smtp):
+    failing_smtp.error = SoftTimeLimitExceeded()
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    assert send_by_a_worker(followup.pk) == FollowUp.State.PENDING
+    followup.refresh_from_db()
+    assert (followup.state, followup.attempts, followup.lease_until) == (FollowUp.State.PENDING, 1, None)
+    assert "SoftTimeLimitExceeded" in followup.last_error
+
+
+def test_the_outbox_lets_an_interruption_through_to_its_caller(failing_smtp):
+    failing_smtp.error = SoftTimeLimitExceeded()
+    followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
+    delivery = outbox.Delivery(interruptions=(SoftTimeLimitExceeded,))
+    with pytest.raises(SoftTimeLimitExceeded):
+        delivery.send([followup.pk])
+    followup.refresh_from_db()
+    assert followup.state == FollowUp.State.SENDING  # until the caller stops the delivery or the lease ends
 
 
 @pytest.mark.parametrize(
@@ -432,7 +458,7 @@ def test_server_and_network_trouble_is_retried(failing_smtp, error):
 def test_a_permanent_error_fails_at_once(failing_smtp, error):
     failing_smtp.error = error
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    assert send_one(followup.pk) == FollowUp.State.FAILED
     followup.refresh_from_db()
     assert type(error).__name__ in followup.last_error
     assert followup.attempts == 1
@@ -444,7 +470,7 @@ def test_too_many_attempts_end_failed(settings, failing_smtp):
     states = []
     for _ in range(3):
         FollowUp.objects.filter(pk=followup.pk).update(next_attempt_at=timezone.now())
-        states.append(services.followup_send(followup_id=followup.pk))
+        states.append(send_one(followup.pk))
     assert states == [FollowUp.State.PENDING, FollowUp.State.PENDING, FollowUp.State.FAILED]
     followup.refresh_from_db()
     assert followup.attempts == 3
@@ -457,10 +483,10 @@ def test_retry_puts_failed_rows_back(mailoutbox):
         commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.FAILED, attempts=8
     )
     sent = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()), state=FollowUp.State.SENT)
-    assert services.followups_retry(followups=[failed, sent]) == 1
+    assert outbox.followups_retry(followups=[failed, sent]) == 1
     failed.refresh_from_db()
     assert (failed.state, failed.attempts) == (FollowUp.State.PENDING, 0)
-    assert services.followup_send(followup_id=failed.pk) == FollowUp.State.SENT
+    assert send_one(failed.pk) == FollowUp.State.SENT
     sent.refresh_from_db()
     assert sent.state == FollowUp.State.SENT
 
@@ -471,14 +497,14 @@ def test_retry_puts_failed_rows_back(mailoutbox):
 def test_only_one_claim_wins_until_the_lease_expires(settings):
     settings.FOLLOWUP_LEASE_SECONDS = 300
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_claim(followup_id=followup.pk)
-    assert not services.followup_claim(followup_id=followup.pk)
+    assert outbox.followups_claim(ids=[followup.pk])
+    assert not outbox.followups_claim(ids=[followup.pk])
     followup.refresh_from_db()
     assert followup.state == FollowUp.State.SENDING
     assert followup.attempts == 1
     with time_machine.travel(timezone.now() + timedelta(seconds=301), tick=False):
-        assert services.followups_wake() == [followup.pk]  # the next sweep finds it
-        assert services.followup_claim(followup_id=followup.pk)
+        assert outbox.followups_wake() == [followup.pk]  # the next sweep finds it
+        assert outbox.followups_claim(ids=[followup.pk])
     followup.refresh_from_db()
     assert followup.attempts == 2
 
@@ -486,11 +512,11 @@ def test_only_one_claim_wins_until_the_lease_expires(settings):
 def test_a_stale_worker_cannot_overwrite_the_outcome_of_a_reclaimed_row(settings, mailoutbox):
     settings.FOLLOWUP_LEASE_SECONDS = 10
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_claim(followup_id=followup.pk)
+    assert outbox.followups_claim(ids=[followup.pk])
     with time_machine.travel(timezone.now() + timedelta(seconds=11), tick=False):
-        assert services.followup_send(followup_id=followup.pk) == FollowUp.State.SENT
+        assert send_one(followup.pk) == FollowUp.State.SENT
     # The first worker wakes up and records a failure: the row is no longer "sending", so nothing changes.
-    services._followup_finish(followup, FollowUp.State.FAILED, error="late")
+    assert FollowUp.objects.held_by([followup]).finish(FollowUp.State.FAILED, error="late") == 0
     followup.refresh_from_db()
     assert followup.state == FollowUp.State.SENT
 
@@ -500,22 +526,22 @@ def test_wake_marks_rows_and_wakes_them_again_only_after_the_lease(settings):
     ready = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
     later = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
     FollowUp.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(hours=1))
-    assert services.followups_wake() == [ready.pk]
-    assert services.followups_wake() == []
+    assert outbox.followups_wake() == [ready.pk]
+    assert outbox.followups_wake() == []
     with time_machine.travel(timezone.now() + timedelta(seconds=121), tick=False):
-        assert services.followups_wake() == [ready.pk]
+        assert outbox.followups_wake() == [ready.pk]
     with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
-        assert set(services.followups_wake()) == {ready.pk, later.pk}
+        assert set(outbox.followups_wake()) == {ready.pk, later.pk}
 
 
 def test_claim_batch_takes_each_row_once():
     followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(5)]
-    first = services.followups_claim_batch(limit=3)
-    second = services.followups_claim_batch(limit=3)
+    first = outbox.followups_claim_due(limit=3)
+    second = outbox.followups_claim_due(limit=3)
     assert len(first) == 3
     assert len(second) == 2
     assert set(first) | set(second) == {followup.pk for followup in followups}
-    assert services.followups_claim_batch(limit=3) == []
+    assert outbox.followups_claim_due(limit=3) == []
 
 
 def test_claiming_a_list_takes_only_the_rows_still_claimable(settings):
@@ -523,15 +549,15 @@ def test_claiming_a_list_takes_only_the_rows_still_claimable(settings):
     ready, held, sent, not_yet_due, expired = (
         FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(5)
     )
-    assert services.followup_claim(followup_id=held.pk)
-    assert services.followup_claim(followup_id=expired.pk)
+    assert outbox.followups_claim(ids=[held.pk])
+    assert outbox.followups_claim(ids=[expired.pk])
     # Its sender died: the lease is over.
     FollowUp.objects.filter(pk=expired.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     FollowUp.objects.filter(pk=sent.pk).update(state=FollowUp.State.SENT)
     FollowUp.objects.filter(pk=not_yet_due.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
 
     ids = [not_yet_due.pk, expired.pk, sent.pk, held.pk, ready.pk]
-    assert services.followups_claim(ids=ids) == [expired.pk, ready.pk]
+    assert outbox.followups_claim(ids=ids) == [expired.pk, ready.pk]
 
     rows = {row.pk: row for row in FollowUp.objects.all()}
     assert (rows[ready.pk].state, rows[ready.pk].attempts) == (FollowUp.State.SENDING, 1)
@@ -540,7 +566,7 @@ def test_claiming_a_list_takes_only_the_rows_still_claimable(settings):
     assert rows[held.pk].attempts == 1
     assert (rows[sent.pk].state, rows[sent.pk].attempts) == (FollowUp.State.SENT, 0)
     assert (rows[not_yet_due.pk].state, rows[not_yet_due.pk].attempts) == (FollowUp.State.PENDING, 0)
-    assert services.followups_claim(ids=ids) == []
+    assert outbox.followups_claim(ids=ids) == []
 
 
 # Celery tasks (eager) and the command
@@ -560,8 +586,6 @@ MONDAY_EARLY = timezone.make_aware(timezone.datetime(2026, 11, 23, 6, 0))  # bef
 
 @time_machine.travel(MONDAY_EARLY, tick=False)
 def test_the_sweep_task_queues_and_sends(eager_celery, mailoutbox):
-    from tracker import tasks
-
     CommitmentFactory(next_check_on=today())
     CommitmentFactory(next_check_on=today() - timedelta(days=1))
     result = tasks.followups_sweep.delay().get()
@@ -573,8 +597,6 @@ def test_the_sweep_task_queues_and_sends(eager_celery, mailoutbox):
 @time_machine.travel(MONDAY_EARLY, tick=False)
 def test_the_sweep_task_survives_an_unreachable_broker(mailoutbox, monkeypatch):
     from kombu.exceptions import OperationalError
-
-    from tracker import tasks
 
     CommitmentFactory(next_check_on=today())
 
@@ -590,14 +612,14 @@ def test_the_sweep_queues_the_week_s_digests_from_monday_at_the_digest_hour(sett
     settings.FOLLOWUP_DIGEST_HOUR = 7
     CommitmentFactory()
     monday = timezone.make_aware(timezone.datetime(2026, 11, 23, 6, 59))
-    assert services.digests_queue_if_due(now=monday) == 0
-    assert services.digests_queue_if_due(now=monday + timedelta(minutes=1)) == 1
-    assert services.digests_queue_if_due(now=monday + timedelta(days=2)) == 0  # once a week
+    assert outbox.digests_queue_if_due(now=monday) == 0
+    assert outbox.digests_queue_if_due(now=monday + timedelta(minutes=1)) == 1
+    assert outbox.digests_queue_if_due(now=monday + timedelta(days=2)) == 0  # once a week
     # Beat was down all Monday: Tuesday's first sweep still sends the week's digest.
     FollowUp.objects.all().delete()
-    assert services.digests_queue_if_due(now=monday + timedelta(days=1)) == 1
-    assert services.digests_queue_if_due(now=monday + timedelta(days=7)) == 0  # next Monday, 6:59
-    assert services.digests_queue_if_due(now=monday + timedelta(days=7, minutes=1)) == 1
+    assert outbox.digests_queue_if_due(now=monday + timedelta(days=1)) == 1
+    assert outbox.digests_queue_if_due(now=monday + timedelta(days=7)) == 0  # next Monday, 6:59
+    assert outbox.digests_queue_if_due(now=monday + timedelta(days=7, minutes=1)) == 1
 
 
 def test_the_digest_week_follows_time_zone_not_utc(settings):
@@ -606,10 +628,10 @@ def test_the_digest_week_follows_time_zone_not_utc(settings):
     CommitmentFactory()
     # Monday 07:30 in Los Angeles is Monday 15:30 UTC; Sunday 23:30 there is already Monday in UTC.
     sunday_night = timezone.make_aware(timezone.datetime(2026, 11, 29, 23, 30))
-    assert services.digests_queue_if_due(now=sunday_night) == 1  # still week 48 there, not yet queued
+    assert outbox.digests_queue_if_due(now=sunday_night) == 1  # still week 48 there, not yet queued
     assert FollowUp.objects.get().dedupe_key.endswith(":2026-W48")
     monday = timezone.make_aware(timezone.datetime(2026, 11, 30, 7, 30))
-    assert services.digests_queue_if_due(now=monday) == 1
+    assert outbox.digests_queue_if_due(now=monday) == 1
     assert FollowUp.objects.filter(dedupe_key__endswith=":2026-W49").count() == 1
 
 
@@ -621,10 +643,9 @@ def test_beat_runs_only_the_sweep_in_the_project_time_zone(settings):
     assert schedule["followups-sweep"]["task"] == "tracker.tasks.followups_sweep"
     assert schedule["followups-sweep"]["schedule"] == settings.FOLLOWUP_SWEEP_SECONDS
     assert app.conf.timezone == settings.TIME_ZONE
-    assert set(app.tasks) >= {
+    assert {name for name in app.tasks if name.startswith("tracker.")} == {
         "tracker.tasks.followups_sweep",
         "tracker.tasks.followups_send",
-        "tracker.tasks.followup_send",
     }
 
 
@@ -709,23 +730,23 @@ def test_analysts_see_followups_but_cannot_retry(client, analyst):
     assert failed.state == FollowUp.State.FAILED
 
 
-# Review findings: ownership of a claim, poison rows, revived reminders, reasons at send time
+# Ownership of a claim, poison rows, revived reminders, reasons at send time
 
 
 def test_a_worker_whose_lease_expired_cannot_record_over_the_new_claim(settings, mailoutbox):
     settings.FOLLOWUP_LEASE_SECONDS = 10
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
-    assert services.followup_claim(followup_id=followup.pk)
+    assert outbox.followups_claim(ids=[followup.pk])
     first = FollowUp.objects.get(pk=followup.pk)  # worker A's view of its claim (attempts 1)
     with time_machine.travel(timezone.now() + timedelta(seconds=11), tick=False):
-        assert services.followup_claim(followup_id=followup.pk)  # worker B takes it over (attempts 2)
+        assert outbox.followups_claim(ids=[followup.pk])  # worker B takes it over (attempts 2)
         # A wakes up and records a transient failure: it no longer holds the row, so nothing changes.
-        services._followup_finish(first, FollowUp.State.PENDING, error="late", next_attempt_at=timezone.now())
+        assert FollowUp.objects.held_by([first]).requeue(at=timezone.now(), error="late") == 0
         followup.refresh_from_db()
         assert (followup.state, followup.attempts, followup.last_error) == (FollowUp.State.SENDING, 2, "")
-        assert not services.followup_claim(followup_id=followup.pk)  # no third worker gets it
-        # Nor can A send: its lease renewal before the send finds the row no longer its own.
-        assert services._followups_renew_leases([first]) == []
+        assert not outbox.followups_claim(ids=[followup.pk])  # no third worker gets it
+        # Nor can A send: the check of its claim before the send finds the row no longer its own.
+        assert not FollowUp.objects.held_by([first]).exists()
 
 
 def test_a_row_that_cannot_be_rendered_fails_with_the_error(monkeypatch, mailoutbox):
@@ -735,7 +756,7 @@ def test_a_row_that_cannot_be_rendered_fails_with_the_error(monkeypatch, mailout
         raise KeyError("missing template variable")
 
     monkeypatch.setattr(emails, "followup_message", broken)
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.FAILED
+    assert send_one(followup.pk) == FollowUp.State.FAILED
     followup.refresh_from_db()
     assert followup.last_error == "could not be rendered: KeyError: 'missing template variable'"
 
@@ -746,10 +767,10 @@ def test_a_row_whose_sends_keep_dying_is_failed_by_the_sweep(settings):
     followup = FollowUpFactory(commitment=CommitmentFactory(next_check_on=today()))
     for minutes in (0, 2):  # claimed, then the worker dies; twice
         with time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False):
-            assert services.followup_claim(followup_id=followup.pk)
+            assert outbox.followups_claim(ids=[followup.pk])
     with time_machine.travel(timezone.now() + timedelta(minutes=4), tick=False):
-        assert services.followups_wake() == []  # not taken a third time
-        assert services.followups_sweep()["exhausted"] == 1
+        assert outbox.followups_wake() == []  # not taken a third time
+        assert outbox.followups_sweep()["exhausted"] == 1
     followup.refresh_from_db()
     assert followup.state == FollowUp.State.FAILED
     assert followup.last_error.startswith("no send finished in 2 attempts")
@@ -758,15 +779,15 @@ def test_a_row_whose_sends_keep_dying_is_failed_by_the_sweep(settings):
 def test_a_checkup_cancelled_by_an_owner_change_is_revived_when_it_is_undone(mailoutbox):
     first, second = UserFactory(), UserFactory()
     commitment = CommitmentFactory(next_check_on=today(), owner=first)
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     services.commitment_update(commitment=commitment, data={"owner": second})
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     services.commitment_update(commitment=commitment, data={"owner": first})
-    assert services.followups_queue_due() == 1  # the first owner's check-up is back
+    assert outbox.followups_queue_due() == 1  # the first owner's check-up is back
     states = dict(FollowUp.objects.values_list("recipient_id", "state"))
     assert states == {first.pk: FollowUp.State.PENDING, second.pk: FollowUp.State.CANCELLED}
     revived = FollowUp.objects.get(recipient=first)
-    assert services.followup_send(followup_id=revived.pk) == FollowUp.State.SENT
+    assert send_one(revived.pk) == FollowUp.State.SENT
     assert mailoutbox[0].to == [first.email]
 
 
@@ -775,7 +796,7 @@ def test_no_row_is_made_for_recipients_who_turned_reminders_off_or_are_inactive(
     opted_out, inactive, watcher = UserFactory(), UserFactory(is_active=False), UserFactory()
     NotificationPreference.objects.create(user=opted_out, reminders_enabled=False)
     CommitmentFactory(next_check_on=today() - timedelta(days=10), owner=opted_out, watchers=[inactive, watcher])
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     assert set(FollowUp.objects.values_list("recipient_id", flat=True)) == {watcher.pk}
 
 
@@ -793,7 +814,7 @@ def test_a_checkup_whose_recipient_changed_is_cancelled_at_send_time(mailoutbox,
         type(commitment).objects.filter(pk=commitment.pk).update(owner=UserFactory())
     else:
         type(commitment.owner).objects.filter(pk=commitment.owner_id).update(is_active=False)
-    assert services.followup_send(followup_id=followup.pk) == FollowUp.State.CANCELLED
+    assert send_one(followup.pk) == FollowUp.State.CANCELLED
     followup.refresh_from_db()
     assert followup.last_error == reason
     assert mailoutbox == []
@@ -803,14 +824,14 @@ def test_removing_a_watcher_cancels_their_escalation(settings, mailoutbox):
     settings.FOLLOWUP_ESCALATE_DAYS = 7
     watcher = UserFactory()
     commitment = CommitmentFactory(next_check_on=today() - timedelta(days=10), watchers=[watcher])
-    services.followups_queue_due()
+    outbox.followups_queue_due()
     escalation = FollowUp.objects.get(kind=FollowUp.Kind.ESCALATION, recipient=watcher)
     services.commitment_update(commitment=commitment, data={"watchers": []})
     escalation.refresh_from_db()
     assert escalation.state == FollowUp.State.CANCELLED
     # And at send time, should the row have been queued behind the services' back:
     FollowUp.objects.filter(pk=escalation.pk).update(state=FollowUp.State.PENDING)
-    assert services.followup_send(followup_id=escalation.pk) == FollowUp.State.CANCELLED
+    assert send_one(escalation.pk) == FollowUp.State.CANCELLED
     escalation.refresh_from_db()
     assert escalation.last_error == "the recipient no longer owns or watches the pledge"
 
@@ -835,42 +856,34 @@ class CountingBackend(BaseEmailBackend):
 
 @pytest.fixture
 def counting_smtp(settings):
-    from tracker import tasks
-
     settings.EMAIL_BACKEND = "tests.test_followups.CountingBackend"
     CountingBackend.opened = CountingBackend.sent = 0
     CountingBackend.failing = False
-    tasks._drop_mail_connection()
+    tasks.mail.drop()
     yield CountingBackend
-    tasks._drop_mail_connection()
+    tasks.mail.drop()
 
 
 def test_a_worker_reuses_one_smtp_connection_and_drops_it_after_a_failure(counting_smtp):
-    from tracker import tasks
-
     followups = [FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(4)]
     for followup in followups[:3]:
-        assert tasks.followup_send(followup.pk) == FollowUp.State.SENT
+        assert send_by_a_worker(followup.pk) == FollowUp.State.SENT
     assert (counting_smtp.opened, counting_smtp.sent) == (1, 3)
 
     counting_smtp.failing = True
-    assert tasks.followup_send(followups[3].pk) == FollowUp.State.PENDING
+    assert send_by_a_worker(followups[3].pk) == FollowUp.State.PENDING
     counting_smtp.failing = False
     FollowUp.objects.filter(pk=followups[3].pk).update(next_attempt_at=timezone.now())
-    assert tasks.followup_send(followups[3].pk) == FollowUp.State.SENT
+    assert send_by_a_worker(followups[3].pk) == FollowUp.State.SENT
     assert counting_smtp.opened == 2  # a fresh connection after the failure
 
 
 def test_an_idle_smtp_connection_is_replaced(counting_smtp, monkeypatch):
-    import time
-
-    from tracker import tasks
-
     first, second = (FollowUpFactory(commitment=CommitmentFactory(next_check_on=today())) for _ in range(2))
-    tasks.followup_send(first.pk)
-    later = time.monotonic() + tasks.MAIL_CONNECTION_IDLE_SECONDS + 5
+    send_by_a_worker(first.pk)
+    later = time.monotonic() + tasks.mail.idle_seconds + 5
     monkeypatch.setattr(tasks.time, "monotonic", lambda: later)
-    tasks.followup_send(second.pk)
+    send_by_a_worker(second.pk)
     assert counting_smtp.opened == 2
 
 
@@ -906,7 +919,9 @@ def scripted_smtp(settings):
     ScriptedBackend.script = {}
     ScriptedBackend.offered = 0
     ScriptedBackend.accepted = []
-    return ScriptedBackend
+    tasks.mail.drop()  # the worker's connection is made anew, on this backend
+    yield ScriptedBackend
+    tasks.mail.drop()
 
 
 def due_checkups(count):
@@ -927,13 +942,13 @@ def test_a_batch_is_read_in_a_constant_number_of_queries(settings, django_assert
             ProgressUpdateFactory(commitment=followup.commitment, recorded_on=today())
         followups += [checkup, escalation]
     ids = [followup.pk for followup in followups]
-    assert services.followups_claim(ids=ids) == ids
+    assert outbox.followups_claim(ids=ids) == ids
 
     # The rows with recipient, preference, pledge, maker, event and owner; the last
     # updates with their authors; the escalations' watchers. Then per row: the
     # claim checked before the send, the outcome written after it.
     with django_assert_num_queries(3 + 2 * count):
-        outcomes = services.followups_deliver(followup_ids=ids)
+        outcomes = outbox.followups_deliver(followup_ids=ids)
 
     assert set(outcomes.values()) == {FollowUp.State.SENT}
     assert len(mailoutbox) == count
@@ -949,7 +964,7 @@ def test_a_batch_email_shows_the_same_last_update_as_one_sent_alone(mailoutbox):
     followup, first_ever = FollowUpFactory(commitment=commitment), FollowUpFactory(commitment=untouched)
     alone = emails.followup_message(followup).body
 
-    assert services.followups_send(followup_ids=[followup.pk, first_ever.pk]) == {
+    assert outbox.followups_send(followup_ids=[followup.pk, first_ever.pk]) == {
         followup.pk: FollowUp.State.SENT,
         first_ever.pk: FollowUp.State.SENT,
     }
@@ -977,7 +992,7 @@ def test_a_connection_lost_mid_batch_gives_the_rest_back_untried(settings, scrip
     scripted_smtp.script = {3: error}
     before = timezone.now()
 
-    outcomes = services.followups_send(followup_ids=ids)
+    outcomes = tasks.followups_send(ids)
 
     sent, pending = FollowUp.State.SENT, FollowUp.State.PENDING
     assert outcomes == dict(zip(ids, [sent, sent, pending, pending, pending], strict=True))
@@ -995,7 +1010,7 @@ def test_a_connection_lost_mid_batch_gives_the_rest_back_untried(settings, scrip
 
     # Nothing lost: once the server is back, the rest go, each once.
     with time_machine.travel(third.next_attempt_at + timedelta(seconds=1), tick=False):
-        assert services.followups_send(followup_ids=services.followups_wake()) == dict.fromkeys(ids[2:], sent)
+        assert outbox.followups_send(followup_ids=outbox.followups_wake()) == dict.fromkeys(ids[2:], sent)
     assert sorted(scripted_smtp.accepted) == sorted(followup.dedupe_key for followup in followups)
 
 
@@ -1012,7 +1027,7 @@ def test_a_refusal_of_one_message_does_not_stop_the_batch(scripted_smtp, error, 
     ids = [followup.pk for followup in followups]
     scripted_smtp.script = {2: error}
 
-    outcomes = services.followups_send(followup_ids=ids)
+    outcomes = outbox.followups_send(followup_ids=ids)
 
     sent = FollowUp.State.SENT
     assert outcomes == dict(zip(ids, [sent, outcome, sent, sent], strict=True))
@@ -1025,7 +1040,7 @@ def test_a_refusal_of_one_message_does_not_stop_the_batch(scripted_smtp, error, 
 def test_rows_that_failed_before_go_after_the_fresh_ones_of_their_batch(scripted_smtp):
     retried, fresh, other = due_checkups(3)
     FollowUp.objects.filter(pk=retried.pk).update(attempts=1, last_error="SMTPServerDisconnected: dropped on it")
-    services.followups_send(followup_ids=[retried.pk, fresh.pk, other.pk])
+    outbox.followups_send(followup_ids=[retried.pk, fresh.pk, other.pk])
     assert scripted_smtp.accepted == [fresh.dedupe_key, other.dedupe_key, retried.dedupe_key]
 
 
@@ -1036,12 +1051,12 @@ def test_a_lease_about_to_expire_is_renewed_before_a_send(settings, scripted_smt
     leases = {}
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
-        assert services.followups_claim(ids=ids) == ids
+        assert outbox.followups_claim(ids=ids) == ids
         scripted_smtp.script = {
             1: lambda: clock.shift(timedelta(seconds=45)),  # a slow first send: 15 s of lease left
             2: lambda: leases.update(FollowUp.objects.values_list("pk", "lease_until")),
         }
-        outcomes = services.followups_deliver(followup_ids=ids)
+        outcomes = outbox.followups_deliver(followup_ids=ids)
     assert outcomes == dict.fromkeys(ids, FollowUp.State.SENT)
     # Before the second send, the rows still to go had a full lease again.
     assert leases == {ids[0]: None, ids[1]: start + timedelta(seconds=105), ids[2]: start + timedelta(seconds=105)}
@@ -1054,14 +1069,14 @@ def test_a_row_taken_over_mid_batch_is_skipped_and_not_overwritten(settings, scr
     ids = [followup.pk for followup in followups]
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
-        assert services.followups_claim(ids=ids) == ids
+        assert outbox.followups_claim(ids=ids) == ids
 
         def stall_past_the_lease():
             clock.shift(timedelta(seconds=61))
-            assert services.followup_claim(followup_id=ids[1])  # another sender takes the second row
+            assert outbox.followups_claim(ids=[ids[1]])  # another sender takes the second row
 
         scripted_smtp.script = {1: stall_past_the_lease}
-        outcomes = services.followups_deliver(followup_ids=ids)
+        outcomes = outbox.followups_deliver(followup_ids=ids)
     assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: "skipped", ids[2]: FollowUp.State.SENT}
     assert scripted_smtp.accepted == [followups[0].dedupe_key, followups[2].dedupe_key]
     taken = FollowUp.objects.get(pk=ids[1])
@@ -1080,7 +1095,7 @@ def test_out_of_time_between_sends_gives_the_rest_back(monkeypatch, scripted_smt
         return render(followup, **kwargs)
 
     monkeypatch.setattr(emails, "followup_message", time_runs_out_on_the_second)
-    outcomes = services.followups_send(followup_ids=ids)
+    outcomes = tasks.followups_send(ids)
 
     pending = FollowUp.State.PENDING
     assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: "skipped", ids[2]: pending, ids[3]: pending}
@@ -1088,13 +1103,11 @@ def test_out_of_time_between_sends_gives_the_rest_back(monkeypatch, scripted_smt
     # The row in hand keeps its claim until the lease ends; the others are free at once.
     assert [states[pk] for pk in ids] == [FollowUp.State.SENT, FollowUp.State.SENDING, pending, pending]
     assert set(FollowUp.objects.filter(pk__in=ids[2:]).values_list("attempts", flat=True)) == {0}
-    assert services.followups_wake() == ids[2:]
+    assert outbox.followups_wake() == ids[2:]
 
 
 @time_machine.travel(MONDAY_EARLY, tick=False)
 def test_the_sweep_wakes_followup_send_batch_rows_per_message(settings, monkeypatch):
-    from tracker import tasks
-
     settings.FOLLOWUP_SEND_BATCH = 3
     for _ in range(7):
         CommitmentFactory(next_check_on=today())
@@ -1110,21 +1123,9 @@ def test_the_sweep_wakes_followup_send_batch_rows_per_message(settings, monkeypa
 
 
 def test_a_batch_task_sends_on_one_smtp_connection(counting_smtp):
-    from tracker import tasks
-
     ids = [followup.pk for followup in due_checkups(3)]
     assert tasks.followups_send(ids) == dict.fromkeys(ids, FollowUp.State.SENT)
     assert (counting_smtp.opened, counting_smtp.sent) == (1, 3)
-
-
-def test_a_followup_send_message_from_before_batches_still_delivers(mailoutbox):
-    from tracker import tasks
-
-    (followup,) = due_checkups(1)
-    assert tasks.followup_send.apply(args=[followup.pk]).get() == FollowUp.State.SENT
-    followup.refresh_from_db()
-    assert followup.state == FollowUp.State.SENT
-    assert len(mailoutbox) == 1
 
 
 def test_a_batch_of_the_largest_size_is_given_back_whole(settings, scripted_smtp):
@@ -1147,7 +1148,7 @@ def test_a_batch_of_the_largest_size_is_given_back_whole(settings, scripted_smtp
     )
     scripted_smtp.script = {1: smtplib.SMTPServerDisconnected("Connection unexpectedly closed")}
 
-    outcomes = services.followups_send(followup_ids=[row.pk for row in rows])
+    outcomes = outbox.followups_send(followup_ids=[row.pk for row in rows])
 
     assert set(outcomes.values()) == {FollowUp.State.PENDING}
     assert FollowUp.objects.filter(state=FollowUp.State.PENDING, attempts=0).count() == 999
@@ -1162,7 +1163,7 @@ def test_a_change_to_a_pledge_mid_batch_cancels_its_reminder_before_it_goes(scri
         services.progress_record(commitment=changed.commitment, status=Status.IN_PROGRESS, progress=30)
 
     scripted_smtp.script = {1: record_progress_on_the_second}
-    outcomes = services.followups_send(followup_ids=ids)
+    outcomes = outbox.followups_send(followup_ids=ids)
 
     assert outcomes == {first.pk: FollowUp.State.SENT, changed.pk: "skipped", last.pk: FollowUp.State.SENT}
     assert scripted_smtp.accepted == [first.dedupe_key, last.dedupe_key]
@@ -1175,10 +1176,10 @@ def test_rows_left_claimed_by_a_dead_sender_are_woken_one_per_message(settings):
     settings.FOLLOWUP_LEASE_SECONDS = 60
     crashed = [followup.pk for followup in due_checkups(3)]
     fresh = [followup.pk for followup in due_checkups(4)]
-    assert services.followups_claim(ids=crashed) == crashed  # and its sender is killed before sending
+    assert outbox.followups_claim(ids=crashed) == crashed  # and its sender is killed before sending
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        batches = services.followups_wake_batches(size=25)
+        batches = outbox.followups_wake_batches(size=25)
 
     # One of the crashed batch's rows may be what kills its sender: each goes
     # alone, so the others do not spend their attempts with it again.
@@ -1190,7 +1191,7 @@ def test_no_send_starts_after_the_deadline_and_the_rest_go_back_untried(scripted
     ids = [followup.pk for followup in followups]
     scripted_smtp.script = {1: lambda: time.sleep(0.3)}  # a slow server
 
-    outcomes = services.followups_send(followup_ids=ids, deadline=time.monotonic() + 0.2)
+    outcomes = outbox.followups_send(followup_ids=ids, deadline=time.monotonic() + 0.2)
 
     pending = FollowUp.State.PENDING
     assert outcomes == {ids[0]: FollowUp.State.SENT, ids[1]: pending, ids[2]: pending, ids[3]: pending}
@@ -1198,17 +1199,15 @@ def test_no_send_starts_after_the_deadline_and_the_rest_go_back_untried(scripted
     for row in FollowUp.objects.filter(pk__in=ids[1:]):
         assert (row.state, row.attempts, row.lease_until) == (pending, 0, None)
         assert row.last_error == "not attempted: out of time"
-    assert services.followups_wake() == ids[1:]
+    assert outbox.followups_wake() == ids[1:]
 
 
 @pytest.mark.parametrize(("email_timeout", "seconds_left"), [(30, 30), (10, 50), (50, 30)])
 def test_a_batch_task_stops_starting_sends_one_email_timeout_before_its_soft_limit(
     settings, monkeypatch, email_timeout, seconds_left
 ):
-    from tracker import tasks
-
     settings.EMAIL_TIMEOUT = email_timeout
     monkeypatch.setattr(tasks.time, "monotonic", lambda: 1000.0)
     assert tasks.followups_send.app.conf.task_soft_time_limit == 60
     # At most half the limit goes to the margin, so that a long EMAIL_TIMEOUT still leaves time to send.
-    assert tasks._send_deadline(tasks.followups_send) == 1000.0 + seconds_left
+    assert tasks.send_deadline(tasks.followups_send) == 1000.0 + seconds_left

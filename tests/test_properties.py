@@ -105,14 +105,16 @@ def test_creating_a_pledge_saves_or_refuses(title, quote, source_url, made_on, d
     before = Commitment.objects.count()
     commitment, error = refused_or_valid(
         lambda: services.commitment_create(
-            title=title,
-            quote=quote,
-            source_url=source_url,
-            made_by=actor,
-            made_on=made_on,
-            due_on=due_on,
-            check_every_days=check_every_days,
-            kind=kind,
+            data={
+                "title": title,
+                "quote": quote,
+                "source_url": source_url,
+                "made_by": actor,
+                "made_on": made_on,
+                "due_on": due_on,
+                "check_every_days": check_every_days,
+                "kind": kind,
+            }
         )
     )
     if error:

@@ -33,15 +33,17 @@ def test_created_pledge_is_announced_with_first_check_one_interval_from_today():
 
     commitment = services.commitment_create(
         user=owner,
-        title="Review tariffs on Kenyan tea",
-        made_by=maker,
-        made_on=date(2025, 8, 19),
-        kind=Commitment.Kind.REVIEW,
-        check_every_days=14,
-        owner=owner,
-        counterparts=[counterpart],
-        topics=[topic],
-        watchers=[owner],
+        data={
+            "title": "Review tariffs on Kenyan tea",
+            "made_by": maker,
+            "made_on": date(2025, 8, 19),
+            "kind": Commitment.Kind.REVIEW,
+            "check_every_days": 14,
+            "owner": owner,
+            "counterparts": [counterpart],
+            "topics": [topic],
+            "watchers": [owner],
+        },
     )
 
     commitment.refresh_from_db()
@@ -70,9 +72,20 @@ def test_creating_an_invalid_pledge_is_refused_and_saves_nothing(fields, field):
     arguments = {"title": "A pledge", "made_by": ActorFactory(), "made_on": date(2025, 8, 19), **fields}
 
     with pytest.raises(ValidationError) as refused:
-        services.commitment_create(**arguments)
+        services.commitment_create(data=arguments)
 
     assert field in refused.value.message_dict
+    assert not Commitment.objects.exists()
+
+
+@pytest.mark.parametrize("extra", [{"status": Status.FULFILLED}, {"progress": 100}, {"colour": "red"}])
+def test_creating_a_pledge_takes_only_the_editable_fields(extra):
+    data = {"title": "A pledge", "made_by": ActorFactory(), "made_on": date(2025, 8, 19), **extra}
+
+    with pytest.raises(ValidationError) as refused:
+        services.commitment_create(data=data)
+
+    assert f"These fields cannot be changed: {next(iter(extra))}." in refused.value.messages
     assert not Commitment.objects.exists()
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import services
+from tracker import followups, services
 from tracker.models import (
     Actor,
     Commitment,
@@ -287,7 +287,7 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         if change:
             services.commitment_update(commitment=obj, user=request.user, data=data)
         else:
-            created = services.commitment_create(user=request.user, **data)
+            created = services.commitment_create(user=request.user, data=data)
             obj.pk = created.pk
             obj.refresh_from_db()
 
@@ -409,7 +409,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed follow-ups", permissions=["retry"])
     def retry(self, request, queryset):
-        count = services.followups_retry(followups=queryset)
+        count = followups.followups_retry(followups=queryset)
         skipped = queryset.count() - count
         self.message_user(request, f"{count} follow-up{pluralize(count)} queued again; the next sweep sends them.")
         if skipped:

@@ -73,7 +73,7 @@ def followup_message(
     """The email of one outbox row, ready to send.
 
     Alone, it reads the row's pledge (with maker, event and owner) and its
-    last update. A caller that sends a batch (services.followups_deliver)
+    last update. A caller that sends a batch (followups.Delivery)
     loads those for every row at once and passes `last_updates`: the row's
     `commitment` is then taken as loaded, with its maker, event and owner.
     """

@@ -1,12 +1,13 @@
 import secrets
 import uuid
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -229,7 +230,7 @@ class Commitment(models.Model):
         indexes = [
             # Board tiles (count per status) and the status filter.
             models.Index(fields=["status"], name="commitment_status"),
-            # The follow-up sweep (services.followups_queue_due) and the
+            # The follow-up sweep (followups.followups_queue_due) and the
             # board's overdue and due-soon lists scan open pledges by check date.
             models.Index(
                 fields=["next_check_on"], condition=Q(status__in=OPEN_STATUSES), name="commitment_open_next_check"
@@ -317,6 +318,73 @@ class ProgressUpdate(models.Model):
         return self.status_before != self.status_after
 
 
+class FollowUpQuerySet(models.QuerySet):
+    """The outbox's state changes, each written once (tracker/followups.py uses them)."""
+
+    def claimable(self, now):
+        """Pending and due for an attempt, or sending with an expired lease.
+
+        An expired row that has had all its attempts is left out: its sends
+        keep killing the sender, and followups_fail_exhausted fails it.
+        """
+        return self.filter(
+            Q(state=FollowUp.State.PENDING, next_attempt_at__lte=now)
+            | Q(state=FollowUp.State.SENDING, lease_until__lt=now, attempts__lt=settings.FOLLOWUP_MAX_ATTEMPTS)
+        )
+
+    def claim(self, now) -> int:
+        """Take the claimable rows for sending, with a lease; returns how many this call took.
+
+        A compare-and-set on SQLite and PostgreSQL alike: of two senders
+        racing for a row, exactly one changes it. The raised `attempts`
+        identifies the claim (held_by): after a takeover the earlier holder
+        can no longer record an outcome.
+        """
+        return self.claimable(now).update(
+            state=FollowUp.State.SENDING,
+            lease_until=now + timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+
+    def held_by(self, followups):
+        """The rows of `followups` still held by the claims they were loaded under."""
+        ids_by_attempts = {}
+        for followup in followups:
+            ids_by_attempts.setdefault(followup.attempts, []).append(followup.pk)
+        # One term per attempt count, not per row: SQLite refuses a thousand ORs.
+        held = Q(pk__in=[])
+        for attempts, ids in ids_by_attempts.items():
+            held |= Q(attempts=attempts, pk__in=ids)
+        return self.filter(held, state=FollowUp.State.SENDING)
+
+    def requeue(self, *, at, error=None, attempts=None) -> int:
+        """Back to pending, to be woken by the first sweep after `at`; `error=None` keeps the last error."""
+        changes = {
+            "state": FollowUp.State.PENDING,
+            "lease_until": None,
+            "next_attempt_at": at,
+            "woken_at": None,
+            "updated_at": timezone.now(),
+        }
+        if error is not None:
+            changes["last_error"] = error
+        if attempts is not None:
+            changes["attempts"] = attempts
+        return self.update(**changes)
+
+    def finish(self, state, *, error="", message_id="") -> int:
+        """Close the rows as sent, failed or cancelled."""
+        now = timezone.now()
+        changes = {"state": state, "lease_until": None, "updated_at": now}
+        if state == FollowUp.State.SENT:
+            # last_error is kept: with attempts, it shows why delivery took retries.
+            changes.update(sent_at=now, message_id=message_id)
+        else:
+            changes["last_error"] = error
+        return self.update(**changes)
+
+
 class FollowUp(models.Model):
     """One reminder email in the outbox; the row, not a broker message, is the truth."""
 
@@ -354,6 +422,8 @@ class FollowUp(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         verbose_name = "follow-up"

@@ -1,4 +1,4 @@
-"""Thin Celery tasks: they take ids and call services.
+"""Thin Celery tasks: they take ids and call the outbox (tracker.followups).
 
 Broker messages are only wake-ups; the FollowUp rows are the truth. A lost
 message costs a delay (the next sweep wakes the row again), never a reminder.
@@ -10,12 +10,14 @@ import smtplib
 import time
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_shutdown, worker_ready
 from django.conf import settings
 from django.core.mail import get_connection
 from kombu.exceptions import OperationalError
 
-from . import services
+from tracker import followups
+from tracker.models import FollowUp
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +25,8 @@ logger = logging.getLogger(__name__)
 @shared_task
 def followups_sweep():
     """Put what is due in the outbox, then wake the claimable rows, FOLLOWUP_SEND_BATCH ids per message."""
-    result = services.followups_sweep()
-    batches = services.followups_wake_batches(size=settings.FOLLOWUP_SEND_BATCH)
+    result = followups.followups_sweep()
+    batches = followups.followups_wake_batches(size=settings.FOLLOWUP_SEND_BATCH)
     woken = 0
     try:
         for batch in batches:
@@ -43,16 +45,20 @@ def followups_sweep():
 @shared_task(bind=True)
 def followups_send(self, followup_ids):
     """Claim and send a batch of rows on this process's SMTP connection; returns the outcome per id."""
-    connection = _mail_connection()
-    outcomes = services.followups_send(
-        followup_ids=followup_ids, mail_connection=connection, deadline=_send_deadline(self)
+    delivery = followups.Delivery(
+        mail_connection=mail.connection(), deadline=send_deadline(self), interruptions=(SoftTimeLimitExceeded,)
     )
-    if {"pending", "failed"} & set(outcomes.values()):
-        _drop_mail_connection()  # perhaps broken: the next batch starts on a fresh one
-    return outcomes
+    try:
+        delivery.send(followup_ids)
+    except SoftTimeLimitExceeded as error:
+        # Give the rows not tried back now rather than when their leases end.
+        delivery.stop(error)
+    if {FollowUp.State.PENDING, FollowUp.State.FAILED} & set(delivery.outcomes.values()):
+        mail.drop()  # perhaps broken: the next batch starts on a fresh one
+    return delivery.outcomes
 
 
-def _send_deadline(task) -> float | None:
+def send_deadline(task) -> float | None:
     """When the last send of a batch may start: one EMAIL_TIMEOUT before the soft time limit (at most half of it)."""
     limit = task.soft_time_limit or task.app.conf.task_soft_time_limit
     if not limit:
@@ -60,44 +66,43 @@ def _send_deadline(task) -> float | None:
     return time.monotonic() + max(limit - settings.EMAIL_TIMEOUT, limit / 2)
 
 
-@shared_task
-def followup_send(followup_id):
-    """One row: the wake-up that versions before batches queued, still in a broker after an upgrade."""
-    return followups_send(followup_ids=[followup_id])[followup_id]
+class ReusedMailConnection:
+    """One SMTP connection per worker process, reused from batch to batch.
+
+    Opening one (TCP, EHLO, STARTTLS, AUTH) costs more than sending a
+    reminder. It is dropped after a failure and when idle long enough for
+    the server to have closed it.
+    """
+
+    idle_seconds = 30
+
+    def __init__(self):
+        self._connection = None
+        self._used = 0.0
+
+    def connection(self):
+        if self._connection is not None and time.monotonic() - self._used > self.idle_seconds:
+            self.drop()
+        if self._connection is None:
+            self._connection = get_connection()
+            # If the server does not answer, the send opens its own and records the error on the row.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._connection.open()
+        self._used = time.monotonic()
+        return self._connection
+
+    def drop(self):
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
-# One SMTP connection per worker process, reused from send to send: opening
-# one (TCP, EHLO, STARTTLS, AUTH) costs more than sending a reminder. It is
-# dropped after a failure and when idle long enough for the server to have
-# closed it.
-MAIL_CONNECTION_IDLE_SECONDS = 30
-_mail = {"connection": None, "used": 0.0}
-
-
-def _mail_connection():
-    connection = _mail["connection"]
-    if connection is not None and time.monotonic() - _mail["used"] > MAIL_CONNECTION_IDLE_SECONDS:
-        _drop_mail_connection()
-        connection = None
-    if connection is None:
-        connection = get_connection()
-        # If the server does not answer, the send opens its own and records the error on the row.
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            connection.open()
-        _mail["connection"] = connection
-    _mail["used"] = time.monotonic()
-    return connection
-
-
-def _drop_mail_connection():
-    connection, _mail["connection"] = _mail["connection"], None
-    if connection is not None:
-        connection.close()
+mail = ReusedMailConnection()
 
 
 @worker_process_shutdown.connect
 def _close_mail_connection(**kwargs):
-    _drop_mail_connection()
+    mail.drop()
 
 
 @worker_ready.connect

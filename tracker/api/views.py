@@ -141,7 +141,7 @@ class CommitmentViewSet(ModelViewSet):
 
     def perform_create(self, serializer):
         with service_errors_as_400():
-            serializer.instance = services.commitment_create(user=self.request.user, **serializer.validated_data)
+            serializer.instance = services.commitment_create(user=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer):
         with service_errors_as_400():

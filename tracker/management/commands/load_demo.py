@@ -255,23 +255,23 @@ class Command(BaseCommand):
 
     def _create_commitment(self, spec, *, actors, topics, event, owner):
         today = timezone.localdate()
-        commitment = services.commitment_create(
-            user=owner,
-            title=spec["title"],
-            kind=spec["kind"],
-            made_by=actors[spec["made_by"]],
-            counterparts=[actors[name] for name in spec["counterparts"]],
-            event=event,
-            made_on=spec["made_on"],
-            topics=[topics[name] for name in spec["topics"]],
-            description=spec["description"],
-            quote=spec["quote"],
-            source_title=SOURCE_TITLE,
-            due_on=spec.get("due_on"),
-            check_every_days=spec["check_every_days"],
-            next_check_on=today + timedelta(days=spec.get("next_check", spec["check_every_days"])),
-            owner=owner,
-        )
+        data = {
+            "title": spec["title"],
+            "kind": spec["kind"],
+            "made_by": actors[spec["made_by"]],
+            "counterparts": [actors[name] for name in spec["counterparts"]],
+            "event": event,
+            "made_on": spec["made_on"],
+            "topics": [topics[name] for name in spec["topics"]],
+            "description": spec["description"],
+            "quote": spec["quote"],
+            "source_title": SOURCE_TITLE,
+            "due_on": spec.get("due_on"),
+            "check_every_days": spec["check_every_days"],
+            "next_check_on": today + timedelta(days=spec.get("next_check", spec["check_every_days"])),
+            "owner": owner,
+        }
+        commitment = services.commitment_create(user=owner, data=data)
         update = spec.get("update")
         if update:
             services.progress_record(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import services
+from tracker import followups
 from tracker.models import FollowUp
 
 
@@ -26,10 +26,10 @@ class Command(BaseCommand):
             batch = settings.FOLLOWUP_SEND_BATCH
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
-        sweep = services.followups_sweep()
+        sweep = followups.followups_sweep()
         queued = sweep["queued"]
         if digests:
-            queued += services.digests_queue()
+            queued += followups.digests_queue()
         outcomes = {}
         # One SMTP connection for the run when the server answers; otherwise
         # each send opens its own and records the error on its row.
@@ -38,8 +38,8 @@ class Command(BaseCommand):
         try:
             # Rows are claimed a batch at a time with a lease (renewed when it
             # runs short), so this can run beside Celery workers or another cron run.
-            while claimed := services.followups_claim_batch(limit=batch):
-                states = services.followups_deliver(followup_ids=claimed, mail_connection=connection).values()
+            while claimed := followups.followups_claim_due(limit=batch):
+                states = followups.followups_deliver(followup_ids=claimed, mail_connection=connection).values()
                 for state in states:
                     outcomes[state] = outcomes.get(state, 0) + 1
                 if {FollowUp.State.PENDING, FollowUp.State.FAILED} & set(states):
