@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from config.celery import app
-from tracker.selectors import services_health
+from tracker.health import services_health
 
 pytestmark = pytest.mark.django_db
 

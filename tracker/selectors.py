@@ -29,11 +29,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat, RowNumber, TruncMonth
 from django.utils import timezone
-from django.utils.formats import date_format
-from simple_history.models import DeletedObject
 
+from . import board_cache
+from .extraction import KnownActor
 from .models import (
-    COMMITMENT_HISTORY,
     COMPLIANCE_SCORES,
     OPEN_STATUSES,
     Actor,
@@ -94,13 +93,6 @@ def _score_expression():
         default=None,
         output_field=IntegerField(),
     )
-
-
-def status_counts(queryset: QuerySet | None = None) -> dict[str, int]:
-    """Pledges per status, every status present (zero included), in one query."""
-    queryset = Commitment.objects.all() if queryset is None else queryset
-    counts = queryset.aggregate(**{status: Count("id", filter=Q(status=status)) for status in Status.values})
-    return {status: counts[status] or 0 for status in Status.values}
 
 
 def compliance_by(field: str, queryset: QuerySet | None = None) -> list[dict]:
@@ -183,8 +175,6 @@ def board_summary(
     every pledge from `tracker.board_cache` until something changes; the
     lists are always read afresh (each reads 20 rows by index).
     """
-    from . import board_cache  # it imports the models' signals; keep selectors importable alone
-
     today = today or timezone.localdate()
     queryset = Commitment.objects.all() if queryset is None else queryset
     if cached:
@@ -258,59 +248,13 @@ def latest_updates(commitment_ids) -> dict[int, ProgressUpdate]:
     return {update.commitment_id: update for update in updates}
 
 
-def services_health(*, broker_timeout: float = 3.0) -> dict:
-    """Whether the database and the broker answer, with the error when one does not.
-
-    The broker being down is degraded, not fatal: the outbox keeps reminders
-    in the database and the next sweep sends them once it is back. The broker
-    is asked in a thread given `broker_timeout` seconds, so that a broker that
-    accepts connections but never answers cannot hang the caller.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-    from concurrent.futures import TimeoutError as FutureTimeout
-
-    from django.db import connection
-
-    from config.celery import app
-
-    health = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        health["database"] = {"ok": True}
-    except Exception as error:
-        health["database"] = {"ok": False, "error": str(error)[:200]}
-
-    def ping_broker():
-        with app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=broker_timeout)
-            return broker.transport_cls
-
-    executor = ThreadPoolExecutor(max_workers=1)
-    try:
-        transport = executor.submit(ping_broker).result(timeout=broker_timeout)
-        health["broker"] = {"ok": True, "transport": transport}
-    except FutureTimeout:
-        health["broker"] = {"ok": False, "error": f"no answer within {broker_timeout:g} s"}
-    except Exception as error:
-        health["broker"] = {"ok": False, "error": str(error)[:200]}
-    finally:
-        executor.shutdown(wait=False)
-    health["status"] = "ok" if all(part["ok"] for part in health.values()) else "degraded"
-    if not health["database"]["ok"]:
-        health["status"] = "down"
-    return health
-
-
 def actors_for_extraction() -> list:
     """Every actor with its aliases, as the extraction engine matches names against them."""
-    from .extraction import KnownActor
-
     return [KnownActor.from_any(actor) for actor in Actor.objects.only("id", "name", "kind", "aliases")]
 
 
 # The status board's own reads: filter choices, charts, the CSV export, the
-# pledge page's timeline and the calendar feed.
+# pledge page and the calendar feed.
 
 CHART_ACTORS = 12
 TIMELINE_MONTHS = 12
@@ -478,141 +422,6 @@ def commitment_for_detail() -> QuerySet:
         "topics",
         Prefetch("watchers", queryset=get_user_model().objects.order_by("username")),
     )
-
-
-# Status and progress move only through progress updates, which are on the
-# timeline already; the history adds who changed the other fields.
-TIMELINE_HISTORY_EXCLUDED = ("status", "progress")
-FOLLOWUP_SCHEDULED_STATES = (FollowUp.State.PENDING, FollowUp.State.SENDING)
-
-
-def commitment_timeline(commitment: Commitment) -> dict:
-    """Progress updates, follow-ups and field changes of a pledge, newest first, in six queries.
-
-    Returns `entries` (the merged timeline) and `scheduled` (reminders not
-    sent yet). Each entry has `kind` (update, followup, change or created),
-    `at` (an aware datetime) and `who` (a user or None).
-    """
-    entries = []
-    for update in commitment.updates.select_related("author").order_by("created_at", "id"):
-        entries.append({"kind": "update", "at": update.created_at, "who": update.author, "update": update})
-
-    scheduled = []
-    for followup in commitment.followups.select_related("recipient").order_by("created_at", "id"):
-        if followup.state in FOLLOWUP_SCHEDULED_STATES:
-            scheduled.append(followup)
-        else:
-            at = followup.sent_at or followup.updated_at
-            entries.append({"kind": "followup", "at": at, "who": None, "followup": followup})
-
-    records = list(
-        commitment.history.select_related("history_user", "made_by", "event", "owner").order_by(
-            "history_date", "history_id"
-        )
-    )
-    relations = _history_relations(records)
-    previous = None
-    for record in records:
-        if previous is None or record.history_type == "+":
-            entries.append({"kind": "created", "at": record.history_date, "who": record.history_user})
-        else:
-            # Relations are compared from the rows fetched above: diff_against
-            # would query them anew for every record.
-            delta = record.diff_against(
-                previous, excluded_fields=(*TIMELINE_HISTORY_EXCLUDED, *HISTORY_RELATIONS), foreign_keys_are_objs=True
-            )
-            changes = [_field_change(change) for change in delta.changes]
-            changes += _relation_changes(relations, previous.history_id, record.history_id)
-            if changes:
-                entries.append(
-                    {"kind": "change", "at": record.history_date, "who": record.history_user, "changes": changes}
-                )
-        previous = record
-
-    entries = _fold_rescheduling_into_updates(entries)
-    entries.sort(key=lambda entry: entry["at"], reverse=True)
-    return {"entries": entries, "scheduled": sorted(scheduled, key=lambda followup: (followup.due_on, followup.pk))}
-
-
-# The relations kept in the history, and what names their members.
-HISTORY_RELATIONS = {"counterparts": "actor__name", "topics": "topic__name", "watchers": "user__username"}
-
-
-def _history_relations(records) -> dict:
-    """{history_id: {relation: set of names}} for the given history records, one query per relation."""
-    by_name = {field.name: model for field, model in COMMITMENT_HISTORY.m2m_models.items()}
-    ids = [record.history_id for record in records]
-    relations = {history_id: {name: set() for name in HISTORY_RELATIONS} for history_id in ids}
-    for name, label in HISTORY_RELATIONS.items():
-        rows = by_name[name].objects.filter(history_id__in=ids).values_list("history_id", label)
-        for history_id, member in rows:
-            relations[history_id][name].add(member if member is not None else "(deleted)")
-    return relations
-
-
-def _relation_changes(relations: dict, before_id, after_id) -> list:
-    changes = []
-    for name in HISTORY_RELATIONS:
-        before, after = relations[before_id][name], relations[after_id][name]
-        if before != after:
-            changes.append(
-                {
-                    "name": name,
-                    "field": str(Commitment._meta.get_field(name).verbose_name).capitalize(),
-                    "before": ", ".join(sorted(before, key=str.casefold)),
-                    "after": ", ".join(sorted(after, key=str.casefold)),
-                }
-            )
-    return changes
-
-
-# Recording an update saves the pledge's new next check a moment later, as
-# a history record of its own; shown apart it would read as a second edit.
-RESCHEDULING_WINDOW = datetime.timedelta(seconds=5)
-
-
-def _fold_rescheduling_into_updates(entries: list) -> list:
-    updates = [entry for entry in entries if entry["kind"] == "update"]
-    kept = []
-    for entry in entries:
-        if entry["kind"] == "change" and [change["name"] for change in entry["changes"]] == ["next_check_on"]:
-            update = next(
-                (
-                    update
-                    for update in updates
-                    if update["who"] == entry["who"]
-                    and abs(update["at"] - entry["at"]) <= RESCHEDULING_WINDOW
-                    and "next_check" not in update
-                ),
-                None,
-            )
-            if update is not None:
-                update["next_check"] = entry["changes"][0]["after"]
-                continue
-        kept.append(entry)
-    return kept
-
-
-def _field_change(change) -> dict:
-    field = Commitment._meta.get_field(change.field)
-    return {
-        "name": change.field,
-        "field": str(field.verbose_name).capitalize(),
-        "before": _field_value(field, change.old),
-        "after": _field_value(field, change.new),
-    }
-
-
-def _field_value(field, value):
-    if value in (None, ""):
-        return ""
-    if getattr(field, "choices", None):
-        return dict(field.flatchoices).get(value, value)
-    if isinstance(value, DeletedObject):
-        return f"(deleted, id {value.pk})"
-    if isinstance(value, datetime.date):
-        return date_format(value, "j M Y")
-    return value
 
 
 def calendar_owner_by_token(token: str):

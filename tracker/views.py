@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from . import charts, selectors, services
+from . import charts, selectors, services, timeline
 from .extraction import ExtractionError, extract_pledges
 from .filters import CommitmentFilter
 from .forms import (
@@ -28,8 +28,8 @@ from .forms import (
     PreferencesForm,
     RecordUpdateForm,
 )
+from .health import services_health
 from .models import Commitment, Status
-from .selectors import services_health
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _render_detail(request, commitment, form, *, status=200):
         "commitment": commitment,
         "form": form,
         "can_record": form is not None,
-        "timeline": selectors.commitment_timeline(commitment),
+        "timeline": timeline.commitment_timeline(commitment),
         "time_zone": selectors.user_time_zone(request.user),
     }
     return render(request, "tracker/commitment_detail.html", context, status=status)
