@@ -35,11 +35,7 @@ SKIPPED = "skipped"
 
 
 def followups_sweep(*, now=None) -> dict:
-    """One sweep, as beat runs it every FOLLOWUP_SWEEP_SECONDS: what is due goes in the outbox.
-
-    Waking the senders is the caller's (tasks.followups_sweep, or
-    send_due_followups, which sends itself).
-    """
+    """What has come due goes in the outbox; waking the senders is the caller's."""
     now = now or timezone.now()
     exhausted = followups_fail_exhausted(now=now)
     queued = followups_queue_due(today=timezone.localdate(now))
@@ -50,10 +46,8 @@ def followups_sweep(*, now=None) -> dict:
 def followups_queue_due(*, today: date | None = None) -> int:
     """Insert the check-ups and escalations that have come due; returns how many are new.
 
-    Check-ups go to the owner of each open pledge whose next check has come;
-    escalations to the owner and watchers of each open pledge whose check is
-    FOLLOWUP_ESCALATE_DAYS overdue (keyed by the check date) or whose target
-    date has passed (keyed by the target date).
+    An escalation is keyed by the check date when the check is
+    FOLLOWUP_ESCALATE_DAYS overdue, by the target date when that has passed.
     """
     today = today or timezone.localdate()
     escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
@@ -127,12 +121,10 @@ def _recipients_not_wanting(rows: list[FollowUp], preference: str) -> set:
 
 
 def _insert(rows: list[FollowUp], *, unwanted: set = frozenset()) -> int:
-    """Insert the rows whose dedupe key is new, and revive the cancelled ones that are due again.
+    """Insert the rows whose dedupe key is new; returns how many were new or revived.
 
-    A reminder cancelled by a change to its pledge (another owner, a moved
-    check date) is due again when the change is undone: same key, so the
-    row goes back to pending. Two sweeps at once may both count a row that
-    only one of them inserted.
+    A reminder cancelled by a change to its pledge is due again when the
+    change is undone: same key, so the cancelled row goes back to pending.
     """
     rows = [row for row in rows if row.recipient_id not in unwanted]
     new = 0
@@ -165,12 +157,9 @@ def followups_fail_exhausted(*, now=None) -> int:
 
 
 def followups_cancel_stale(commitment: Commitment) -> int:
-    """Cancel the reminders of a pledge, not sent yet, that its current state no longer calls for.
+    """Cancel the unsent reminders of a pledge that its current state no longer calls for.
 
-    A closed pledge needs none; a check-up is for the owner on the current
-    check date; an escalation for the owner and watchers of a pledge still
-    overdue. Claimed rows are cancelled too: a sender checks each row's
-    claim right before its send, so a row cancelled meanwhile is not sent.
+    Claimed rows too: a sender checks its claim right before each send.
     """
     unsent = FollowUp.objects.filter(
         commitment=commitment,
@@ -201,9 +190,8 @@ def followups_retry(*, followups) -> int:
 def followups_wake(*, now=None, limit: int = 10_000) -> list[int]:
     """Mark the claimable rows that need a wake-up message as woken; returns their ids.
 
-    A row is woken again only once FOLLOWUP_LEASE_SECONDS have passed since
-    its last wake-up: a message lost with the broker (a flushed Redis) is
-    made good then, and a backlog does not flood the queue meanwhile.
+    A row is woken again only a lease after its last wake-up: a message lost
+    with the broker is made good then, and a backlog does not flood the queue.
     """
     return [followup_id for followup_id, _ in _wake(now=now, limit=limit)]
 
@@ -211,9 +199,8 @@ def followups_wake(*, now=None, limit: int = 10_000) -> list[int]:
 def followups_wake_batches(*, size: int, now=None, limit: int = 10_000) -> list[list[int]]:
     """followups_wake, cut into the id lists of the send messages, `size` rows to a message.
 
-    A row whose last claim expired (its sender died or hung mid-batch) gets
-    a message to itself: should that row be what kills its sender, it takes
-    no batch down with it again.
+    A row whose last claim expired gets a message to itself: should it be
+    what kills its sender, it takes no batch down with it again.
     """
     fresh, expired = [], []
     for followup_id, state in _wake(now=now, limit=limit):
@@ -288,11 +275,9 @@ def followups_deliver(*, followup_ids, mail_connection=None, deadline: float | N
 class Delivery:
     """One sender's pass over the rows it claimed: each re-checked, rendered, sent and recorded in turn.
 
-    An outcome is the state a row ended in, or SKIPPED when this sender did
-    not hold it (any more). `deadline`, a time.monotonic() value: no send
-    starts after it. `interruptions`: the exceptions by which the caller is
-    stopped from outside (a time limit); they are let through rather than
-    recorded as a row's failure, and the caller then calls stop().
+    `deadline` (time.monotonic()): no send starts after it. `interruptions`:
+    exceptions that stop the caller from outside (a time limit); they are
+    let through, not recorded on a row, and the caller then calls stop().
     """
 
     def __init__(self, *, mail_connection=None, deadline: float | None = None, interruptions=()):
@@ -309,7 +294,6 @@ class Delivery:
         return self.deliver(claimed) if claimed else self.outcomes
 
     def deliver(self, followup_ids) -> dict[int, str]:
-        """Rows, recipients, pledges, last updates and watchers are read in a constant number of queries."""
         self.outcomes.update(dict.fromkeys(followup_ids, SKIPPED))
         # Rows that failed before go last: a message on which the server drops
         # the connection does not hold back the rows woken with it.
@@ -345,10 +329,9 @@ class Delivery:
         return self.outcomes
 
     def stop(self, error: BaseException) -> None:
-        """The caller was interrupted by `error`: a send under way is retried later, the rows not tried go back now.
+        """A send under way is retried later, the rows not tried go back now.
 
-        A row interrupted outside its send (rendering, recording) keeps its
-        claim until the lease ends: it may have been sent.
+        A row interrupted outside its send keeps its claim until the lease ends: it may have been sent.
         """
         logger.warning("Follow-up batch interrupted (%s); %d rows not attempted", _describe(error), len(self.unsent))
         if self.in_flight is not None:
@@ -376,12 +359,10 @@ class Delivery:
             return self._finish(followup, FollowUp.State.FAILED, error=f"could not be rendered: {_describe(error)}")
 
     def _still_held(self, followup: FollowUp) -> bool:
-        """Whether this sender's claim on the row holds, right before its send.
+        """Whether this sender still holds the row (a change to its pledge cancels it), right before its send.
 
-        A change to the pledge since the batch was read cancels the row. Once
-        half the lease has gone the batch's leases are renewed (which checks
-        the same), so that every send starts with at least half a lease
-        (more than EMAIL_TIMEOUT, by the settings' rule) ahead.
+        Once half the lease has gone, the batch's leases are renewed: every
+        send starts with more than EMAIL_TIMEOUT of lease ahead.
         """
         now = timezone.now()
         if followup.lease_until - now >= timedelta(seconds=settings.FOLLOWUP_LEASE_SECONDS / 2):
@@ -400,12 +381,7 @@ class Delivery:
         return followup in held
 
     def _failed(self, followup: FollowUp, error: BaseException, *, transient: bool) -> bool:
-        """Record a failed send; True when the server rather than the message failed, and the batch stops.
-
-        Then the rows not tried go back with the failed row's backoff and
-        their attempt given back: a batch does not spend its attempts on a
-        server that is down.
-        """
+        """Record a failed send; True when the server, not the message, failed and the rest went back untried."""
         detail = _describe(error)
         retry_at = timezone.now() + timedelta(seconds=followup_backoff_seconds(followup.attempts))
         if not transient:
@@ -438,11 +414,7 @@ class Delivery:
 
 
 def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, watchers: dict | None = None) -> str:
-    """Why a reminder should no longer go out ("" when it should).
-
-    `watchers` (selectors.watcher_ids_by_commitment) saves the query for an
-    escalation's audience when the caller has loaded it for a batch.
-    """
+    """Why a reminder should no longer go out ("" when it should); `watchers` as a batch loaded them."""
     today = today or timezone.localdate()
     recipient = followup.recipient
     if not recipient.is_active:
@@ -489,9 +461,8 @@ def followup_backoff_seconds(attempts: int) -> float:
 def _is_transient(error: BaseException) -> bool:
     """Worth retrying, unless the server refused this very message (5xx on its recipients or data).
 
-    A refused login, a missing STARTTLS or a 4xx are the server's or the
-    settings' state, not the message's: retried, so that fixing the
-    configuration saves the queue.
+    A refused login or a missing STARTTLS is the settings' fault, not the
+    message's: fixing the configuration then saves the queue.
     """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return not all(500 <= code < 600 for code, _ in error.recipients.values())
@@ -501,10 +472,7 @@ def _is_transient(error: BaseException) -> bool:
 
 
 def _is_refusal_of_the_message(error: BaseException) -> bool:
-    """The server answered about this message and still talks: the next one may go.
-
-    421 is the server closing the connection, whatever it was answering.
-    """
+    """The server answered about this message and still talks (421 closes the connection)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code != 421 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPDataError):

@@ -367,15 +367,11 @@ def commitments_create_from_drafts(
     event: Event | None = None,
     made_on: date | None = None,
 ) -> tuple[list[Commitment], list[dict]]:
-    """Record the draft pledges an analyst confirmed (see tracker.extraction.Draft.to_dict).
+    """Record the drafts an analyst confirmed (extraction.Draft.to_dict) as pledges owned by `user`.
 
-    Each draft becomes an Announced pledge owned by `user`, quoting its
-    sentence; its maker is the draft's actor_id, or the actor of that exact
-    name, created if the tracker does not know it yet. A draft whose
-    sentence is already the quote of a pledge is skipped, and so is one the
-    rules refuse; each draft has its own transaction, so one bad draft does
-    not lose the others. Returns the pledges created and the skipped drafts,
-    each as {"draft": ..., "reason": ...}.
+    The maker is the draft's actor_id, or the actor of that name, created if
+    new. A draft already quoted, or refused by the rules, is skipped with a
+    reason; each has its own transaction. Returns (created, skipped).
     """
     made_on = made_on or timezone.localdate()
     created, skipped = [], []
