@@ -15,7 +15,7 @@ help:
 	@echo "make test     set up and run the test suite (SQLite, or DATABASE_URL/REDIS_URL when set)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff fix and format"
-	@echo "make check    Django system checks and the missing-migrations check"
+	@echo "make check    Django system checks, missing migrations, the OpenAPI schema and the production (--deploy) checks, as CI runs them"
 	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
 	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make eval-extraction  score pledge extraction on tests/data/extraction (recall, precision, attribution)"
@@ -65,9 +65,14 @@ eval-extraction: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
+# What CI runs (.ci/run); the deployment checks with production values, a throwaway key and folder.
 check: install-dev
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+	DEBUG=false SECRET_KEY="ci-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
+		ALLOWED_HOSTS=tracker.example.org CSRF_TRUSTED_ORIGINS=https://tracker.example.org \
+		VAR_DIR="$$(mktemp -d)" $(MANAGE) check --deploy --fail-level WARNING
 
 backup: install
 	$(MANAGE) backup

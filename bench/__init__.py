@@ -1,4 +1,4 @@
-"""The benchmark suite (issue 8): `make bench` or `python -m bench`.
+"""The benchmark suite: `make bench` or `python -m bench`.
 
 Runs each scenario on PostgreSQL at 1,000 and 100,000 pledges and writes
 docs/PERFORMANCE.md. The in-process scenarios live in bench.scenarios, the

@@ -110,7 +110,7 @@ def board(client, *, rounds, warmup):
 
     The floor of both unfiltered rows is the SQL of a board whose cache
     missed: the aggregates over every pledge and the top-20 lists, which is
-    what the issue names as the board's floor.
+    what the targets (bench.report.targets) measure the board against.
     """
     _get(client, BOARD_URL)()
     board_cache.summary_changed()

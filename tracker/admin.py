@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker import followups, services
+from tracker.forms import add_service_errors
 from tracker.models import (
     Actor,
     Commitment,
@@ -24,16 +25,6 @@ from tracker.models import (
 
 # progress_validate keys its errors by the service's argument names.
 UPDATE_ERROR_FIELDS = {"status": "status_after"}
-
-
-def add_service_errors(form, error: ValidationError):
-    """Show a service's ValidationError on the form, next to the fields it names."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, field_errors in error.message_dict.items():
-        field = UPDATE_ERROR_FIELDS.get(name, name)
-        form.add_error(field if field in form.fields else None, field_errors)
 
 
 @admin.register(Actor)
@@ -117,7 +108,7 @@ class ProgressUpdateForm(forms.ModelForm):
                 expected_status=cleaned.get("status_seen") or None,
             )
         except ValidationError as exc:
-            add_service_errors(self, exc)
+            add_service_errors(self, exc, renamed=UPDATE_ERROR_FIELDS)
         return cleaned
 
     def record(self, *, commitment, author):

@@ -34,6 +34,11 @@ class ExtractionError(ValueError):
     """The text cannot be read as an article (empty, or too long)."""
 
 
+def text_too_long(text: str) -> bool:
+    """Over MAX_TEXT_CHARS: extract_pledges refuses it, and the page and the API say so before calling it."""
+    return len(text) > MAX_TEXT_CHARS
+
+
 @dataclass
 class Draft:
     text: str
@@ -1271,7 +1276,7 @@ def extract_pledges(
     if text is None or not str(text).strip():
         raise ExtractionError("text is empty")
     text = str(text)
-    if len(text) > MAX_TEXT_CHARS:
+    if text_too_long(text):
         raise ExtractionError(f"text is too long: {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} characters")
     if not _looks_like_english(text):
         return []

@@ -1,5 +1,7 @@
 """The status board's filters: the query string of `/` and of `/commitments.csv`."""
 
+import copy
+
 import django_filters
 from django import forms
 from django.db.models import F, Q
@@ -74,15 +76,62 @@ class SortFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, tiebreak)
 
 
-class CommitmentFilter(django_filters.FilterSet):
+class CommitmentFilterBase(django_filters.FilterSet):
+    """The filters the board and the API share: the same names, values and meaning in both query strings.
+
+    How each is shown is the subclass's own, in `presentation`: filter name
+    to its label and form field arguments (the board's labels and widgets,
+    the API's help texts for its OpenAPI document).
+    """
+
+    # A column of the pledge itself: no join, so no DISTINCT.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    kind = django_filters.ChoiceFilter(choices=Commitment.Kind.choices)
+    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+    presentation: dict[str, dict] = {}
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        for name, options in cls.presentation.items():
+            options = dict(options)
+            shown = filters[name] = copy.deepcopy(filters[name])
+            shown.label = options.pop("label", None)
+            shown.extra.update(options)
+        return filters
+
+
+class BoardFilterForm(forms.Form):
+    # The shared filters among the board's own, in the order the page shows them.
+    field_order = [
+        "q",
+        "status",
+        "made_by",
+        "country",
+        "event",
+        "topic",
+        "kind",
+        "owner",
+        "mine",
+        "overdue",
+        "due_after",
+        "due_before",
+        "sort",
+    ]
+
+
+class CommitmentFilter(CommitmentFilterBase):
     q = django_filters.CharFilter(
         label="Search",
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
         help_text="Words from the title, description or quote.",
-    )
-    status = django_filters.MultipleChoiceFilter(
-        label="Status", choices=Status.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     made_by = django_filters.ChoiceFilter(label="Actor (made by)", empty_label="Any actor", widget=ListSelect)
     country = django_filters.ChoiceFilter(
@@ -90,24 +139,9 @@ class CommitmentFilter(django_filters.FilterSet):
     )
     event = django_filters.ChoiceFilter(label="Event", empty_label="Any event", widget=ListSelect)
     topic = django_filters.ChoiceFilter(field_name="topics", label="Topic", empty_label="Any topic", widget=ListSelect)
-    kind = django_filters.ChoiceFilter(
-        label="Kind", choices=Commitment.Kind.choices, empty_label="Any kind", widget=ListSelect
-    )
     owner = django_filters.ChoiceFilter(label="Owner", empty_label="Anyone", widget=ListSelect)
     mine = FlagFilter(label="Only pledges I own", method="filter_mine")
     overdue = FlagFilter(label="Only overdue", method="filter_overdue")
-    due_after = django_filters.DateFilter(
-        field_name="due_on",
-        lookup_expr="gte",
-        label="Due on or after",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    due_before = django_filters.DateFilter(
-        field_name="due_on",
-        lookup_expr="lte",
-        label="Due on or before",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
     sort = SortFilter(
         label="Sort by",
         empty_label="Most recently made",
@@ -141,9 +175,15 @@ class CommitmentFilter(django_filters.FilterSet):
         },
     )
 
-    class Meta:
-        model = Commitment
-        fields = []
+    presentation = {
+        "status": {"label": "Status", "widget": forms.CheckboxSelectMultiple},
+        "kind": {"label": "Kind", "empty_label": "Any kind", "widget": ListSelect},
+        "due_after": {"label": "Due on or after", "widget": forms.DateInput(attrs={"type": "date"})},
+        "due_before": {"label": "Due on or before", "widget": forms.DateInput(attrs={"type": "date"})},
+    }
+
+    class Meta(CommitmentFilterBase.Meta):
+        form = BoardFilterForm
 
     def __init__(self, data=None, *args, today=None, **kwargs):
         super().__init__(data, *args, **kwargs)

@@ -6,12 +6,25 @@ import zoneinfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tracker.extraction import MAX_TEXT_CHARS, PROPOSE_THRESHOLD
+from tracker.extraction import MAX_TEXT_CHARS, PROPOSE_THRESHOLD, text_too_long
 from tracker.models import Actor, Commitment, Event, Status, web_url_validator
 
-# progress_validate keys its errors by its own argument names, which are the
-# names of these fields too; anything else goes above the form.
-SERVICE_ERROR_FIELDS = frozenset({"status", "progress", "note", "evidence_url"})
+
+def add_service_errors(form, error: ValidationError, *, renamed=None):
+    """Show a service's ValidationError next to the fields it names, the rest above the form.
+
+    Services key their errors by their argument names; `renamed` maps those
+    that differ from the form's field names. An error on a hidden field
+    would not be seen, so it goes above the form too.
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    renamed = renamed or {}
+    for name, messages in error.message_dict.items():
+        name = renamed.get(name, name)
+        shown = name in form.fields and not form.fields[name].widget.is_hidden
+        form.add_error(name if shown else None, messages)
 
 
 class LabelledForm(forms.Form):
@@ -47,14 +60,6 @@ class RecordUpdateForm(LabelledForm):
     def for_commitment(cls, commitment, data=None):
         initial = {"status": commitment.status, "progress": commitment.progress, "expected_status": commitment.status}
         return cls(data, initial=initial)
-
-    def add_service_errors(self, error: ValidationError):
-        """Show a service's ValidationError next to the fields it names."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in SERVICE_ERROR_FIELDS else None, messages)
 
 
 def time_zone_choices():
@@ -134,7 +139,7 @@ class ExtractArticleForm(ArticleSourceForm):
 
     def clean_text(self):
         text = self.cleaned_data["text"]
-        if len(text) > MAX_TEXT_CHARS:
+        if text_too_long(text):
             raise ValidationError(
                 "The text is too long: %(length)s characters; the limit is %(limit)s characters. "
                 "Paste the article in parts.",

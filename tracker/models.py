@@ -59,6 +59,9 @@ class Actor(models.Model):
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
 
+EVENT_ENDS_BEFORE_START = "An event cannot end before it starts."
+
+
 class Event(models.Model):
     name = models.CharField(max_length=200, unique=True)
     location = models.CharField(max_length=200, blank=True)
@@ -73,12 +76,18 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="event_ends_after_start",
-                violation_error_message="An event cannot end before it starts.",
+                violation_error_message=EVENT_ENDS_BEFORE_START,
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # The constraint's rule, keyed by ends_on so that the admin and the
+        # API show it next to the field rather than above the form.
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": EVENT_ENDS_BEFORE_START})
 
 
 class Topic(models.Model):
@@ -133,8 +142,10 @@ MAX_CHECK_EVERY_DAYS = 3650  # ten years; also keeps date arithmetic far from ye
 
 
 def overdue_condition(today):
-    """Past its check date or its target date (open pledges only: combine with status)."""
-    return Q(next_check_on__lt=today) | Q(due_on__lt=today)
+    """Open, and past its check date or its target date: for filter(), exclude() and aggregates alike."""
+    # status__in, not an exclusion of the closed ones: PostgreSQL matches it
+    # to the partial index commitment_open_next_check.
+    return Q(status__in=OPEN_STATUSES) & (Q(next_check_on__lt=today) | Q(due_on__lt=today))
 
 
 # Kept at module level so that the services can write one history record for
@@ -152,7 +163,7 @@ class CommitmentQuerySet(models.QuerySet):
 
     def overdue(self, today=None):
         """Open pledges whose check date or target date has passed."""
-        return self.open().filter(overdue_condition(today or timezone.localdate()))
+        return self.filter(overdue_condition(today or timezone.localdate()))
 
 
 class Commitment(models.Model):
@@ -246,7 +257,7 @@ class Commitment(models.Model):
             # The board's "recently updated" list.
             models.Index(fields=["-updated_at"], name="commitment_updated_at"),
             # The board's and the API's default order (Meta.ordering): a page of 50
-            # is read from the index instead of sorting every pledge (bench/, issue 8).
+            # is read from the index instead of sorting every pledge (bench/).
             models.Index(fields=["-made_on", "-id"], name="commitment_made_on_id"),
         ]
 

@@ -137,7 +137,7 @@ def board_aggregates(*, today: datetime.date, queryset: QuerySet | None = None, 
     """
     queryset = Commitment.objects.all() if queryset is None else queryset
     # The tiles, the total and the overdue count in one aggregate query.
-    overdue = Q(status__in=OPEN_STATUSES) & overdue_condition(today)
+    overdue = overdue_condition(today)
     counts = queryset.aggregate(
         overdue_count=Count("id", filter=overdue),
         **{status: Count("id", filter=Q(status=status)) for status in Status.values},

@@ -27,6 +27,7 @@ from .forms import (
     ExtractArticleForm,
     PreferencesForm,
     RecordUpdateForm,
+    add_service_errors,
 )
 from .health import services_health
 from .models import Commitment, Status
@@ -256,7 +257,7 @@ def commitment_record_update(request, pk):
                 expected_status=data["expected_status"],
             )
         except ValidationError as error:
-            form.add_service_errors(error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Update recorded.")
             return redirect(f"{commitment.get_absolute_url()}#timeline")
@@ -350,7 +351,7 @@ def _calendar_event(commitment, kind, label, day, *, url, host, stamp):
 @login_required
 @require_http_methods(["GET", "POST"])
 def extract(request):
-    """Paste an article, review its draft pledges, create the chosen ones (issue 6)."""
+    """Paste an article, review its draft pledges, create the chosen ones."""
     if not request.user.has_perm(EXTRACT_PERMISSION):
         raise PermissionDenied("Only analysts create pledges from articles.")
     if request.method == "GET":

@@ -2,12 +2,12 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
 
-from tracker.models import OPEN_STATUSES, Actor, Commitment, Event, Status, Topic
+from tracker.filters import CommitmentFilterBase
+from tracker.models import Actor, Event, Topic, overdue_condition
 
 country_filter_validator = RegexValidator(r"^[A-Za-z]{2}$", "Enter a two-letter country code, such as KE or JP.")
 
@@ -34,12 +34,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return queryset
 
 
-class CommitmentFilter(django_filters.FilterSet):
+class CommitmentFilter(CommitmentFilterBase):
     """The filters of the pledge list and of the board summary; a bad value is a 400 naming it."""
 
-    status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, help_text="One or more statuses (repeat the parameter: ?status=a&status=b)."
-    )
     made_by = django_filters.ModelChoiceFilter(queryset=Actor.objects.all(), help_text="Id of the actor who pledged.")
     country = CountryFilter(
         field_name="made_by__country", help_text="Two-letter country code of the actor who pledged, such as KE."
@@ -48,7 +45,6 @@ class CommitmentFilter(django_filters.FilterSet):
     topic = django_filters.ModelChoiceFilter(
         field_name="topics", queryset=Topic.objects.all(), help_text="Id of a topic the pledge is about."
     )
-    kind = django_filters.ChoiceFilter(choices=Commitment.Kind.choices)
     owner = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.all(), help_text="Id of the user responsible for following the pledge up."
     )
@@ -57,20 +53,15 @@ class CommitmentFilter(django_filters.FilterSet):
         method="filter_overdue",
         help_text="true: open pledges whose next check or target date has passed; false: all the others.",
     )
-    due_before = django_filters.DateFilter(
-        field_name="due_on", lookup_expr="lte", help_text="Target date on or before this day (YYYY-MM-DD)."
-    )
-    due_after = django_filters.DateFilter(
-        field_name="due_on", lookup_expr="gte", help_text="Target date on or after this day (YYYY-MM-DD)."
-    )
 
-    class Meta:
-        model = Commitment
-        fields = []
+    presentation = {
+        "status": {"help_text": "One or more statuses (repeat the parameter: ?status=a&status=b)."},
+        "due_before": {"help_text": "Target date on or before this day (YYYY-MM-DD)."},
+        "due_after": {"help_text": "Target date on or after this day (YYYY-MM-DD)."},
+    }
 
     def filter_overdue(self, queryset, name, value):
-        today = timezone.localdate()
-        overdue = Q(status__in=OPEN_STATUSES) & (Q(next_check_on__lt=today) | Q(due_on__lt=today))
+        overdue = overdue_condition(timezone.localdate())
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
 

@@ -115,13 +115,6 @@ class EventSerializer(FullCleanMixin, serializers.ModelSerializer):
         model = Event
         fields = ["id", "name", "location", "country", "starts_on", "ends_on", "url"]
 
-    def validate(self, attrs):
-        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
-        ends_on = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
-        if starts_on and ends_on and ends_on < starts_on:
-            raise serializers.ValidationError({"ends_on": ["An event cannot end before it starts."]})
-        return super().validate(attrs)
-
 
 class TopicSerializer(FullCleanMixin, serializers.ModelSerializer):
     class Meta:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from tracker import services
-from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges
+from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges, text_too_long
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
 from tracker.selectors import (
     actors_for_extraction,
@@ -264,7 +264,7 @@ class ExtractView(generics.GenericAPIView):
         serializer = ExtractRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text = serializer.validated_data["text"]
-        if len(text) > MAX_TEXT_CHARS:
+        if text_too_long(text):
             raise TextTooLong(
                 {"text": [f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}."]}
             )
