@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_client_for
 from tracker import services
 
 
@@ -22,6 +22,23 @@ def viewer(roles):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def analyst_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def analyst_api_client(analyst):
+    return api_client_for(analyst)
 
 
 @pytest.fixture(autouse=True)

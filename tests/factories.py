@@ -1,8 +1,13 @@
+import re
 from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tracker import followups
 from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, Topic
@@ -119,3 +124,75 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
 def send_one(followup_id):
     """Claim and send one outbox row now; returns its outcome."""
     return followups.followups_send(followup_ids=[followup_id])[followup_id]
+
+
+def today():
+    return timezone.localdate()
+
+
+def bulk_pledges(count, *, owner=None):
+    """`count` pledges in a few queries, each with a counterpart, a topic and its owner watching.
+
+    Every status, three makers (KE, JP, US), two events; among the open pledges
+    some are overdue and some due soon, so that every list of the board has rows.
+    """
+    owner = owner or UserFactory()
+    actors = [ActorFactory(country=country) for country in ("KE", "JP", "US")]
+    events = [EventFactory(), EventFactory()]
+    topic = TopicFactory()
+    start = today()
+    statuses = Status.values
+    commitments = Commitment.objects.bulk_create(
+        Commitment(
+            title=f"Pledge {n}",
+            made_by=actors[n % 3],
+            event=events[n % 2],
+            made_on=date(2025, 8, 20),
+            status=statuses[n % len(statuses)],
+            progress=n % 101,
+            owner=owner,
+            next_check_on=start + timedelta(days=(n % 5) * 7 - 14),
+            due_on=start + timedelta(days=n % 400) if n % 2 else None,
+        )
+        for n in range(count)
+    )
+    Commitment.counterparts.through.objects.bulk_create(
+        Commitment.counterparts.through(commitment=commitment, actor=actors[(n + 1) % 3])
+        for n, commitment in enumerate(commitments)
+    )
+    Commitment.topics.through.objects.bulk_create(
+        Commitment.topics.through(commitment=commitment, topic=topic) for commitment in commitments
+    )
+    Commitment.watchers.through.objects.bulk_create(
+        Commitment.watchers.through(commitment=commitment, user=owner) for commitment in commitments
+    )
+    return {"actor": actors[0], "event": events[0], "topic": topic}
+
+
+def api_client_for(user):
+    """An API client that authenticates as `user` with a token, as scripts do; anonymous for None."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def body(response):
+    return response.content.decode()
+
+
+def field_errors(html, field_id):
+    """The error list rendered next to a form field (the `<ul id="<field id>_error">` after it)."""
+    match = re.search(rf'<ul class="errorlist" id="{field_id}_error">(.*?)</ul>', html, re.S)
+    return match.group(1) if match else ""
+
+
+def count_queries(client, url):
+    """The number of queries a GET of `url` takes, a streamed body read to its end."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(queries)

@@ -2,11 +2,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from tests.factories import (
     ActorFactory,
@@ -16,17 +14,16 @@ from tests.factories import (
     ProgressUpdateFactory,
     TopicFactory,
     UserFactory,
+    body,
+    count_queries,
+    today,
 )
 from tracker import services
-from tracker.models import Commitment, FollowUp, NotificationPreference, ProgressUpdate, Status
+from tracker.models import Commitment, Event, FollowUp, NotificationPreference, ProgressUpdate, Status
 
 pytestmark = pytest.mark.django_db
 
 REGISTERED = [model for model in admin.site._registry if model._meta.app_label in {"tracker", "auth"}]
-
-
-def today():
-    return timezone.localdate()
 
 
 def url(model, view, *args):
@@ -63,16 +60,10 @@ def test_every_changelist_add_and_change_page_renders_for_a_superuser(client, su
 def test_changelist_query_count_does_not_grow_with_rows(client, superuser, model):
     client.force_login(superuser)
 
-    def count_queries():
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url(model, "changelist"))
-        assert response.status_code == 200
-        return len(queries)
-
     make_rows(5)
-    with_five = count_queries()
+    with_five = count_queries(client, url(model, "changelist"))
     make_rows(45)
-    assert count_queries() == with_five
+    assert count_queries(client, url(model, "changelist")) == with_five
 
 
 def test_commitment_changelist_shows_the_columns_analysts_scan(client, superuser):
@@ -107,6 +98,22 @@ def test_search_covers_title_description_and_quote(client, superuser):
     for term in ("Bond", "yen-denominated", "Samurai"):
         body = client.get(url(Commitment, "changelist"), {"q": term}).content.decode()
         assert ">Bond<" in body and ">Tea<" not in body
+
+
+def test_admin_view_site_leads_to_the_board():
+    assert admin.site.site_url == "/"
+    assert reverse("tracker:board") == "/"
+
+
+def test_admin_change_page_links_to_the_pledge_page(client, superuser):
+    commitment = CommitmentFactory()
+    client.force_login(superuser)
+
+    page = body(client.get(reverse("admin:tracker_commitment_change", args=[commitment.pk])))
+
+    view_on_site = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(Commitment).pk, commitment.pk])
+    assert view_on_site in page
+    assert client.get(view_on_site)["Location"].endswith(commitment.get_absolute_url())
 
 
 def commitment_form_data(commitment, **changes):
@@ -258,6 +265,16 @@ def test_adding_a_pledge_with_a_bad_date_is_a_form_error(client, analyst):
     assert response.status_code == 200
     assert "cannot be before the day the pledge was made" in response.content.decode()
     assert not Commitment.objects.exists()
+
+
+def test_an_event_ending_before_it_starts_is_an_error_next_to_its_end(client, superuser):
+    client.force_login(superuser)
+
+    response = client.post(url(Event, "add"), {"name": "TICAD", "starts_on": "2025-08-22", "ends_on": "2025-08-20"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"ends_on": ["An event cannot end before it starts."]}
+    assert not Event.objects.exists()
 
 
 def test_bulk_assign_owner(client, analyst):

@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
@@ -17,6 +16,9 @@ from tests.factories import (
     ProgressUpdateFactory,
     TopicFactory,
     UserFactory,
+    api_client_for,
+    bulk_pledges,
+    today,
 )
 from tracker import services
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
@@ -24,24 +26,6 @@ from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Top
 pytestmark = pytest.mark.django_db
 
 EVIDENCE = "https://example.org/evidence"
-
-
-def today():
-    return timezone.localdate()
-
-
-def client_for(user):
-    """A client that authenticates as `user` with an API token, as scripts do."""
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-@pytest.fixture
-def analyst_client(analyst):
-    return client_for(analyst)
 
 
 def pledge_payload(**overrides):
@@ -113,7 +97,7 @@ def test_permission_matrix(people, person, action):
     commitment = CommitmentFactory(title="Original")
     expected = SUCCESS[action] if action in ALLOWED[person] else (401 if person == "anonymous" else 403)
 
-    response = do_action(client_for(people[person]), action, commitment)
+    response = do_action(api_client_for(people[person]), action, commitment)
 
     assert response.status_code == expected, response.content
     exists = Commitment.objects.filter(pk=commitment.pk).exists()
@@ -159,7 +143,7 @@ def test_a_session_write_needs_the_csrf_token(analyst):
 @pytest.mark.parametrize("resource", ["actors", "events", "topics"])
 def test_viewers_read_but_cannot_write_plain_resources(viewer, resource):
     ActorFactory(), EventFactory(), TopicFactory()
-    client = client_for(viewer)
+    client = api_client_for(viewer)
 
     assert client.get(f"/api/v1/{resource}/").json()["count"] == 1
     assert client.post(f"/api/v1/{resource}/", {"name": "New"}, format="json").status_code == 403
@@ -168,7 +152,7 @@ def test_viewers_read_but_cannot_write_plain_resources(viewer, resource):
 def test_a_user_in_no_group_cannot_read_actors(people):
     ActorFactory()
 
-    response = client_for(people["no group"]).get("/api/v1/actors/")
+    response = api_client_for(people["no group"]).get("/api/v1/actors/")
 
     assert response.status_code == 403
 
@@ -236,7 +220,7 @@ def test_a_made_up_token_is_a_401(roles):
 
 def test_token_endpoint_is_throttled_after_ten_attempts_a_minute(analyst):
     client = APIClient()
-    # Ten different usernames: the rate throttle, not the per-user lockout (tests/test_api_extract.py).
+    # Ten different usernames: the rate throttle, not the per-user lockout (tests/test_login_throttling.py).
     for number in range(10):
         response = client.post(
             "/api/v1/auth/token/", {"username": f"guess{number}", "password": "guess"}, format="json"
@@ -252,12 +236,12 @@ def test_token_endpoint_is_throttled_after_ten_attempts_a_minute(analyst):
     assert not Token.objects.exists()
 
 
-def test_authenticated_users_are_throttled_at_the_user_rate(analyst_client, monkeypatch):
+def test_authenticated_users_are_throttled_at_the_user_rate(analyst_api_client, monkeypatch):
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
     for _ in range(3):
-        assert analyst_client.get("/api/v1/actors/").status_code == 200
+        assert analyst_api_client.get("/api/v1/actors/").status_code == 200
 
-    response = analyst_client.get("/api/v1/actors/")
+    response = analyst_api_client.get("/api/v1/actors/")
 
     assert response.status_code == 429
 
@@ -274,7 +258,7 @@ def test_throttle_rates_come_from_the_environment_and_bad_ones_are_named(monkeyp
 # Reading pledges
 
 
-def test_a_pledge_reads_with_related_rows_nested(analyst_client, analyst):
+def test_a_pledge_reads_with_related_rows_nested(analyst_api_client, analyst):
     maker = ActorFactory(name="Shigeru Ishiba")
     counterpart = ActorFactory(name="William Ruto")
     event = EventFactory(name="TICAD 9")
@@ -284,7 +268,7 @@ def test_a_pledge_reads_with_related_rows_nested(analyst_client, analyst):
     )
     commitment.counterparts.add(counterpart)
 
-    body = analyst_client.get(f"/api/v1/commitments/{commitment.pk}/").json()
+    body = analyst_api_client.get(f"/api/v1/commitments/{commitment.pk}/").json()
 
     assert body["made_by"] == {"id": maker.pk, "name": "Shigeru Ishiba"}
     assert body["counterparts"] == [{"id": counterpart.pk, "name": "William Ruto"}]
@@ -298,27 +282,35 @@ def test_a_pledge_reads_with_related_rows_nested(analyst_client, analyst):
     assert set(body) >= {"quote", "source_url", "source_title", "check_every_days", "next_check_on", "created_at"}
 
 
-def test_an_unknown_or_malformed_pledge_id_is_a_json_404(analyst_client):
+def test_an_unknown_or_malformed_pledge_id_is_a_json_404(analyst_api_client):
     ids = ["999", "abc", "-1", "1.5", "99999999999999999999", "9" * 5000]
     for pledge in ids:
-        response = analyst_client.get(f"/api/v1/commitments/{pledge}/")
+        response = analyst_api_client.get(f"/api/v1/commitments/{pledge}/")
         assert response.status_code == 404, pledge
         assert response.json()["detail"]
-        assert analyst_client.patch(f"/api/v1/commitments/{pledge}/", {"title": "T"}).status_code == 404, pledge
+        assert analyst_api_client.patch(f"/api/v1/commitments/{pledge}/", {"title": "T"}).status_code == 404, pledge
         timeline = f"/api/v1/commitments/{pledge}/updates/"
-        assert analyst_client.get(timeline).status_code == 404, pledge
-        assert analyst_client.post(timeline, {"status": "stalled"}, format="json").status_code == 404, pledge
-        assert analyst_client.post(timeline, {"status": "nonsense"}, format="json").status_code == 404, pledge
+        assert analyst_api_client.get(timeline).status_code == 404, pledge
+        assert analyst_api_client.post(timeline, {"status": "stalled"}, format="json").status_code == 404, pledge
+        assert analyst_api_client.post(timeline, {"status": "nonsense"}, format="json").status_code == 404, pledge
+
+
+def test_pledges_link_to_their_page_on_the_board(analyst):
+    commitment = CommitmentFactory()
+    response = api_client_for(analyst).get(f"/api/v1/commitments/{commitment.pk}/")
+    assert response.json()["url"] == f"http://testserver/commitments/{commitment.pk}/"
+    listed = api_client_for(analyst).get("/api/v1/commitments/").json()["results"][0]
+    assert listed["url"] == f"http://testserver/commitments/{commitment.pk}/"
 
 
 # Writing pledges
 
 
-def test_analyst_creates_a_pledge_through_the_service(analyst_client, analyst):
+def test_analyst_creates_a_pledge_through_the_service(analyst_api_client, analyst):
     maker, counterpart = ActorFactory(), ActorFactory()
     topic, event = TopicFactory(), EventFactory()
 
-    response = analyst_client.post(
+    response = analyst_api_client.post(
         "/api/v1/commitments/",
         pledge_payload(
             made_by=maker.pk,
@@ -344,12 +336,12 @@ def test_analyst_creates_a_pledge_through_the_service(analyst_client, analyst):
     assert commitment.history.get().history_user == analyst
 
 
-def test_analyst_changes_a_pledge_through_the_service(analyst_client, analyst):
+def test_analyst_changes_a_pledge_through_the_service(analyst_api_client, analyst):
     commitment = CommitmentFactory(check_every_days=30)
     services.progress_record(commitment=commitment, status=Status.IN_PROGRESS, recorded_on=today() - timedelta(5))
     other = ActorFactory()
 
-    response = analyst_client.patch(
+    response = analyst_api_client.patch(
         f"/api/v1/commitments/{commitment.pk}/",
         {"check_every_days": 10, "counterparts": [other.pk], "title": "Renamed"},
         format="json",
@@ -365,11 +357,11 @@ def test_analyst_changes_a_pledge_through_the_service(analyst_client, analyst):
     assert commitment.history.first().history_user == analyst
 
 
-def test_a_full_update_replaces_the_editable_fields(analyst_client):
+def test_a_full_update_replaces_the_editable_fields(analyst_api_client):
     commitment = CommitmentFactory()
     maker = ActorFactory()
 
-    response = analyst_client.put(
+    response = analyst_api_client.put(
         f"/api/v1/commitments/{commitment.pk}/",
         pledge_payload(made_by=maker.pk, title="Replaced", event=None),
         format="json",
@@ -384,10 +376,10 @@ def test_a_full_update_replaces_the_editable_fields(analyst_client):
     ("field", "value"),
     [("status", "fulfilled"), ("progress", 50)],
 )
-def test_status_and_progress_are_changed_only_by_recording_an_update(analyst_client, field, value):
+def test_status_and_progress_are_changed_only_by_recording_an_update(analyst_api_client, field, value):
     commitment = CommitmentFactory()
 
-    response = analyst_client.patch(f"/api/v1/commitments/{commitment.pk}/", {field: value}, format="json")
+    response = analyst_api_client.patch(f"/api/v1/commitments/{commitment.pk}/", {field: value}, format="json")
 
     assert response.status_code == 400
     assert "progress update" in response.json()[field][0]
@@ -395,18 +387,18 @@ def test_status_and_progress_are_changed_only_by_recording_an_update(analyst_cli
     assert (commitment.status, commitment.progress) == (Status.ANNOUNCED, 0)
 
 
-def test_sending_back_the_current_status_is_accepted(analyst_client):
+def test_sending_back_the_current_status_is_accepted(analyst_api_client):
     commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=40)
 
-    response = analyst_client.patch(
+    response = analyst_api_client.patch(
         f"/api/v1/commitments/{commitment.pk}/", {"status": "in_progress", "progress": 40, "title": "T"}, format="json"
     )
 
     assert response.status_code == 200
 
 
-def test_creating_with_a_status_other_than_announced_is_refused(analyst_client):
-    response = analyst_client.post("/api/v1/commitments/", pledge_payload(status="fulfilled"), format="json")
+def test_creating_with_a_status_other_than_announced_is_refused(analyst_api_client):
+    response = analyst_api_client.post("/api/v1/commitments/", pledge_payload(status="fulfilled"), format="json")
 
     assert response.status_code == 400
     assert "status" in response.json()
@@ -436,8 +428,8 @@ def test_creating_with_a_status_other_than_announced_is_refused(analyst_client):
         ({"title": "nul\x00byte"}, "title"),
     ],
 )
-def test_an_invalid_pledge_is_a_400_under_the_field_and_saves_nothing(analyst_client, overrides, field):
-    response = analyst_client.post("/api/v1/commitments/", pledge_payload(**overrides), format="json")
+def test_an_invalid_pledge_is_a_400_under_the_field_and_saves_nothing(analyst_api_client, overrides, field):
+    response = analyst_api_client.post("/api/v1/commitments/", pledge_payload(**overrides), format="json")
 
     assert response.status_code == 400
     assert response.json()[field][0]
@@ -455,10 +447,10 @@ def test_an_invalid_pledge_is_a_400_under_the_field_and_saves_nothing(analyst_cl
         ({"watchers": ["abc"]}, "watchers"),
     ],
 )
-def test_an_invalid_change_is_a_400_under_the_field_and_changes_nothing(analyst_client, changes, field):
+def test_an_invalid_change_is_a_400_under_the_field_and_changes_nothing(analyst_api_client, changes, field):
     commitment = CommitmentFactory(title="Original", made_on=date(2025, 8, 20))
 
-    response = analyst_client.patch(f"/api/v1/commitments/{commitment.pk}/", changes, format="json")
+    response = analyst_api_client.patch(f"/api/v1/commitments/{commitment.pk}/", changes, format="json")
 
     assert response.status_code == 400
     assert response.json()[field][0]
@@ -467,25 +459,25 @@ def test_an_invalid_change_is_a_400_under_the_field_and_changes_nothing(analyst_
     assert not commitment.watchers.exists()
 
 
-def test_a_body_that_is_not_an_object_is_a_400(analyst_client):
-    response = analyst_client.post("/api/v1/commitments/", [1, 2], format="json")
+def test_a_body_that_is_not_an_object_is_a_400(analyst_api_client):
+    response = analyst_api_client.post("/api/v1/commitments/", [1, 2], format="json")
 
     assert response.status_code == 400
     assert response.json()["non_field_errors"]
 
 
-def test_a_body_of_an_unsupported_type_is_a_415(analyst_client):
-    response = analyst_client.post("/api/v1/commitments/", "title=x", content_type="text/plain")
+def test_a_body_of_an_unsupported_type_is_a_415(analyst_api_client):
+    response = analyst_api_client.post("/api/v1/commitments/", "title=x", content_type="text/plain")
 
     assert response.status_code == 415
     assert response.json()["detail"]
     assert not Commitment.objects.exists()
 
 
-def test_a_form_encoded_pledge_is_accepted_too(analyst_client):
+def test_a_form_encoded_pledge_is_accepted_too(analyst_api_client):
     maker = ActorFactory()
 
-    response = analyst_client.post(
+    response = analyst_api_client.post(
         "/api/v1/commitments/", {"title": "Form", "made_by": str(maker.pk), "made_on": "2025-08-20"}
     )
 
@@ -496,7 +488,7 @@ def test_a_form_encoded_pledge_is_accepted_too(analyst_client):
 def test_superuser_deletes_a_pledge_and_its_timeline(superuser):
     update = ProgressUpdateFactory()
 
-    response = client_for(superuser).delete(f"/api/v1/commitments/{update.commitment_id}/")
+    response = api_client_for(superuser).delete(f"/api/v1/commitments/{update.commitment_id}/")
 
     assert response.status_code == 204
     assert not Commitment.objects.exists()
@@ -506,7 +498,7 @@ def test_superuser_deletes_a_pledge_and_its_timeline(superuser):
 def test_deleting_an_actor_with_pledges_is_a_conflict_not_an_error(superuser):
     commitment = CommitmentFactory()
 
-    response = client_for(superuser).delete(f"/api/v1/actors/{commitment.made_by_id}/")
+    response = api_client_for(superuser).delete(f"/api/v1/actors/{commitment.made_by_id}/")
 
     assert response.status_code == 409
     assert "pledges" in response.json()["detail"]
@@ -516,15 +508,15 @@ def test_deleting_an_actor_with_pledges_is_a_conflict_not_an_error(superuser):
 # Plain resources
 
 
-def test_analyst_creates_and_changes_actors_events_and_topics(analyst_client):
-    actor = analyst_client.post("/api/v1/actors/", {"name": "Ruto", "country": "KE"}, format="json")
-    event = analyst_client.post(
+def test_analyst_creates_and_changes_actors_events_and_topics(analyst_api_client):
+    actor = analyst_api_client.post("/api/v1/actors/", {"name": "Ruto", "country": "KE"}, format="json")
+    event = analyst_api_client.post(
         "/api/v1/events/", {"name": "TICAD", "starts_on": "2025-08-20", "ends_on": "2025-08-22"}, format="json"
     )
-    topic = analyst_client.post("/api/v1/topics/", {"name": "Trade", "slug": "trade"}, format="json")
+    topic = analyst_api_client.post("/api/v1/topics/", {"name": "Trade", "slug": "trade"}, format="json")
     assert (actor.status_code, event.status_code, topic.status_code) == (201, 201, 201)
 
-    changed = analyst_client.patch(f"/api/v1/actors/{actor.json()['id']}/", {"role": "President"}, format="json")
+    changed = analyst_api_client.patch(f"/api/v1/actors/{actor.json()['id']}/", {"role": "President"}, format="json")
 
     assert changed.status_code == 200
     assert Actor.objects.get().role == "President"
@@ -544,18 +536,18 @@ def test_analyst_creates_and_changes_actors_events_and_topics(analyst_client):
         ("topics", {"name": "Trade", "slug": "not a slug"}, "slug"),
     ],
 )
-def test_an_invalid_plain_resource_is_a_400_under_the_field(analyst_client, resource, payload, field):
-    response = analyst_client.post(f"/api/v1/{resource}/", payload, format="json")
+def test_an_invalid_plain_resource_is_a_400_under_the_field(analyst_api_client, resource, payload, field):
+    response = analyst_api_client.post(f"/api/v1/{resource}/", payload, format="json")
 
     assert response.status_code == 400
     assert response.json()[field][0]
     assert not (Actor.objects.exists() or Event.objects.exists() or Topic.objects.exists())
 
 
-def test_an_event_cannot_be_changed_to_end_before_it_starts(analyst_client):
+def test_an_event_cannot_be_changed_to_end_before_it_starts(analyst_api_client):
     event = EventFactory(starts_on=date(2025, 8, 20), ends_on=date(2025, 8, 22))
 
-    response = analyst_client.patch(f"/api/v1/events/{event.pk}/", {"ends_on": "2025-08-01"}, format="json")
+    response = analyst_api_client.patch(f"/api/v1/events/{event.pk}/", {"ends_on": "2025-08-01"}, format="json")
 
     assert response.status_code == 400
     assert response.json()["ends_on"]
@@ -563,10 +555,10 @@ def test_an_event_cannot_be_changed_to_end_before_it_starts(analyst_client):
     assert event.ends_on == date(2025, 8, 22)
 
 
-def test_a_duplicate_actor_name_is_a_400(analyst_client):
+def test_a_duplicate_actor_name_is_a_400(analyst_api_client):
     ActorFactory(name="Ruto")
 
-    response = analyst_client.post("/api/v1/actors/", {"name": "Ruto"}, format="json")
+    response = analyst_api_client.post("/api/v1/actors/", {"name": "Ruto"}, format="json")
 
     assert response.status_code == 400
     assert response.json()["name"]
@@ -575,10 +567,10 @@ def test_a_duplicate_actor_name_is_a_400(analyst_client):
 # Progress updates
 
 
-def test_analyst_records_an_update_through_the_service(analyst_client, analyst):
+def test_analyst_records_an_update_through_the_service(analyst_api_client, analyst):
     commitment = CommitmentFactory(check_every_days=30)
 
-    response = analyst_client.post(
+    response = analyst_api_client.post(
         f"/api/v1/commitments/{commitment.pk}/updates/",
         {"status": "in_progress", "progress": 20, "note": "Officials met.", "expected_status": "announced"},
         format="json",
@@ -604,7 +596,7 @@ def test_timeline_lists_a_pledges_updates_newest_first(viewer):
     newer = ProgressUpdateFactory(commitment=commitment, recorded_on=date(2025, 10, 1))
     ProgressUpdateFactory()  # another pledge's
 
-    body = client_for(viewer).get(f"/api/v1/commitments/{commitment.pk}/updates/").json()
+    body = api_client_for(viewer).get(f"/api/v1/commitments/{commitment.pk}/updates/").json()
 
     assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
     assert body["results"][0]["author"]["username"] == newer.author.username
@@ -628,10 +620,10 @@ def test_timeline_lists_a_pledges_updates_newest_first(viewer):
         ({"status": "in_progress", "evidence_url": "ftp://example.org/x"}, "evidence_url"),
     ],
 )
-def test_an_invalid_update_is_a_400_under_the_field_and_saves_nothing(analyst_client, payload, field):
+def test_an_invalid_update_is_a_400_under_the_field_and_saves_nothing(analyst_api_client, payload, field):
     commitment = CommitmentFactory()
 
-    response = analyst_client.post(f"/api/v1/commitments/{commitment.pk}/updates/", payload, format="json")
+    response = analyst_api_client.post(f"/api/v1/commitments/{commitment.pk}/updates/", payload, format="json")
 
     assert response.status_code == 400
     assert response.json()[field][0]
@@ -640,10 +632,10 @@ def test_an_invalid_update_is_a_400_under_the_field_and_saves_nothing(analyst_cl
     assert (commitment.status, commitment.progress) == (Status.ANNOUNCED, 0)
 
 
-def test_no_update_is_recorded_on_a_closed_pledge(analyst_client):
+def test_no_update_is_recorded_on_a_closed_pledge(analyst_api_client):
     commitment = CommitmentFactory(status=Status.WITHDRAWN, next_check_on=None)
 
-    response = analyst_client.post(
+    response = analyst_api_client.post(
         f"/api/v1/commitments/{commitment.pk}/updates/", {"status": "in_progress"}, format="json"
     )
 
@@ -661,16 +653,16 @@ def listed(client, query=""):
     return {row["title"] for row in response.json()["results"]}
 
 
-def test_status_filter_takes_several_values(analyst_client):
+def test_status_filter_takes_several_values(analyst_api_client):
     CommitmentFactory(title="a", status=Status.ANNOUNCED)
     CommitmentFactory(title="s", status=Status.STALLED)
     CommitmentFactory(title="b", status=Status.BROKEN)
 
-    assert listed(analyst_client, "?status=stalled") == {"s"}
-    assert listed(analyst_client, "?status=stalled&status=broken") == {"s", "b"}
+    assert listed(analyst_api_client, "?status=stalled") == {"s"}
+    assert listed(analyst_api_client, "?status=stalled&status=broken") == {"s", "b"}
 
 
-def test_maker_country_event_topic_kind_and_owner_filters(analyst_client, analyst):
+def test_maker_country_event_topic_kind_and_owner_filters(analyst_api_client, analyst):
     ruto = ActorFactory(country="KE")
     ishiba = ActorFactory(country="JP")
     ticad = EventFactory()
@@ -678,17 +670,17 @@ def test_maker_country_event_topic_kind_and_owner_filters(analyst_client, analys
     CommitmentFactory(title="kenyan", made_by=ruto, event=ticad, topics=[trade], kind="target", owner=analyst)
     CommitmentFactory(title="japanese", made_by=ishiba)
 
-    assert listed(analyst_client, f"?made_by={ruto.pk}") == {"kenyan"}
-    assert listed(analyst_client, "?country=JP") == {"japanese"}
-    assert listed(analyst_client, "?country=ke") == {"kenyan"}
-    assert listed(analyst_client, f"?event={ticad.pk}") == {"kenyan"}
-    assert listed(analyst_client, f"?topic={trade.pk}") == {"kenyan"}
-    assert listed(analyst_client, "?kind=target") == {"kenyan"}
-    assert listed(analyst_client, f"?owner={analyst.pk}") == {"kenyan"}
-    assert listed(analyst_client, f"?made_by={ruto.pk}&country=JP") == set()
+    assert listed(analyst_api_client, f"?made_by={ruto.pk}") == {"kenyan"}
+    assert listed(analyst_api_client, "?country=JP") == {"japanese"}
+    assert listed(analyst_api_client, "?country=ke") == {"kenyan"}
+    assert listed(analyst_api_client, f"?event={ticad.pk}") == {"kenyan"}
+    assert listed(analyst_api_client, f"?topic={trade.pk}") == {"kenyan"}
+    assert listed(analyst_api_client, "?kind=target") == {"kenyan"}
+    assert listed(analyst_api_client, f"?owner={analyst.pk}") == {"kenyan"}
+    assert listed(analyst_api_client, f"?made_by={ruto.pk}&country=JP") == set()
 
 
-def test_overdue_filter(analyst_client):
+def test_overdue_filter(analyst_api_client):
     past = today() - timedelta(days=1)
     CommitmentFactory(title="late check", next_check_on=past)
     CommitmentFactory(title="past target", due_on=past)
@@ -696,68 +688,70 @@ def test_overdue_filter(analyst_client):
     CommitmentFactory(title="on time")
     CommitmentFactory(title="no dates", next_check_on=None, due_on=None)
 
-    assert listed(analyst_client, "?overdue=true") == {"late check", "past target"}
-    assert listed(analyst_client, "?overdue=false") == {"closed", "on time", "no dates"}
+    assert listed(analyst_api_client, "?overdue=true") == {"late check", "past target"}
+    assert listed(analyst_api_client, "?overdue=false") == {"closed", "on time", "no dates"}
 
 
-def test_due_date_filters_include_the_day_given(analyst_client):
+def test_due_date_filters_include_the_day_given(analyst_api_client):
     CommitmentFactory(title="june", due_on=date(2026, 6, 30))
     CommitmentFactory(title="july", due_on=date(2026, 7, 1))
     CommitmentFactory(title="none", due_on=None)
 
-    assert listed(analyst_client, "?due_before=2026-06-30") == {"june"}
-    assert listed(analyst_client, "?due_after=2026-07-01") == {"july"}
-    assert listed(analyst_client, "?due_after=2026-06-01&due_before=2026-12-31") == {"june", "july"}
+    assert listed(analyst_api_client, "?due_before=2026-06-30") == {"june"}
+    assert listed(analyst_api_client, "?due_after=2026-07-01") == {"july"}
+    assert listed(analyst_api_client, "?due_after=2026-06-01&due_before=2026-12-31") == {"june", "july"}
 
 
-def test_search_looks_in_title_description_and_quote(analyst_client):
+def test_search_looks_in_title_description_and_quote(analyst_api_client):
     CommitmentFactory(title="Tea tariffs", description="", quote="")
     CommitmentFactory(title="A", description="Review of tea imports", quote="")
     CommitmentFactory(title="B", description="", quote="We will cut TEA duties")
     CommitmentFactory(title="C", description="Coffee", quote="Coffee")
 
-    assert listed(analyst_client, "?search=tea") == {"Tea tariffs", "A", "B"}
-    assert listed(analyst_client, "?search=tea%20duties") == {"B"}
+    assert listed(analyst_api_client, "?search=tea") == {"Tea tariffs", "A", "B"}
+    assert listed(analyst_api_client, "?search=tea%20duties") == {"B"}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/commitments/", "/api/v1/board/", "/api/v1/actors/"])
-def test_a_search_too_long_for_the_database_is_a_400_not_a_500(analyst_client, path):
+def test_a_search_too_long_for_the_database_is_a_400_not_a_500(analyst_api_client, path):
     CommitmentFactory()
     words = "a b c d e f g h i j k"
 
-    assert analyst_client.get(path, {"search": "one two three four five six seven eight nine ten"}).status_code == 200
-    response = analyst_client.get(path, {"search": words})
+    assert (
+        analyst_api_client.get(path, {"search": "one two three four five six seven eight nine ten"}).status_code == 200
+    )
+    response = analyst_api_client.get(path, {"search": words})
 
     assert response.status_code == 400
     assert response.json()["search"] == ["Search for at most 10 words."]
-    response = analyst_client.get(path, {"search": "x" * 60000})  # past SQLite's LIKE pattern limit
+    response = analyst_api_client.get(path, {"search": "x" * 60000})  # past SQLite's LIKE pattern limit
     assert response.status_code == 400
     assert response.json()["search"] == ["Search for at most 200 characters."]
 
 
-def test_ordering_by_a_whitelisted_field(analyst_client):
+def test_ordering_by_a_whitelisted_field(analyst_api_client):
     CommitmentFactory(title="later", due_on=date(2027, 1, 1))
     CommitmentFactory(title="sooner", due_on=date(2026, 1, 1))
 
-    ascending = analyst_client.get("/api/v1/commitments/?ordering=due_on").json()["results"]
-    descending = analyst_client.get("/api/v1/commitments/?ordering=-due_on").json()["results"]
+    ascending = analyst_api_client.get("/api/v1/commitments/?ordering=due_on").json()["results"]
+    descending = analyst_api_client.get("/api/v1/commitments/?ordering=-due_on").json()["results"]
 
     assert [row["title"] for row in ascending] == ["sooner", "later"]
     assert [row["title"] for row in descending] == ["later", "sooner"]
 
 
-def test_page_size_is_taken_up_to_200(analyst_client):
+def test_page_size_is_taken_up_to_200(analyst_api_client):
     actor, event = ActorFactory(), EventFactory()
     Commitment.objects.bulk_create(
         Commitment(title=f"P{n}", made_by=actor, event=event, made_on=date(2025, 1, 1)) for n in range(205)
     )
 
-    assert len(analyst_client.get("/api/v1/commitments/").json()["results"]) == 50
-    page = analyst_client.get("/api/v1/commitments/?page_size=7&page=2").json()
+    assert len(analyst_api_client.get("/api/v1/commitments/").json()["results"]) == 50
+    page = analyst_api_client.get("/api/v1/commitments/?page_size=7&page=2").json()
     assert len(page["results"]) == 7
     assert page["count"] == 205
-    assert len(analyst_client.get("/api/v1/commitments/?page_size=500").json()["results"]) == 200
-    assert analyst_client.get("/api/v1/commitments/?page=99").status_code == 404
+    assert len(analyst_api_client.get("/api/v1/commitments/?page_size=500").json()["results"]) == 200
+    assert analyst_api_client.get("/api/v1/commitments/?page=99").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -782,64 +776,34 @@ def test_page_size_is_taken_up_to_200(analyst_client):
         ("page_size=8%C2%B2", "page_size"),  # "8²": a digit to str.isdigit, not to int()
     ],
 )
-def test_an_invalid_filter_value_is_a_400_naming_the_parameter(analyst_client, query, parameter):
+def test_an_invalid_filter_value_is_a_400_naming_the_parameter(analyst_api_client, query, parameter):
     CommitmentFactory()
 
-    response = analyst_client.get(f"/api/v1/commitments/?{query}")
+    response = analyst_api_client.get(f"/api/v1/commitments/?{query}")
 
     assert response.status_code == 400
     assert response.json()[parameter][0]
 
 
-def test_filters_narrow_lists_only_not_a_pledges_own_address(analyst_client):
+def test_filters_narrow_lists_only_not_a_pledges_own_address(analyst_api_client):
     commitment = CommitmentFactory(status=Status.STALLED)
 
-    assert analyst_client.get(f"/api/v1/commitments/{commitment.pk}/?status=broken").status_code == 200
-    assert analyst_client.get(f"/api/v1/commitments/{commitment.pk}/?status=bogus").status_code == 200
+    assert analyst_api_client.get(f"/api/v1/commitments/{commitment.pk}/?status=broken").status_code == 200
+    assert analyst_api_client.get(f"/api/v1/commitments/{commitment.pk}/?status=bogus").status_code == 200
 
 
-def test_a_nul_character_in_a_filter_is_a_json_400(analyst_client):
-    response = analyst_client.get("/api/v1/commitments/?search=a%00b")
+def test_a_nul_character_in_a_filter_is_a_json_400(analyst_api_client):
+    response = analyst_api_client.get("/api/v1/commitments/?search=a%00b")
 
     assert response.status_code == 400
     assert "null character" in response.json()["detail"]
 
 
-def test_an_unknown_address_under_the_api_is_a_json_404(analyst_client):
-    response = analyst_client.get("/api/v1/nothing/here/")
+def test_an_unknown_address_under_the_api_is_a_json_404(analyst_api_client):
+    response = analyst_api_client.get("/api/v1/nothing/here/")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
-
-
-def seed_pledges(count):
-    """`count` pledges, each with a counterpart, a topic and a watcher, written in bulk."""
-    makers = Actor.objects.bulk_create(Actor(name=f"Maker {n}") for n in range(3))
-    topic = TopicFactory()
-    watcher = UserFactory()
-    event = EventFactory()
-    commitments = Commitment.objects.bulk_create(
-        Commitment(
-            title=f"Pledge {n}",
-            made_by=makers[n % 3],
-            event=event,
-            owner=watcher,
-            made_on=date(2025, 1, 1),
-            next_check_on=today() - timedelta(days=n % 2),
-            status=Status.IN_PROGRESS if n % 3 else Status.STALLED,
-        )
-        for n in range(count)
-    )
-    Commitment.counterparts.through.objects.bulk_create(
-        Commitment.counterparts.through(commitment=commitment, actor=makers[(index + 1) % 3])
-        for index, commitment in enumerate(commitments)
-    )
-    Commitment.topics.through.objects.bulk_create(
-        Commitment.topics.through(commitment=commitment, topic=topic) for commitment in commitments
-    )
-    Commitment.watchers.through.objects.bulk_create(
-        Commitment.watchers.through(commitment=commitment, user=watcher) for commitment in commitments
-    )
 
 
 # Token (1), user and group permissions together (1, tracker.auth), count (1),
@@ -855,8 +819,8 @@ SUPERUSER_LIST_QUERIES = 5
 def test_pledge_list_query_count_does_not_grow_with_the_pledges(
     analyst, superuser, django_assert_num_queries, size, person, queries
 ):
-    seed_pledges(size)
-    client = client_for(analyst if person == "analyst" else superuser)
+    bulk_pledges(size)
+    client = api_client_for(analyst if person == "analyst" else superuser)
 
     with django_assert_num_queries(queries):
         response = client.get("/api/v1/commitments/?page_size=200")
@@ -888,7 +852,7 @@ def seed_rows(resource, count):
 @pytest.mark.parametrize("resource", ["actors", "events", "topics", "commitments/1/updates"])
 def test_other_lists_query_count_does_not_grow_with_the_rows(superuser, django_assert_num_queries, resource, size):
     seed_rows(resource, size)
-    client = client_for(superuser)
+    client = api_client_for(superuser)
 
     # Token (1), count (1), rows (1); the timeline also checks that the pledge exists (1).
     with django_assert_num_queries(4 if "updates" in resource else 3):
@@ -909,7 +873,7 @@ def test_board_summarises_counts_overdue_due_soon_and_compliance(viewer):
     soon = CommitmentFactory(title="soon", made_by=ruto, event=summit, next_check_on=today() + timedelta(3))
     CommitmentFactory(title="done", made_by=ruto, event=summit, status=Status.FULFILLED, next_check_on=None)
 
-    body = client_for(viewer).get("/api/v1/board/").json()
+    body = api_client_for(viewer).get("/api/v1/board/").json()
 
     assert body["total"] == 3
     assert body["counts"]["stalled"] == 1
@@ -936,27 +900,27 @@ def test_board_summarises_counts_overdue_due_soon_and_compliance(viewer):
     assert body["today"] == today().isoformat()
 
 
-def test_board_takes_the_list_filters(analyst_client):
+def test_board_takes_the_list_filters(analyst_api_client):
     CommitmentFactory(title="kenyan", made_by=ActorFactory(country="KE"), status=Status.STALLED)
     CommitmentFactory(title="japanese", made_by=ActorFactory(country="JP"))
 
-    body = analyst_client.get("/api/v1/board/?country=KE").json()
+    body = analyst_api_client.get("/api/v1/board/?country=KE").json()
 
     assert body["total"] == 1
     assert body["counts"]["stalled"] == 1
     assert [row["name"] for row in body["compliance_by_actor"]] == [Commitment.objects.get(title="kenyan").made_by.name]
-    assert analyst_client.get("/api/v1/board/?status=nonsense").json()["status"][0]
-    assert analyst_client.get("/api/v1/board/?search=japanese").json()["total"] == 1
+    assert analyst_api_client.get("/api/v1/board/?status=nonsense").json()["status"][0]
+    assert analyst_api_client.get("/api/v1/board/?search=japanese").json()["total"] == 1
 
 
 def test_board_is_refused_to_a_user_in_no_group(roles):
-    assert client_for(UserFactory()).get("/api/v1/board/").status_code == 403
+    assert api_client_for(UserFactory()).get("/api/v1/board/").status_code == 403
 
 
 @pytest.mark.parametrize("size", [10, 200])
 def test_board_query_count_does_not_grow_with_the_pledges(superuser, django_assert_num_queries, size):
-    seed_pledges(size)
-    client = client_for(superuser)
+    bulk_pledges(size)
+    client = api_client_for(superuser)
 
     # Token (1); counts per status, total and overdue count in one aggregate (1);
     # three lists with maker, event and owner joined, plus counterparts and
@@ -972,4 +936,4 @@ def test_removing_the_view_permission_from_viewers_locks_them_out(viewer):
     viewers = Group.objects.get(name=services.VIEWERS_GROUP)
     viewers.permissions.remove(viewers.permissions.get(codename="view_commitment"))
 
-    assert client_for(viewer).get("/api/v1/commitments/").status_code == 403
+    assert api_client_for(viewer).get("/api/v1/commitments/").status_code == 403

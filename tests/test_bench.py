@@ -9,13 +9,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from bench import harness, report, scenarios
 from bench.processes import parse_wrk
-from tests.factories import ActorFactory, CommitmentFactory
-from tracker import selectors
 from tracker.models import Commitment, FollowUp, ProgressUpdate
 
 pytestmark = pytest.mark.django_db
@@ -196,34 +192,3 @@ def test_the_report_checks_each_board_s_query_count_at_every_size():
     verdicts = {row["target"]: row for row in report.targets(results)}
     assert verdicts["Board queries ≤ 15, independent of N"]["met"] is False
     assert "board after a change: 14, 15" in verdicts["Board queries ≤ 15, independent of N"]["measured"]
-
-
-# The gains the benchmarks found, guarded.
-
-
-@pytest.mark.parametrize("makers", [3, 30])
-def test_status_by_actor_is_one_query_that_does_not_sort_every_pledge(makers, django_assert_num_queries):
-    for number in range(makers):
-        CommitmentFactory.create_batch(2, made_by=ActorFactory(name=f"Maker {number:02}"))
-
-    with CaptureQueriesContext(connection) as captured, django_assert_num_queries(1):
-        chart = selectors.status_by_actor()
-
-    # Sorting 100,000 pledges by maker name in SQL spilled to disk (130 ms); the ranking is done in Python.
-    assert "ORDER BY" not in captured.captured_queries[0]["sql"].upper()
-    assert [actor["name"] for actor in chart["actors"]] == [f"Maker {number:02}" for number in range(min(makers, 12))]
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs DATABASE_URL pointing to PostgreSQL")
-def test_the_board_page_of_pledges_is_read_from_the_made_on_index():
-    CommitmentFactory.create_batch(3)
-    queryset = selectors.commitments_for_list(Commitment.objects.all())[:50]
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # The planner prefers a scan on three rows; what matters is that the index serves this order.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "commitment_made_on_id" in plan

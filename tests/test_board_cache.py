@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.factories import ActorFactory, CommitmentFactory, EventFactory
+from tests.factories import ActorFactory, CommitmentFactory, EventFactory, bulk_pledges
 from tracker import board_cache, selectors, services
 from tracker.models import Actor, Commitment, Event, Status, SummaryVersion
 
@@ -75,16 +75,9 @@ def pledges():
     ]
 
 
-@pytest.fixture
-def analyst_client(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 @pytest.mark.parametrize("size", [3, 60])
 def test_the_unfiltered_board_reads_every_pledge_once_until_something_changes(analyst_client, size):
-    for _ in range(size):
-        CommitmentFactory()
+    bulk_pledges(size)
 
     first, missed = get_board(analyst_client)
     second, cached = get_board(analyst_client)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from config.celery import app
 from tests.factories import CommitmentFactory
-from tests.test_followups_integration import Cluster, SmtpSink, free_port, wait_until
+from tests.processes import Cluster, SmtpSink, free_port, wait_until
 from tracker import services
 from tracker.models import FollowUp, ProgressUpdate, Status
 

@@ -1,4 +1,4 @@
-"""The /extract/ page: paste an article, review its draft pledges, create the chosen ones (issue 6)."""
+"""The /extract/ page: paste an article, review its draft pledges, create the chosen ones."""
 
 import json
 import re
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from tests.factories import ActorFactory, CommitmentFactory, EventFactory
+from tests.factories import ActorFactory, CommitmentFactory, EventFactory, body, field_errors
 from tracker import views
 from tracker.extraction import MAX_TEXT_CHARS, ExtractionError
 from tracker.forms import MAX_DRAFTS_SHOWN
@@ -56,24 +56,8 @@ def ticad9(db):
     return EventFactory(name="TICAD 9")
 
 
-@pytest.fixture
-def analyst_client(client, analyst):
-    client.force_login(analyst)
-    return client
-
-
 def extract_url():
     return reverse("tracker:extract")
-
-
-def body(response):
-    return response.content.decode()
-
-
-def field_errors(html, field_id):
-    """The error list rendered next to a form field (the `<ul id="<field id>_error">` after it)."""
-    match = re.search(rf'<ul class="errorlist" id="{field_id}_error">(.*?)</ul>', html, re.S)
-    return match.group(1) if match else ""
 
 
 def find(client, text, **source):

@@ -13,7 +13,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory, send_one
+from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory, send_one, today
 from tracker import emails, services, tasks
 from tracker import followups as outbox
 from tracker.models import Commitment, FollowUp, NotificationPreference, Status
@@ -49,10 +49,6 @@ def send_by_a_worker(followup_id):
 
 def keys():
     return set(FollowUp.objects.values_list("dedupe_key", flat=True))
-
-
-def today():
-    return timezone.localdate()
 
 
 # The sweep

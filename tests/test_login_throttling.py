@@ -7,7 +7,7 @@ import time_machine
 from django.test import RequestFactory
 from django.utils import timezone
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_client_for
 from tracker.middleware import client_ip
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,24 @@ def test_the_lockout_page_carries_the_security_headers(client, analyst):
     fail(client, "/accounts/login/", "analyst", 5)
     response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_the_token_endpoint_locks_after_five_failures(analyst):
+    client = api_client_for(None)
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": "wrong"}).status_code for _ in range(5)
+    ]
+    locked = client.post("/api/v1/auth/token/", {"username": "analyst", "password": "correct horse battery"})
+    assert statuses == [400] * 5
+    assert locked.status_code == 429
+    assert locked.json() == {
+        "detail": "Too many failed logins for this user from this address; try again in 15 minutes."
+    }
+    # Another user from the same address is not locked out.
+    UserFactory(username="colleague")
+    other = client.post("/api/v1/auth/token/", {"username": "colleague", "password": "correct horse battery"})
+    assert other.status_code == 200
+    assert "token" in other.json()
 
 
 @pytest.mark.parametrize(

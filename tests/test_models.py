@@ -3,16 +3,11 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from tests.factories import CommitmentFactory, EventFactory, FollowUpFactory, UserFactory
+from tests.factories import CommitmentFactory, EventFactory, FollowUpFactory, UserFactory, today
 from tracker.models import Commitment, FollowUp, NotificationPreference, Status
 
 pytestmark = pytest.mark.django_db
-
-
-def today():
-    return timezone.localdate()
 
 
 @pytest.mark.parametrize(("field", "value"), [("progress", 101), ("check_every_days", 0), ("check_every_days", 3651)])
