@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
+from .serializers import MAX_RELATED_IDS
+
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -107,8 +109,6 @@ class BoundedManyRelatedFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "tracker.api.serializers.BoundedManyRelatedField"
 
     def map_serializer_field(self, auto_schema, direction):
-        from .serializers import MAX_RELATED_IDS
-
         schema = build_array_type(auto_schema._map_serializer_field(self.target.child_relation, direction))
         if direction == "request":
             schema["maxItems"] = MAX_RELATED_IDS
