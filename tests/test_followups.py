@@ -1080,6 +1080,23 @@ def test_a_row_taken_over_mid_batch_is_skipped_and_not_overwritten(settings, scr
     assert taken.lease_until == start + timedelta(seconds=121)  # the other sender's lease
 
 
+def test_out_of_time_before_the_first_send_gives_the_whole_batch_back(monkeypatch, scripted_smtp):
+    ids = [followup.pk for followup in due_checkups(3)]
+
+    def time_runs_out(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(outbox.selectors, "latest_updates", time_runs_out)
+    outcomes = tasks.followups_send(ids)
+
+    assert outcomes == dict.fromkeys(ids, FollowUp.State.PENDING)
+    assert scripted_smtp.offered == 0
+    for row in FollowUp.objects.filter(pk__in=ids):
+        assert (row.state, row.attempts, row.lease_until) == (FollowUp.State.PENDING, 0, None)
+        assert row.last_error == "not attempted: the task ran out of time"
+    assert outbox.followups_wake() == ids
+
+
 def test_out_of_time_between_sends_gives_the_rest_back(monkeypatch, scripted_smtp):
     followups = due_checkups(4)
     ids = [followup.pk for followup in followups]

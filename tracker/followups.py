@@ -152,7 +152,7 @@ def followups_fail_exhausted(*, now=None) -> int:
     )
     attempts = settings.FOLLOWUP_MAX_ATTEMPTS
     return exhausted.finish(
-        FollowUp.State.FAILED, error=f"no send finished in {attempts} attempts (the worker died or timed out)"
+        FollowUp.State.FAILED, error=f"no send finished in {attempts} attempts (the worker died or timed out)", now=now
     )
 
 
@@ -338,7 +338,7 @@ class Delivery:
             followup, self.in_flight = self.in_flight, None
             self._failed(followup, error, transient=True)
         else:
-            self._give_back(at=timezone.now(), error="not attempted: the sender ran out of time")
+            self._give_back(at=timezone.now(), error="not attempted: the task ran out of time")
 
     def _prepare(self, followup: FollowUp, *, today, watchers, last_updates):
         """The row's email, or None once the row is finished without one (cancelled, failed)."""
@@ -356,7 +356,8 @@ class Delivery:
         except Exception as error:
             # A template or data error would fail every attempt alike: record it, visibly.
             logger.exception("Follow-up %s could not be rendered", followup.dedupe_key)
-            return self._finish(followup, FollowUp.State.FAILED, error=f"could not be rendered: {_describe(error)}")
+            detail = f"could not be rendered: {_describe(error)}"[:1000]
+            return self._finish(followup, FollowUp.State.FAILED, error=detail)
 
     def _still_held(self, followup: FollowUp) -> bool:
         """Whether this sender still holds the row (a change to its pledge cancels it), right before its send.

@@ -384,9 +384,9 @@ class FollowUpQuerySet(models.QuerySet):
             changes["attempts"] = attempts
         return self.update(**changes)
 
-    def finish(self, state, *, error="", message_id="") -> int:
+    def finish(self, state, *, error="", message_id="", now=None) -> int:
         """Close the rows as sent, failed or cancelled."""
-        now = timezone.now()
+        now = now or timezone.now()
         changes = {"state": state, "lease_until": None, "updated_at": now}
         if state == FollowUp.State.SENT:
             # last_error is kept: with attempts, it shows why delivery took retries.
