@@ -1,7 +1,7 @@
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,6 +58,16 @@ class Actor(models.Model):
     def alias_list(self):
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 
+# Dates the tracker accepts: the calendar feed, reminders and charts add days
+# to them, and a year such as 9999 overflows Python's dates.
+EARLIEST_DATE = date(1945, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}."
+date_range_validators = [
+    MinValueValidator(EARLIEST_DATE, DATE_RANGE_MESSAGE),
+    MaxValueValidator(LATEST_DATE, DATE_RANGE_MESSAGE),
+]
+
 
 EVENT_ENDS_BEFORE_START = "An event cannot end before it starts."
 
@@ -66,8 +76,8 @@ class Event(models.Model):
     name = models.CharField(max_length=200, unique=True)
     location = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True, validators=date_range_validators)
+    ends_on = models.DateField(null=True, blank=True, validators=date_range_validators)
     url = models.URLField(max_length=500, blank=True, validators=[web_url_validator])
 
     class Meta:
@@ -191,21 +201,27 @@ class Commitment(models.Model):
         related_name="commitments",
         db_index=False,
     )
-    made_on = models.DateField(help_text="The day the pledge was made.")
+    made_on = models.DateField(help_text="The day the pledge was made.", validators=date_range_validators)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROMISE)
     topics = models.ManyToManyField(Topic, blank=True, related_name="commitments")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
     progress = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(100)], help_text="Per cent, 0 to 100."
     )
-    due_on = models.DateField("due", null=True, blank=True, help_text="The target date, when the pledge has one.")
+    due_on = models.DateField(
+        "due",
+        null=True,
+        blank=True,
+        validators=date_range_validators,
+        help_text="The target date, when the pledge has one.",
+    )
     check_every_days = models.PositiveIntegerField(
         "check every (days)",
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_CHECK_EVERY_DAYS)],
         help_text="Days between progress checks.",
     )
-    next_check_on = models.DateField("next check", null=True, blank=True)
+    next_check_on = models.DateField("next check", null=True, blank=True, validators=date_range_validators)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -225,6 +241,8 @@ class Commitment(models.Model):
     history = COMMITMENT_HISTORY
 
     class Meta:
+        # The app, its emails and its admin call them pledges.
+        verbose_name = "pledge"
         ordering = ["-made_on", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -297,7 +315,11 @@ class ProgressUpdate(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="progress_updates"
     )
-    recorded_on = models.DateField(default=timezone.localdate, help_text="The day the progress was assessed.")
+    recorded_on = models.DateField(
+        default=timezone.localdate,
+        validators=date_range_validators,
+        help_text="The day the progress was assessed.",
+    )
     status_before = models.CharField(max_length=20, choices=Status.choices)
     status_after = models.CharField("status", max_length=20, choices=Status.choices)
     progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
