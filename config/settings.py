@@ -84,16 +84,23 @@ MIDDLEWARE = [
 # API's token endpoint alike: LOGIN_FAILURE_LIMIT failures for one username
 # from one address lock that pair out for LOGIN_LOCKOUT_MINUTES. Keyed on
 # the pair so that an attacker cannot lock a colleague out from elsewhere.
+# LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, whatever the
+# usernames, lock the address out too (password spraying). Attempts are
+# counted in the database before their password is checked
+# (tracker/lockout.py), so the limits hold across web processes.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "tracker.auth.PermissionsInOneQueryBackend",
 ]
+AXES_HANDLER = "tracker.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = read_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = read_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=read_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner on every manage.py command; lockouts are still logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "tracker.lockout.lockout_response"
 # How many proxies in front of the web service append to X-Forwarded-For:
 # the client's address is then that many entries from the right. 0 (no
 # proxy) uses REMOTE_ADDR, since a client can write the header itself.
@@ -162,6 +169,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# The locale's formats win over DATE_FORMAT and friends; these override them
+# for every English locale, so the board and the admin both write "14 Dec 2026".
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = read_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -186,12 +196,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tracker:board"
 LOGOUT_REDIRECT_URL = "login"
 
-# Email: EMAIL_URL in production (smtp://...), files under var/mail/ otherwise.
+# Email: EMAIL_URL in production (smtp://...), otherwise one .eml file per message under var/mail/.
 DEFAULT_FROM_EMAIL = read_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _email = read_email("EMAIL_URL")
 if _email is None:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "tracker.mailfiles.EmlFileBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
     ensure_folder("VAR_DIR", EMAIL_FILE_PATH)
 else:
@@ -207,7 +217,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The host is ignored by the transport, but without one kombu warns
+    # "No hostname was supplied" on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -215,6 +227,26 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+
+# The default cache holds the API's throttle counts and the board's numbers:
+# in Redis when REDIS_URL is set, so that every web process counts the same
+# requests, else in each process's memory (one process, embedded). It shares
+# the broker's database under its own key prefix (clear() removes only its
+# own keys). Redis down: reads miss and writes are dropped after at most
+# half a second, so pages and the API answer, unthrottled, rather than hang
+# or fail (tracker/cache.py). Login lockouts are counted in the database.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "tracker.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tracker",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_TASK_ALWAYS_EAGER = read_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -265,8 +297,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.AutoSchema",
-    # Counters live in the default cache: per process (LocMemCache) unless
-    # CACHES says otherwise, so each web worker counts on its own.
+    "DEFAULT_PARSER_CLASSES": [
+        "tracker.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "tracker.api.exceptions.exception_handler",
+    # Counters live in the default cache (see CACHES), keyed on the client's
+    # address as far as TRUSTED_PROXIES vouch for it: without NUM_PROXIES DRF
+    # takes X-Forwarded-For as the client writes it, a new key per request.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

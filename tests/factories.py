@@ -3,13 +3,14 @@ from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tracker import followups
+from tracker import followups, services
 from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, Topic
 
 
@@ -28,6 +29,17 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.add(*extracted)
         if create:
+            self.save()
+
+
+class ViewerFactory(UserFactory):
+    """A user in the Viewers group: reminders go only to people who may view pledges."""
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create:
+            viewers = Group.objects.filter(name=services.VIEWERS_GROUP).first()
+            self.groups.add(viewers or services.roles_ensure()[services.VIEWERS_GROUP], *(extracted or ()))
             self.save()
 
 
@@ -78,7 +90,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     progress = 0
     check_every_days = 30
     next_check_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
-    owner = factory.SubFactory(UserFactory)
+    owner = factory.SubFactory(ViewerFactory)
 
     @factory.post_generation
     def watchers(self, create, extracted, **kwargs):
@@ -136,7 +148,7 @@ def bulk_pledges(count, *, owner=None):
     Every status, three makers (KE, JP, US), two events; among the open pledges
     some are overdue and some due soon, so that every list of the board has rows.
     """
-    owner = owner or UserFactory()
+    owner = owner or ViewerFactory()
     actors = [ActorFactory(country=country) for country in ("KE", "JP", "US")]
     events = [EventFactory(), EventFactory()]
     topic = TopicFactory()

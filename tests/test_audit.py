@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import ActorFactory, TopicFactory, UserFactory
+from tests.factories import ActorFactory, TopicFactory, ViewerFactory
 from tracker import services
 from tracker.models import Commitment
 
@@ -30,7 +30,7 @@ def test_creating_a_pledge_with_relations_writes_one_record(analyst):
 
 def test_an_edit_of_fields_and_relations_is_one_record_with_both(analyst):
     commitment = create(analyst, watchers=[analyst])
-    colleague = UserFactory(username="colleague")
+    colleague = ViewerFactory(username="colleague")
     services.commitment_update(
         commitment=commitment, user=analyst, data={"title": "Samurai Bond issue", "watchers": [analyst, colleague]}
     )

@@ -69,7 +69,7 @@ def test_restore_refuses_a_database_with_data(tmp_path):
     call_command("load_demo", stdout=StringIO())
     backup = tmp_path / "tracker.json"
     call_command("backup", output=str(backup), stdout=StringIO())
-    with pytest.raises(CommandError, match="already holds users, actors, commitments: restore only into an empty"):
+    with pytest.raises(CommandError, match="already holds users, actors, pledges: restore only into an empty"):
         call_command("restore", str(backup))
     assert Commitment.objects.count() == 7
 

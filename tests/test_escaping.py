@@ -15,7 +15,7 @@ from tests.factories import (
     FollowUpFactory,
     ProgressUpdateFactory,
     TopicFactory,
-    UserFactory,
+    ViewerFactory,
     send_one,
 )
 from tracker import followups as outbox
@@ -34,7 +34,7 @@ URL = 'https://example.org/?q="><script>alert(2)</script>'
 
 @pytest.fixture
 def poisoned(analyst):
-    owner = UserFactory(username="owner", first_name=PAYLOAD, last_name=PAYLOAD)
+    owner = ViewerFactory(username="owner", first_name=PAYLOAD, last_name=PAYLOAD)
     maker = ActorFactory(name=f"Maker {PAYLOAD}", role=PAYLOAD, aliases=PAYLOAD)
     counterpart = ActorFactory(name=f"Counterpart {PAYLOAD}")
     event = EventFactory(name=f"Summit {PAYLOAD}", location=PAYLOAD)

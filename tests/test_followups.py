@@ -8,9 +8,11 @@ from io import StringIO
 import pytest
 import time_machine
 from celery.exceptions import SoftTimeLimitExceeded
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from tests.factories import CommitmentFactory, FollowUpFactory, ProgressUpdateFactory, UserFactory, send_one, today
@@ -19,6 +21,23 @@ from tracker import followups as outbox
 from tracker.models import Commitment, FollowUp, NotificationPreference, Status
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def users_may_view_pledges(roles):
+    """Every user made here is a Viewer: reminders go only to people who may view pledges.
+
+    Those who may not are the subject of tests/test_recipients.py.
+    """
+    viewers = roles[services.VIEWERS_GROUP]
+
+    def make_viewer(sender, instance, created, raw=False, **kwargs):
+        if created and not raw:
+            instance.groups.add(viewers)
+
+    post_save.connect(make_viewer, sender=get_user_model(), dispatch_uid="test_followups_viewers")
+    yield
+    post_save.disconnect(sender=get_user_model(), dispatch_uid="test_followups_viewers")
 
 
 class FailingBackend(BaseEmailBackend):
@@ -71,7 +90,7 @@ def test_sweep_creates_exactly_the_due_rows(settings):
     late_on = late.next_check_on.isoformat()
     expected = {
         f"checkup:{due_today.pk}:{day.isoformat()}:{due_today.owner_id}",
-        f"checkup:{late.pk}:{late_on}:{late.owner_id}",
+        # No check-up for `late`: its owner gets the escalation instead, one email.
         f"escalation:{late.pk}:{late_on}:{late.owner_id}",
         f"escalation:{late.pk}:{late_on}:{watcher.pk}",
         f"checkup:{slightly_late.pk}:{slightly_late.next_check_on.isoformat()}:{slightly_late.owner_id}",

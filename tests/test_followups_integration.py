@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.factories import ActorFactory, UserFactory
+from tests.factories import ActorFactory, ViewerFactory
 from tests.processes import Cluster, SmtpSink, free_port, wait_until
 from tracker.models import Commitment, FollowUp
 
@@ -57,7 +57,7 @@ def cluster(tmp_path, redis_client):
 @pytest.fixture
 def due_pledges(db):
     """200 open pledges whose check is due today, owned by 10 analysts."""
-    owners = [UserFactory() for _ in range(10)]
+    owners = [ViewerFactory() for _ in range(10)]
     actor = ActorFactory(name="Government of Kenya")
     today = timezone.localdate()
     Commitment.objects.bulk_create(

@@ -1,9 +1,13 @@
-"""Login throttling (django-axes): five failures lock a username from an address for fifteen minutes."""
+"""Login throttling (django-axes): five failures lock a username from an address for fifteen minutes,
+twenty failures lock the address whatever the usernames."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from django.contrib.auth.signals import user_login_failed
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -27,6 +31,7 @@ def test_five_failures_lock_the_board_login(client, analyst):
     assert response.status_code == 429
     assert "Too many failed logins" in response.text
     assert "after 5 failed logins" in response.text
+    assert "whatever the usernames" not in response.text
     assert "0:15:00" in response.text
     assert client.get("/").status_code == 302  # still not logged in
 
@@ -105,3 +110,93 @@ def test_client_ip_trusts_only_the_configured_proxies(settings, proxies, forward
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_attempts_arriving_together_pass_the_lockout_check_at_most_five_times(analyst):
+    # Eight attempts read the count before any of them has failed, as parallel
+    # requests in several web processes do: each is counted before its password is.
+    requests = [RequestFactory().post("/accounts/login/") for _ in range(8)]
+    credentials = {"username": "analyst", "password": "wrong"}
+
+    allowed = [AxesProxyHandler.is_allowed(request, credentials) for request in requests]
+
+    assert allowed == [True] * 5 + [False] * 3
+    for request in requests[:5]:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    # Counted once each, whether refused or failed.
+    assert AccessAttempt.objects.get(username="analyst").failures_since_start == 8
+
+
+def test_the_lockout_counts_every_user_agent_of_a_username(client, analyst):
+    for number in range(4):
+        client.post("/accounts/login/", {"username": "analyst", "password": "wrong"}, HTTP_USER_AGENT=f"agent {number}")
+    response = client.post("/accounts/login/", {"username": "analyst", "password": "wrong"}, HTTP_USER_AGENT="agent 5")
+    assert response.status_code == 429
+    assert AccessAttempt.objects.filter(username="analyst").count() == 5
+
+
+def test_spraying_usernames_from_one_address_is_refused_after_twenty_failures(client, analyst):
+    statuses = [
+        client.post("/accounts/login/", {"username": f"guess{number}", "password": "wrong"}).status_code
+        for number in range(25)
+    ]
+
+    # The twentieth failure locks the address, as the fifth locks a username.
+    assert statuses == [200] * 19 + [429] * 6
+    # Even the right password is refused from there, and the page says why.
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "after 20 failed logins" in response.text
+    assert "whatever the usernames" in response.text
+    assert client.get("/").status_code == 302
+    # Not from another address, and not after fifteen minutes.
+    response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 302
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
+        response = client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD})
+        assert response.status_code == 302
+
+
+def test_logging_in_to_ones_own_account_does_not_reset_the_address_count(client, settings, analyst):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    for number in range(3):
+        assert client.post("/accounts/login/", {"username": f"guess{number}", "password": "wrong"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "analyst", "password": PASSWORD}).status_code == 302
+    client.logout()
+
+    response = client.post("/accounts/login/", {"username": "guess9", "password": "wrong"})
+
+    assert response.status_code == 429
+    assert "after 4 failed logins" in response.text
+
+
+def test_the_token_endpoint_refuses_an_address_spraying_usernames(settings, analyst):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    client = api_client_for(None)
+
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": f"guess{number}", "password": "wrong"}).status_code
+        for number in range(3)
+    ]
+    refused = client.post("/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD})
+
+    assert statuses == [400] * 3
+    assert refused.status_code == 429
+    assert refused.json() == {"detail": "Too many failed logins from this address; try again in 15 minutes."}
+    other = api_client_for(None).post(
+        "/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert other.status_code == 200
+
+
+def test_a_refused_token_attempt_is_not_checked_against_the_password(analyst, monkeypatch):
+    client = api_client_for(None)
+    for _ in range(5):
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": "wrong"})
+    checked = []
+    monkeypatch.setattr(type(analyst), "check_password", lambda user, raw: checked.append(raw) or True)
+
+    response = client.post("/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert checked == []

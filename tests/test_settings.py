@@ -1,5 +1,6 @@
 """Settings read each variable once and stop start-up with its name when it is malformed."""
 
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +43,7 @@ def start_django(**variables):
         ("LOG_LEVEL", "loud"),
         ("API_THROTTLE_USER", "lots"),
         ("API_THROTTLE_TOKEN", "10/fortnight"),
+        ("LOGIN_ADDRESS_FAILURE_LIMIT", "0"),
     ],
 )
 def test_start_up_stops_with_the_name_of_a_malformed_variable(variable, value):
@@ -150,3 +152,24 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def read_caches(tmp_path, **variables):
+    code = "import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.CACHES))"
+    result = run_python("-c", code, VAR_DIR=str(tmp_path), **variables)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["default"]
+
+
+def test_with_redis_the_cache_is_shared_under_a_prefix_and_gives_up_quickly(tmp_path):
+    cache = read_caches(tmp_path, REDIS_URL="redis://redis.internal:6379/0")
+
+    assert cache["BACKEND"] == "tracker.cache.DegradingRedisCache"
+    assert cache["LOCATION"] == "redis://redis.internal:6379/0"
+    assert cache["KEY_PREFIX"] == "tracker"
+    assert cache["OPTIONS"]["socket_connect_timeout"] <= 1
+    assert cache["OPTIONS"]["socket_timeout"] <= 1
+
+
+def test_without_redis_each_process_caches_in_its_memory(tmp_path):
+    assert read_caches(tmp_path)["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"

@@ -1,19 +1,30 @@
+from datetime import date
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import followups, services
+from tracker import followups, selectors, services
 from tracker.forms import add_service_errors
 from tracker.models import (
+    DATE_RANGE_MESSAGE,
+    EARLIEST_DATE,
+    LATEST_DATE,
     Actor,
     Commitment,
     Event,
@@ -27,15 +38,80 @@ from tracker.models import (
 UPDATE_ERROR_FIELDS = {"status": "status_after"}
 
 
+class ChangelistInputMixin:
+    """A list page answers 400, not 500, to a hand-made address or form it cannot read.
+
+    Django computes the end of a date-hierarchy year, month or day
+    (?made_on__year=9999) outside its own error handling, and filters an
+    action's rows by the posted ids as they come.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        problem = _date_hierarchy_problem(request.GET, self.date_hierarchy) if self.date_hierarchy else None
+        if problem is None and "action" in request.POST:
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            if not all(_is_id(self.model, value) for value in selected):
+                problem = "The rows chosen for the action are not all ids of rows."
+        if problem:
+            return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+        return super().changelist_view(request, extra_context)
+
+
+def _date_hierarchy_problem(params, field: str) -> str | None:
+    parts = {part: params.get(f"{field}__{part}") for part in ("year", "month", "day")}
+    if parts["year"] is None:
+        return None  # Django ignores a month or a day without a year
+    given = "&".join(f"{field}__{part}={value}" for part, value in parts.items() if value is not None)
+    try:
+        chosen = date(int(parts["year"]), int(parts["month"] or 1), int(parts["day"] or 1))
+    except (ValueError, OverflowError):
+        return f"{given} is not a date."
+    if not EARLIEST_DATE <= chosen <= LATEST_DATE:
+        return f"{given}: {DATE_RANGE_MESSAGE}"
+    return None
+
+
+class HistoryIdsMixin:
+    """django-simple-history's pages answer 404, not 500, to an object or version id that is no id."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        _id_or_404(history.model, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _is_id(model, value) -> bool:
+    """Whether `value` (from a URL or a form) can be the primary key of a `model` row, in the database's range too."""
+    field = model._meta.pk
+    try:
+        pk = field.to_python(unquote(value))
+    except ValidationError:
+        return False
+    if not isinstance(pk, int):
+        return True
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is None or low <= pk) and (high is None or pk <= high)
+
+
+def _id_or_404(model, value):
+    if not _is_id(model, value):
+        raise Http404(f"No {model._meta.verbose_name} has the id {value!r}.")
+
+
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(ChangelistInputMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "country", "role")
     list_filter = ("kind", "country")
     search_fields = ("name", "aliases", "role")
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ChangelistInputMixin, admin.ModelAdmin):
     list_display = ("name", "location", "country", "starts_on", "ends_on")
     list_filter = ("country",)
     search_fields = ("name", "location")
@@ -43,7 +119,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ChangelistInputMixin, admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -200,6 +276,61 @@ class CommitmentActionForm(ActionForm):
         required=False, label="Days", widget=forms.NumberInput(attrs={"min": 1, "style": "width: 5em"})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offered: the people who may own a pledge. Accepted: any active user,
+        # for the same reason as `days`; commitments_assign_owner then names
+        # the one it refuses.
+        may_own = selectors.users_who_may_view_pledges().order_by("username")
+        self.fields["owner"].widget.choices = [("", "---------"), *((user.pk, str(user)) for user in may_own)]
+
+
+class CommitmentAdminForm(forms.ModelForm):
+    """Owners and watchers are offered among the people who may view pledges.
+
+    Those the pledge names already are kept, even once they have lost access,
+    so that the rest of the pledge stays editable; the owner field says so.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        may_view = selectors.users_who_may_view_pledges().values("pk")
+        users = get_user_model().objects.order_by("username")
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = users.filter(Q(pk__in=may_view) | Q(pk=self.instance.owner_id))
+            owner = self.instance.owner if self.instance.owner_id else None
+            if owner is not None and not selectors.users_who_may_view_pledges().filter(pk=owner.pk).exists():
+                warning = f"{owner.get_username()} can no longer view pledges and gets no reminders"
+                self.fields["owner"].help_text = f"{warning}: choose an owner who can."
+        if "watchers" in self.fields:
+            watching = self.instance.watchers.values("pk") if self.instance.pk else []
+            self.fields["watchers"].queryset = users.filter(Q(pk__in=may_view) | Q(pk__in=watching))
+
+
+class PeopleWhoMayViewPledgesMixin:
+    """The autocomplete of a pledge's owner and watchers: only people who may view pledges."""
+
+    url_name = "%s:tracker_commitment_people_autocomplete"
+
+
+class OwnerSelect(PeopleWhoMayViewPledgesMixin, AutocompleteSelect):
+    pass
+
+
+class WatchersSelect(PeopleWhoMayViewPledgesMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class PeopleAutocompleteView(AutocompleteJsonView):
+    def process_request(self, request):
+        term, model_admin, source_field, to_field_name = super().process_request(request)
+        if source_field.model is not Commitment or source_field.name not in ("owner", "watchers"):
+            raise PermissionDenied
+        return term, model_admin, source_field, to_field_name
+
+    def get_queryset(self):
+        return super().get_queryset().filter(pk__in=selectors.users_who_may_view_pledges().values("pk"))
+
 
 class PostponeForm(forms.Form):
     days = forms.IntegerField(
@@ -210,15 +341,16 @@ class PostponeForm(forms.Form):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
+    # The event is a filter, not a column, and progress shares the status
+    # column: nine columns do not fit beside the navigation and filter
+    # sidebars at 1,366 px.
     list_display = (
         "title",
         "made_by",
-        "event",
-        "status",
-        "progress_percent",
-        "due_on",
+        "status_and_progress",
         "next_check_on",
+        "due_on",
         "owner",
         "overdue",
     )
@@ -246,17 +378,35 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
+    form = CommitmentAdminForm
     action_form = CommitmentActionForm
     actions = ("assign_owner", "postpone_next_check")
     history_list_display = ("status", "progress", "next_check_on", "owner")
 
-    @admin.display(description="progress", ordering="progress")
-    def progress_percent(self, obj):
-        return f"{obj.progress}%"
+    @admin.display(description="status, progress", ordering="status")
+    def status_and_progress(self, obj):
+        return f"{obj.get_status_display()}, {obj.progress}%"
 
     @admin.display(description="overdue", boolean=True)
     def overdue(self, obj):
         return obj.is_overdue
+
+    def get_urls(self):
+        view = PeopleAutocompleteView.as_view(admin_site=self.admin_site)
+        people = path(
+            "people-autocomplete/", self.admin_site.admin_view(view), name="tracker_commitment_people_autocomplete"
+        )
+        return [people, *super().get_urls()]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            kwargs["widget"] = OwnerSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "watchers":
+            kwargs["widget"] = WatchersSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
         # Updates need an existing pledge: the add page records the pledge only.
@@ -349,7 +499,7 @@ class ProgressUpdateAdminForm(ProgressUpdateForm):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(admin.ModelAdmin):
+class ProgressUpdateAdmin(ChangelistInputMixin, admin.ModelAdmin):
     form = ProgressUpdateAdminForm
     list_display = ("commitment", "recorded_on", "status_before", "status_after", "progress", "author", "created_at")
     list_select_related = ("commitment", "author")
@@ -385,7 +535,7 @@ class ProgressUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ChangelistInputMixin, admin.ModelAdmin):
     list_display = ("dedupe_key", "kind", "recipient", "commitment", "due_on", "state", "attempts", "sent_at", "error")
     list_select_related = ("recipient", "commitment")
     list_filter = ("state", "kind", "due_on", "sent_at")
@@ -422,10 +572,26 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ChangelistInputMixin, admin.ModelAdmin):
     list_display = ("user", "reminders_enabled", "digest_enabled", "time_zone")
     list_select_related = ("user",)
     list_filter = ("reminders_enabled", "digest_enabled")
     search_fields = ("user__username", "user__email")
     autocomplete_fields = ("user",)
-    readonly_fields = ("calendar_token",)
+
+    # The calendar token alone opens its owner's feed, anonymously: only the
+    # owner and superusers may see it, read-only.
+    def _shows_calendar_token(self, request, obj):
+        return request.user.is_superuser or (obj is not None and obj.user_id == request.user.pk)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("calendar_token",) if self._shows_calendar_token(request, obj) else ()
+
+    def get_exclude(self, request, obj=None):
+        return () if self._shows_calendar_token(request, obj) else ("calendar_token",)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # A ?calendar_token__startswith= filter would reveal it a character at a time.
+        if lookup.startswith("calendar_token") and not (request and request.user.is_superuser):
+            return False
+        return super().lookup_allowed(lookup, value, request)

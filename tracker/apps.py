@@ -7,6 +7,7 @@ class TrackerConfig(AppConfig):
     verbose_name = "Policy commitments"
 
     def ready(self):
-        from . import board_cache
+        from . import auth, board_cache
 
+        auth.connect_signals()
         board_cache.connect_signals()

@@ -52,11 +52,7 @@ def followups_queue_due(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)
     open_pledges = Commitment.objects.open()
-    rows = []
-    checkups = open_pledges.filter(next_check_on__lte=today, owner__isnull=False)
-    for commitment_id, owner_id, next_check_on in checkups.values_list("id", "owner_id", "next_check_on"):
-        rows.append(_row(FollowUp.Kind.CHECKUP, commitment_id, owner_id, next_check_on))
-
+    escalations = []
     overdue = open_pledges.filter(Q(next_check_on__lte=escalate_on_or_before) | Q(due_on__lt=today))
     watchers = selectors.watcher_ids_by_commitment(overdue.values("id"))
     fields = ("id", "owner_id", "next_check_on", "due_on")
@@ -69,17 +65,44 @@ def followups_queue_due(*, today: date | None = None) -> int:
             reasons.add(due_on)
         for reason_on in reasons:
             for user_id in audience:
-                rows.append(_row(FollowUp.Kind.ESCALATION, commitment_id, user_id, reason_on))
-    return _insert(rows, unwanted=_recipients_not_wanting(rows, "reminders_enabled"))
+                escalations.append(_row(FollowUp.Kind.ESCALATION, commitment_id, user_id, reason_on))
+    queued = _insert(escalations, unwanted=_recipients_not_wanting(escalations, "reminders_enabled"))
+
+    # Read after the escalations are in: a check-up that one of them
+    # overtakes is neither made nor revived, so the owner gets one email.
+    superseded = _escalations_superseding(
+        commitment=OuterRef("pk"), recipient=OuterRef("owner_id"), check_date=OuterRef("next_check_on")
+    )
+    checkups = open_pledges.filter(next_check_on__lte=today, owner__isnull=False).exclude(Exists(superseded))
+    rows = [
+        _row(FollowUp.Kind.CHECKUP, commitment_id, owner_id, next_check_on)
+        for commitment_id, owner_id, next_check_on in checkups.values_list("id", "owner_id", "next_check_on")
+    ]
+    return queued + _insert(rows, unwanted=_recipients_not_wanting(rows, "reminders_enabled"))
+
+
+def _escalations_superseding(*, commitment, recipient, check_date):
+    """The escalations that make a check-up of `check_date` a second email about the same pledge.
+
+    Any escalation to the same person about the same pledge made on or after
+    the check date: the check-up had not gone out by then, and the escalation
+    says more. A failed or cancelled one does not count, so the check-up then goes.
+    """
+    return FollowUp.objects.filter(
+        kind=FollowUp.Kind.ESCALATION,
+        commitment_id=commitment,
+        recipient_id=recipient,
+        state__in=[FollowUp.State.PENDING, FollowUp.State.SENDING, FollowUp.State.SENT],
+        created_at__date__gte=check_date,
+    )
 
 
 def digests_queue(*, today: date | None = None) -> int:
-    """One weekly digest row per active user who owns or watches an open pledge and wants digests."""
+    """One weekly digest row per user who may view pledges, owns or watches an open one and wants digests."""
     today = today or timezone.localdate()
     involved = Commitment.objects.open().filter(Q(owner=OuterRef("pk")) | Q(watchers=OuterRef("pk")))
     recipients = (
-        get_user_model()
-        .objects.filter(is_active=True)
+        selectors.users_who_may_view_pledges()
         .filter(Exists(involved))
         .exclude(notification_preference__digest_enabled=False)
         .values_list("pk", flat=True)
@@ -112,11 +135,12 @@ def _row(kind, commitment_id, recipient_id, due_on) -> FollowUp:
 
 
 def _recipients_not_wanting(rows: list[FollowUp], preference: str) -> set:
-    """Recipients of `rows` who are inactive or turned these emails off: no row is made for them."""
+    """Recipients of `rows` who may not view pledges or turned these emails off: no row is made for them."""
     ids = {row.recipient_id for row in rows}
     if not ids:
         return set()
-    unwanted = Q(is_active=False) | Q(**{f"notification_preference__{preference}": False})
+    may_view = selectors.users_who_may_view_pledges()
+    unwanted = ~Q(pk__in=may_view.values("pk")) | Q(**{f"notification_preference__{preference}": False})
     return set(get_user_model().objects.filter(pk__in=ids).filter(unwanted).values_list("pk", flat=True))
 
 
@@ -297,7 +321,11 @@ class Delivery:
         self.outcomes.update(dict.fromkeys(followup_ids, SKIPPED))
         # Rows that failed before go last: a message on which the server drops
         # the connection does not hold back the rows woken with it.
-        self.unsent = sorted(selectors.followups_for_delivery(followup_ids), key=lambda row: (row.attempts, row.pk))
+        superseded = _escalations_superseding(
+            commitment=OuterRef("commitment_id"), recipient=OuterRef("recipient_id"), check_date=OuterRef("due_on")
+        )
+        rows = selectors.followups_for_delivery(followup_ids, superseded_by_escalation=Exists(superseded))
+        self.unsent = sorted(rows, key=lambda row: (row.attempts, row.pk))
         pledges = {row.commitment_id for row in self.unsent} - {None}
         escalated = {row.commitment_id for row in self.unsent if row.kind == FollowUp.Kind.ESCALATION} - {None}
         last_updates = selectors.latest_updates(pledges) if pledges else {}
@@ -420,6 +448,11 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, w
     recipient = followup.recipient
     if not recipient.is_active:
         return "the recipient's account is inactive"
+    may_view = getattr(followup, "recipient_may_view_pledges", None)
+    if may_view is None:  # a row not read by selectors.followups_for_delivery
+        may_view = recipient.has_perm("tracker.view_commitment")
+    if not may_view:
+        return "the recipient can no longer view pledges"
     try:
         preference = recipient.notification_preference
     except NotificationPreference.DoesNotExist:
@@ -438,6 +471,13 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, w
             return "the recipient no longer owns the pledge"
         if commitment.next_check_on != followup.due_on:
             return "the check date has moved"
+        superseded = getattr(followup, "superseded_by_escalation", None)
+        if superseded is None:
+            superseded = _escalations_superseding(
+                commitment=commitment.pk, recipient=recipient.pk, check_date=followup.due_on
+            ).exists()
+        if superseded:
+            return "an escalation about the pledge went to the recipient instead"
         return ""
     if watchers is None:
         watchers = selectors.watcher_ids_by_commitment([commitment.pk])

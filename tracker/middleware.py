@@ -1,27 +1,43 @@
+from itertools import chain
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 
 NULL_CHARACTER_MESSAGE = "The address holds a null character (%00), which no filter accepts."
+NULL_HEADER_MESSAGE = "A header or cookie holds a null character, which HTTP does not allow."
 
 
 class RejectNullCharactersMiddleware:
-    """Answer 400 to a query string holding a NUL character.
+    """Answer 400 to a query string, header or cookie holding a NUL character.
 
-    Forms already refuse NUL in posted text, but a filter value in the query
-    string reaches the database as it is, and PostgreSQL refuses NUL in text
-    with an error that would otherwise be a 500.
+    Forms and serializers already refuse NUL in posted text, but a filter
+    value in the query string, a session cookie, an API token or a user agent
+    (recorded for a failed login) reaches the database as it is, and
+    PostgreSQL refuses NUL in text with an error that would otherwise be a 500.
+    RFC 9110 (section 5.5) lets a server reject a header holding NUL.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
-            if request.path.startswith("/api/"):
-                # API clients are promised JSON errors, like DRF's own 400s.
-                return JsonResponse({"detail": NULL_CHARACTER_MESSAGE}, status=400)
-            return HttpResponseBadRequest(NULL_CHARACTER_MESSAGE)
-        return self.get_response(request)
+        message = _null_character_problem(request)
+        if message is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            # API clients are promised JSON errors, like DRF's own 400s.
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message)
+
+
+def _null_character_problem(request) -> str | None:
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+        return NULL_CHARACTER_MESSAGE
+    headers = (str(value) for key, value in request.META.items() if key.startswith("HTTP_"))
+    # A cookie's quoted "\000" decodes to NUL, so cookies are checked decoded too.
+    if any("\x00" in value for value in chain(headers, request.COOKIES.values())):
+        return NULL_HEADER_MESSAGE
+    return None
 
 
 class PermissionsPolicyMiddleware:

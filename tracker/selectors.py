@@ -9,13 +9,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import (
     Aggregate,
-    Avg,
-    Case,
+    BigIntegerField,
     CharField,
     Count,
     DateField,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -24,10 +25,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
     Window,
 )
-from django.db.models.functions import Concat, RowNumber, TruncMonth
+from django.db.models.functions import Cast, Concat, RowNumber
 from django.utils import timezone
 
 from . import board_cache
@@ -87,72 +87,134 @@ def commitments_recently_updated(*, queryset: QuerySet | None = None) -> QuerySe
     return queryset.order_by("-updated_at", "-id")
 
 
-def _score_expression():
-    return Case(
-        *(When(status=status, then=score) for status, score in COMPLIANCE_SCORES.items()),
-        default=None,
-        output_field=IntegerField(),
+# The columns of every part of `_board_counts`, with a count after them.
+_COUNT_COLUMNS = ("part", "key", "label", "day")
+
+
+class _Null(Cast):
+    """A null of the type of `output_field`, left out of GROUP BY.
+
+    Typed, because PostgreSQL types a UNION's column by its first parts, as
+    text where they are all null, and then refuses a date or a number; left
+    out, because a constant in GROUP BY is still compared on every row.
+    """
+
+    def __init__(self, output_field):
+        super().__init__(Value(None), output_field=output_field)
+
+    def get_group_by_cols(self):
+        return []
+
+
+def _counted(queryset: QuerySet, part: str, **columns) -> QuerySet:
+    """`queryset`'s pledges counted per `columns` (key, label, day; the others null): one part of `_board_counts`."""
+    columns = {"key": _Null(BigIntegerField()), "label": _Null(CharField()), "day": _Null(DateField()), **columns}
+    return (
+        queryset.order_by()
+        .annotate(part=Value(part), **columns)
+        .values_list(*_COUNT_COLUMNS)
+        .annotate(count=Count("*"))
     )
 
 
-def compliance_by(field: str, queryset: QuerySet | None = None) -> list[dict]:
-    """Mean compliance score per actor (`field="made_by"`) or event (`field="event"`).
+def _names(model, part: str) -> QuerySet:
+    """Every actor's or event's name by its id: one part of `_board_counts`."""
+    return (
+        model.objects.order_by()
+        .annotate(part=Value(part), key=F("pk"), label=F("name"), day=_Null(DateField()), count=_Null(IntegerField()))
+        .values_list(*_COUNT_COLUMNS, "count")
+    )
+
+
+def _board_counts(queryset: QuerySet, parts: set[str], *, today: datetime.date | None = None) -> dict[str, list]:
+    """The counts the board's numbers are folded from, as (key, label, day, count) rows per part, in one query.
+
+    Parts: "makers" (pledges per maker and status, and every actor's name),
+    "events" (per event and status, and every event's name), "overdue" (a
+    count as of `today`) and "dates" (target dates, and next checks of open
+    pledges, per day). Each is a narrow GROUP BY that PostgreSQL can read
+    from an index alone (commitment_made_by_status, commitment_event_status,
+    commitment_due_on, commitment_open_next_check) where the table's pages
+    are all-visible; only the overdue count reads the table. One GROUP BY
+    over maker, event, status and overdue together would read the table once
+    but make about 34,000 groups at 100,000 pledges, slower than these parts
+    (bench/); a join for the names would be done before the grouping, for
+    every pledge, hence the names as parts of their own.
+    """
+    queries = []
+    if "makers" in parts:
+        queries += [_counted(queryset, "makers", key=F("made_by_id"), label=F("status")), _names(Actor, "maker names")]
+    if "events" in parts:
+        queries += [_counted(queryset, "events", key=F("event_id"), label=F("status")), _names(Event, "event names")]
+    if "overdue" in parts:
+        queries.append(_counted(queryset.filter(overdue_condition(today)), "overdue"))
+    if "dates" in parts:
+        queries += [
+            _counted(queryset.filter(due_on__isnull=False), "due", day=F("due_on")),
+            _counted(
+                queryset.filter(status__in=OPEN_STATUSES, next_check_on__isnull=False), "checks", day=F("next_check_on")
+            ),
+        ]
+    rows = {part: [] for part in ("makers", "maker names", "events", "event names", "overdue", "due", "checks")}
+    for part, key, label, day, count in queries[0].union(*queries[1:], all=True):
+        rows[part].append((key, label, day, count))
+    return rows
+
+
+def _compliance(counts: list, names: list) -> list[dict]:
+    """Mean compliance score per actor or event, by name, from its rows of pledges per status.
 
     Only scored statuses count (DESIGN.md: announced and withdrawn have no
     score); `scored` says how many pledges the mean is over, `total` how many
-    the actor or event has in all.
+    the actor or event has in all. Pledges of no event are left out.
     """
-    if field not in {"made_by", "event"}:
-        raise ValueError(f"compliance_by takes made_by or event, not {field!r}")
-    queryset = Commitment.objects.all() if queryset is None else queryset
-    rows = (
-        queryset.filter(**{f"{field}__isnull": False})
-        .values(f"{field}_id", f"{field}__name")
-        .annotate(
-            mean=Avg(_score_expression()),
-            scored=Count("id", filter=Q(status__in=list(COMPLIANCE_SCORES))),
-            total=Count("id"),
-        )
-        .order_by(f"{field}__name")
-    )
+    name_of = {key: name for key, name, _, _ in names}
+    table = {}
+    for key, status, _, count in counts:
+        if key is None:
+            continue
+        row = table.setdefault(key, {"id": key, "name": name_of.get(key, ""), "points": 0, "scored": 0, "total": 0})
+        row["total"] += count
+        if status in COMPLIANCE_SCORES:
+            row["points"] += COMPLIANCE_SCORES[status] * count
+            row["scored"] += count
     return [
         {
-            "id": row[f"{field}_id"],
-            "name": row[f"{field}__name"],
-            "mean": round(row["mean"], 2) if row["mean"] is not None else None,
+            "id": row["id"],
+            "name": row["name"],
+            "mean": round(row["points"] / row["scored"], 2) if row["scored"] else None,
             "scored": row["scored"],
             "total": row["total"],
         }
-        for row in rows
+        for row in sorted(table.values(), key=lambda row: row["name"])
     ]
 
 
 def board_aggregates(*, today: datetime.date, queryset: QuerySet | None = None, charts: bool = True) -> dict:
-    """The board's numbers over all of `queryset`: tiles, overdue count, compliance tables and charts.
+    """The board's numbers over all of `queryset`: tiles, overdue count, compliance tables and charts, in one query.
 
-    Each of these queries reads every pledge in `queryset` (a scan of the
-    table when unfiltered), which is why the unfiltered ones are cached
-    (`board_summary(cached=True)`). `charts` adds the status-by-actor and
-    dates-by-month charts, which the board shows and the API does not.
+    The unfiltered numbers are cached still (`board_summary(cached=True)`):
+    the query reads every pledge, if mostly from indexes. `charts` adds the
+    status-by-actor and dates-by-month charts, which the board shows and the
+    API does not.
     """
     queryset = Commitment.objects.all() if queryset is None else queryset
-    # The tiles, the total and the overdue count in one aggregate query.
-    overdue = overdue_condition(today)
-    counts = queryset.aggregate(
-        overdue_count=Count("id", filter=overdue),
-        **{status: Count("id", filter=Q(status=status)) for status in Status.values},
-    )
-    per_status = {status: counts[status] or 0 for status in Status.values}
+    parts = {"makers", "events", "overdue"} | ({"dates"} if charts else set())
+    rows = _board_counts(queryset, parts, today=today)
+    per_status = dict.fromkeys(Status.values, 0)
+    for _, status, _, count in rows["makers"]:
+        if status in per_status:
+            per_status[status] += count
     aggregates = {
         "counts": per_status,
         "total": sum(per_status.values()),
-        "overdue_count": counts["overdue_count"] or 0,
-        "compliance_by_actor": compliance_by("made_by", queryset),
-        "compliance_by_event": compliance_by("event", queryset),
+        "overdue_count": sum(count for *_, count in rows["overdue"]),
+        "compliance_by_actor": _compliance(rows["makers"], rows["maker names"]),
+        "compliance_by_event": _compliance(rows["events"], rows["event names"]),
     }
     if charts:
-        aggregates["status_by_actor"] = status_by_actor(queryset)
-        aggregates["dates_by_month"] = dates_by_month(today=today, queryset=queryset)
+        aggregates["status_by_actor"] = _status_by_actor(rows)
+        aggregates["dates_by_month"] = _dates_by_month(rows, today=today)
     return aggregates
 
 
@@ -193,6 +255,24 @@ def board_summary(
     }
 
 
+def users_who_may_view_pledges() -> QuerySet:
+    """Active users for whom has_perm("tracker.view_commitment") holds, in one query.
+
+    The only people a pledge may be owned or watched by, and so the only
+    recipients of its reminders: an email quotes what the board shows.
+    """
+    view = Permission.objects.filter(content_type__app_label="tracker", codename="view_commitment")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Exists(view.filter(user=OuterRef("pk")))
+            | Exists(view.filter(group__user=OuterRef("pk")))
+        )
+    )
+
+
 def commitments_watched_by(user) -> QuerySet:
     """Pledges a user owns or watches: the digest's and the calendar's subject."""
     return Commitment.objects.filter(Q(owner=user) | Q(watchers=user)).distinct()
@@ -208,16 +288,22 @@ def status_changes_between(*, start: datetime.datetime, end: datetime.datetime, 
     )
 
 
-def followups_for_delivery(ids) -> list[FollowUp]:
+def followups_for_delivery(ids, **annotations) -> list[FollowUp]:
     """These follow-ups, if still being sent, with what sending reads: recipient (and preferences), pledge, maker,
-    event and owner, in one query.
+    event and owner, whether the recipient may view pledges, and the caller's `annotations`, in one query.
 
     The preference is joined, so that a recipient without one has it cached
     as missing rather than queried again. The state is checked here rather
     than in SQL, so that the rows are found through the primary key.
     """
     related = ("recipient__notification_preference", "commitment__made_by", "commitment__event", "commitment__owner")
-    rows = FollowUp.objects.filter(pk__in=ids).select_related(*related).order_by()
+    may_view = Exists(users_who_may_view_pledges().filter(pk=OuterRef("recipient_id")))
+    rows = (
+        FollowUp.objects.filter(pk__in=ids)
+        .select_related(*related)
+        .annotate(recipient_may_view_pledges=may_view, **annotations)
+        .order_by()
+    )
     return [row for row in rows if row.state == FollowUp.State.SENDING]
 
 
@@ -299,19 +385,19 @@ def board_filter_choices() -> dict:
 def status_by_actor(queryset: QuerySet | None = None, *, limit: int = CHART_ACTORS) -> dict:
     """Pledges per status for each maker, the makers with most pledges first, in one query."""
     queryset = Commitment.objects.all() if queryset is None else queryset
-    rows = (
-        # No ORDER BY: sorting every pledge by maker name spills to disk at
-        # 100,000 pledges (bench/); the ranking below orders the makers anyway.
-        queryset.order_by().values("made_by_id", "made_by__name", "status").annotate(count=Count("id"))
-    )
+    return _status_by_actor(_board_counts(queryset, {"makers"}), limit=limit)
+
+
+def _status_by_actor(rows: dict, *, limit: int = CHART_ACTORS) -> dict:
+    # Ranked here rather than by an ORDER BY, which would sort every pledge
+    # (it spilled to disk at 100,000 pledges; bench/).
+    name_of = {key: name for key, name, _, _ in rows["maker names"]}
     actors = {}
-    for row in rows:
-        actor = actors.setdefault(
-            row["made_by_id"], {"id": row["made_by_id"], "name": row["made_by__name"], "counts": {}, "total": 0}
-        )
-        actor["counts"][row["status"]] = row["count"]
-        actor["total"] += row["count"]
-    ranked = sorted(actors.values(), key=lambda actor: (-actor["total"], actor["name"]))
+    for key, status, _, count in rows["makers"]:
+        actor = actors.setdefault(key, {"id": key, "name": name_of.get(key, ""), "counts": {}, "total": 0})
+        actor["counts"][status] = count
+        actor["total"] += count
+    ranked = sorted(actors.values(), key=lambda actor: (-actor["total"], actor["name"], actor["id"]))
     return {"actors": ranked[:limit], "others": len(ranked) - len(ranked[:limit])}
 
 
@@ -323,19 +409,10 @@ def dates_by_month(*, today: datetime.date, queryset: QuerySet | None = None, mo
     chart over years.
     """
     queryset = Commitment.objects.all() if queryset is None else queryset
-    rows = (
-        queryset.order_by()
-        .values(
-            due_month=TruncMonth("due_on"),
-            check_month=Case(
-                When(status__in=OPEN_STATUSES, then=TruncMonth("next_check_on")),
-                default=None,
-                output_field=DateField(),
-            ),
-        )
-        .annotate(count=Count("id"))
-        .order_by()
-    )
+    return _dates_by_month(_board_counts(queryset, {"dates"}), today=today, months=months)
+
+
+def _dates_by_month(rows: dict, *, today: datetime.date, months: int = TIMELINE_MONTHS) -> list:
     first = today.replace(day=1)
     starts = [_add_months(first, offset) for offset in range(months)]
     after_last = _add_months(first, months)
@@ -349,13 +426,9 @@ def dates_by_month(*, today: datetime.date, queryset: QuerySet | None = None, mo
             return "later"
         return month
 
-    for row in rows:
-        for key, name in (("due_month", "due"), ("check_month", "checks")):
-            month = row[key]
-            if month is not None:
-                if isinstance(month, datetime.datetime):
-                    month = month.date()
-                buckets[bucket_of(month)][name] += row["count"]
+    for name in ("due", "checks"):
+        for _, _, day, count in rows[name]:
+            buckets[bucket_of(day.replace(day=1))][name] += count
 
     timeline = []
     if sum(buckets["earlier"].values()):

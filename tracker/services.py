@@ -9,15 +9,18 @@ keyed by the field it is about.
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tracker import selectors
 from tracker.extraction import draft_title, guess_actor_kind
 from tracker.followups import followups_cancel_stale
 from tracker.models import (
     COMMITMENT_HISTORY,
+    LATEST_DATE,
     MAX_CHECK_EVERY_DAYS,
     Actor,
     Commitment,
@@ -69,6 +72,39 @@ def _refuse_unknown_fields(data: dict) -> None:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
 
 
+def _refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None = None) -> None:
+    """A newly named owner or watcher must be allowed to view pledges: their reminders quote the pledge.
+
+    Those the pledge already names are let be, so that a pledge whose owner
+    has lost access can still be edited; the sender sends them nothing.
+    """
+    new_ids = {}
+    owner = data.get("owner")
+    if owner is not None and (commitment is None or _pk(owner) != commitment.owner_id):
+        new_ids["owner"] = {_pk(owner)}
+    if data.get("watchers"):
+        current = set(commitment.watchers.values_list("pk", flat=True)) if commitment else set()
+        new_ids["watchers"] = {_pk(watcher) for watcher in data["watchers"]} - current
+    ids = set().union(*new_ids.values())
+    if not ids:
+        return
+    may_view = selectors.users_who_may_view_pledges().values("pk")
+    refused = dict(get_user_model().objects.filter(pk__in=ids).exclude(pk__in=may_view).values_list("pk", "username"))
+    remedy = f"give them the {ANALYSTS_GROUP} or {VIEWERS_GROUP} role first, or choose someone who has it."
+    errors = {}
+    for field, verb in (("owner", "own"), ("watchers", "watch")):
+        names = sorted(refused[pk] for pk in new_ids.get(field, ()) if pk in refused)
+        if names:
+            who = ", ".join(names)
+            errors[field] = f"{who} cannot view pledges, so cannot {verb} one: {remedy}"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
 def commitment_create(*, user=None, data: dict) -> Commitment:
     """Record a new pledge as Announced from COMMITMENT_FIELDS and COMMITMENT_M2M_FIELDS.
 
@@ -76,6 +112,7 @@ def commitment_create(*, user=None, data: dict) -> Commitment:
     """
     _refuse_unknown_fields(data)
     _refuse_null_characters(data)
+    _refuse_people_who_cannot_view(data)
     fields = {name: value for name, value in data.items() if name in COMMITMENT_FIELDS}
     commitment = Commitment(**fields, status=Status.ANNOUNCED, progress=0)
     _validate_check_interval(commitment.check_every_days)
@@ -118,6 +155,7 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
 
     with transaction.atomic():
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        _refuse_people_who_cannot_view(data, commitment=locked)
         interval_before = locked.check_every_days
         for name in COMMITMENT_FIELDS:
             if name in data:
@@ -277,13 +315,12 @@ def commitments_postpone(*, commitments, days: int, user=None) -> int:
             if commitment.is_terminal:
                 continue
             start = commitment.next_check_on or today
-            try:
-                next_check_on = start + timedelta(days=days)
-            except OverflowError:
+            # Compared before adding: a stored date near 9999-12-31 would overflow.
+            if start > LATEST_DATE - timedelta(days=days):
                 raise ValidationError(
-                    {"days": f"“{commitment}” would be checked after the year 9999; correct its next check first."}
-                ) from None
-            commitment_update(commitment=commitment, user=user, data={"next_check_on": next_check_on})
+                    {"days": f"“{commitment}” would be checked after {LATEST_DATE:%d %B %Y}; correct its next check."}
+                )
+            commitment_update(commitment=commitment, user=user, data={"next_check_on": start + timedelta(days=days)})
             moved += 1
     return moved
 

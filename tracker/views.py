@@ -30,7 +30,7 @@ from .forms import (
     add_service_errors,
 )
 from .health import services_health
-from .models import Commitment, Status
+from .models import EARLIEST_DATE, LATEST_DATE, Commitment, Status
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +40,12 @@ RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
 # Reading pledges is a role too (Viewers, Analysts): an account alone is not enough.
 VIEW_PERMISSION = "tracker.view_commitment"
 EXTRACT_PERMISSION = "tracker.add_commitment"
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula: OWASP's
+# list (https://owasp.org/www-community/attacks/CSV_Injection: = + - @ tab CR
+# LF), the fullwidth forms that the OWASP Testing Guide ("Testing for CSV
+# Injection") warns some locales read as the ASCII ones, and ; which
+# LibreOffice and Excel may take as a cell separator.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", ";", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @never_cache
@@ -144,7 +148,8 @@ class _Echo:
 
 
 def _neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    # Leading spaces protect nothing: LibreOffice can trim them on import.
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
@@ -205,7 +210,9 @@ def commitments_csv(request):
         return HttpResponseBadRequest(f"These filters could not be read: {problems}", content_type="text/plain")
     commitments = selectors.commitments_for_export(filterset.qs).iterator(chunk_size=CSV_CHUNK_SIZE)
     site_url = request.build_absolute_uri("/").rstrip("/")
-    writer = csv.writer(_Echo())
+    # Every cell quoted, as OWASP advises: a ; inside a cell then cannot start
+    # a new cell (and a formula) in a spreadsheet that splits on ;.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def lines():
         yield writer.writerow(CSV_HEADER)
@@ -319,17 +326,24 @@ def calendar_feed(request, token):
     calendar.add("x-wr-calname", f"Pledges followed by {user.get_username()}")
     for commitment in selectors.commitments_for_calendar(user):
         url = request.build_absolute_uri(commitment.get_absolute_url())
-        if commitment.next_check_on and not commitment.is_terminal:
+        if _on_calendar(commitment.next_check_on) and not commitment.is_terminal:
             calendar.add_component(
                 _calendar_event(commitment, "check", "Check", commitment.next_check_on, url=url, host=host, stamp=stamp)
             )
-        if commitment.due_on:
+        if _on_calendar(commitment.due_on):
             calendar.add_component(
                 _calendar_event(commitment, "due", "Due", commitment.due_on, url=url, host=host, stamp=stamp)
             )
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pledges.ics"'
     return response
+
+
+def _on_calendar(day):
+    # A date the validators would refuse can still be in the table (written
+    # before them, or by raw SQL); one such row must not break the whole feed,
+    # and 9999-12-31 has no next day to end its event on.
+    return day is not None and EARLIEST_DATE <= day <= LATEST_DATE
 
 
 def _calendar_event(commitment, kind, label, day, *, url, host, stamp):

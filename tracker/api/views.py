@@ -1,5 +1,3 @@
-from axes.handlers.proxy import AxesProxyHandler
-from django.conf import settings
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -9,10 +7,12 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from tracker import services
 from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges, text_too_long
+from tracker.lockout import lockout_message
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
 from tracker.selectors import (
     actors_for_extraction,
@@ -59,23 +59,26 @@ class Conflict(APIException):
 class TokenObtainView(ObtainAuthToken):
     """The same token every time for a user; a wrong password is a 400 (non_field_errors).
 
-    Login throttling (django-axes) counts failures here as on the login
-    pages; a locked-out username and address get a 429 saying so.
+    Login throttling (django-axes, tracker/lockout.py) counts attempts here as
+    on the login pages; one refused for a locked-out username and address, or
+    address, gets a 429 saying so, without its password being checked.
     """
 
     authentication_classes = ()
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "token"
+    # ObtainAuthToken names its own parsers; the project's refuse deep JSON.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def post(self, request, *args, **kwargs):
-        username = request.data.get("username") if hasattr(request.data, "get") else None
-        if isinstance(username, str) and AxesProxyHandler.is_locked(request._request, {"username": username}):
-            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-            return Response(
-                {"detail": f"Too many failed logins for this user from this address; try again in {minutes} minutes."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            if getattr(request, "login_refused", False):
+                return Response(
+                    {"detail": lockout_message(request.login_lock)}, status=status.HTTP_429_TOO_MANY_REQUESTS
+                )
+            raise
 
 
 class ModelViewSet(viewsets.ModelViewSet):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from tracker import board_cache
+from tracker import board_cache, services
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
 
 # Every generated pledge carries this source title; real pledges never do.
@@ -123,11 +123,14 @@ class Command(BaseCommand):
 
     def _owners(self):
         User = get_user_model()
+        # Owners must be able to view pledges, or no reminder is queued for them.
+        analysts = services.roles_ensure()[services.ANALYSTS_GROUP]
         owners = []
         for number in range(20):
             user, _ = User.objects.get_or_create(
                 username=f"bench-analyst-{number}", defaults={"email": f"bench-analyst-{number}@example.org"}
             )
+            user.groups.add(analysts)
             owners.append(user.pk)
         return owners
 
