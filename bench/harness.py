@@ -54,8 +54,11 @@ def count_queries(action: Callable[[], object]) -> tuple[object, list[str]]:
 
 
 def data_queries(statements: list[str]) -> list[str]:
-    """The statements that read the tracker's own tables: the page's data, without session and permission checks."""
-    return [sql for sql in statements if '"tracker_' in sql and sql.lstrip().upper().startswith("SELECT")]
+    """The statements that read the tracker's own tables: the page's data, without session and permission checks.
+
+    A UNION's first SELECT may be in parentheses (PostgreSQL).
+    """
+    return [sql for sql in statements if '"tracker_' in sql and sql.lstrip("( \n").upper().startswith("SELECT")]
 
 
 def replay(statements: list[str]) -> Callable[[], None]:

@@ -4,6 +4,15 @@ Environment: BENCH_DATABASE_URL (PostgreSQL, created if missing), BENCH_REDIS_UR
 (db 9 by default), BENCH_SIZES ("1000 100000"), BENCH_ROUNDS (20), BENCH_WARMUP (3),
 BENCH_CSV_ROUNDS (5), BENCH_SWEEP_ROUNDS (5), BENCH_EMAILS (2000),
 BENCH_HTTP_SECONDS (10), BENCH_OUTPUT (docs/PERFORMANCE.md).
+
+BENCH_SCENARIOS runs some of the scenarios only, for a quick look at one
+part: a list of board (the cached board, the board after a change, the
+filtered board), api, pledge, csv, http, sweep, delivery. Such a run
+writes no docs/PERFORMANCE.md and no var/bench/results.json, which need every
+scenario: its raw results go to BENCH_OUTPUT (var/bench/partial-results.json
+unless set) and a line per scenario to the output. With BENCH_REUSE_DATA=1 it
+keeps the pledges an earlier run seeded, when there are as many as the size
+asks for, instead of seeding them again (sweep and delivery change them).
 """
 
 import datetime
@@ -41,17 +50,25 @@ def manage(environment: dict, *arguments: str) -> None:
     subprocess.run([sys.executable, "manage.py", *arguments], cwd=BASE_DIR, env=environment, check=True)  # noqa: S603
 
 
-def reset_data(environment: dict, size: int) -> dict:
-    """An empty bench database seeded with `size` pledges and 5 updates each, timed; refuses real data."""
+def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
+    """An empty bench database seeded with `size` pledges and 5 updates each, timed; refuses real data.
+
+    `reuse` keeps the pledges of an earlier run when there are `size` of them (untimed).
+    """
     from django.core.management import call_command
     from django.db import connection
 
     from bench.harness import progress
     from tracker.management.commands.seed_bench import MARK
-    from tracker.models import Commitment
+    from tracker.models import Commitment, ProgressUpdate
 
     if Commitment.objects.exclude(source_title=MARK).exists():
         raise SystemExit("The bench database holds pledges seed_bench did not generate; refusing to empty it.")
+    if reuse and Commitment.objects.count() == size:
+        progress(f"Reusing the {size:,} pledges already seeded (BENCH_REUSE_DATA); VACUUM ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        return {"pledges": size, "updates": ProgressUpdate.objects.count(), "seed_seconds": None, "reused": True}
     progress("Emptying the bench database (flush)")
     call_command("flush", interactive=False, verbosity=0)
     connection.close()
@@ -66,12 +83,30 @@ def reset_data(environment: dict, size: int) -> dict:
     return {"pledges": size, "updates": updates, "seed_seconds": seconds}
 
 
+SCENARIOS = ("board", "api", "pledge", "csv", "http", "sweep", "delivery")
+
+
+def _words(name: str, default: str) -> list[str]:
+    return os.environ.get(name, default).replace(",", " ").split()
+
+
+def chosen_scenarios() -> tuple[str, ...]:
+    chosen = tuple(_words("BENCH_SCENARIOS", " ".join(SCENARIOS)))
+    unknown = sorted(set(chosen) - set(SCENARIOS))
+    if unknown or not chosen:
+        raise SystemExit(f"BENCH_SCENARIOS: {', '.join(unknown) or 'empty'}; choose among {', '.join(SCENARIOS)}")
+    return chosen
+
+
 def main() -> None:
-    sizes = [int(size) for size in os.environ.get("BENCH_SIZES", "1000 100000").replace(",", " ").split()]
+    sizes = [int(size) for size in _words("BENCH_SIZES", "1000 100000")]
+    only = chosen_scenarios()
+    partial = set(only) != set(SCENARIOS)
     rounds, warmup = _int("BENCH_ROUNDS", 20), _int("BENCH_WARMUP", 3)
     csv_rounds, sweep_rounds = _int("BENCH_CSV_ROUNDS", 5), _int("BENCH_SWEEP_ROUNDS", 5)
     emails, http_seconds = _int("BENCH_EMAILS", 2000), _int("BENCH_HTTP_SECONDS", 10)
-    output = BASE_DIR / os.environ.get("BENCH_OUTPUT", "docs/PERFORMANCE.md")
+    default_output = "var/bench/partial-results.json" if partial else "docs/PERFORMANCE.md"
+    output = BASE_DIR / os.environ.get("BENCH_OUTPUT", default_output)
     smtp_port, http_port = free_port(), free_port()
     environment = bench_environment(smtp_port)
     os.environ.update(environment)
@@ -80,6 +115,8 @@ def main() -> None:
     from bench.harness import progress
 
     progress(f"Sizes {sizes}, {rounds} rounds after {warmup} warm-up; database {environment['DATABASE_URL']}")
+    if partial:
+        progress(f"Scenarios {', '.join(only)} only (BENCH_SCENARIOS)")
     ensure_database(environment["DATABASE_URL"])
     progress("Migrating and collecting static files")
     manage(environment, "migrate", "--noinput", "-v", "0")
@@ -95,31 +132,51 @@ def main() -> None:
     results["settings"] = {"rounds": rounds, "warmup": warmup, "csv_rounds": csv_rounds, "sweep_rounds": sweep_rounds}
     for size in sizes:
         progress(f"=== {size:,} pledges ===")
-        data = reset_data(environment, size)
-        reads = scenarios.reads(rounds=rounds, warmup=warmup, csv_rounds=csv_rounds)
-        progress("HTTP throughput under gunicorn (2 workers)")
-        targets = processes.http_targets(reads["session_cookie"], reads.get("api_token"), reads["api"])
-        http = processes.http_throughput(environment, http_port, targets, seconds=http_seconds)
-        progress("Follow-up sweep")
-        sweep = scenarios.sweep(rounds=sweep_rounds, warmup=1, due=min(scenarios.SWEEP_DUE, size))
-        progress("Follow-up delivery")
-        due = min(emails, size // 2)
-        delivery = processes.delivery(environment, smtp_port, emails=due, warmup_emails=min(200, size // 10))
-        delivery["floor"] = processes.smtplib_floor(environment, smtp_port, emails=due)
-        delivery["profile"] = processes.profile_sends(environment, smtp_port, emails=min(200, size // 10))
-        results["sizes"][str(size)] = {
-            "load_average": [round(load, 2) for load in os.getloadavg()],
-            "data": data,
-            "scenarios": reads["scenarios"] + [sweep],
-            "api": reads["api"],
-            "http": http,
-            "delivery": delivery,
-        }
-        (VAR / "results.json").write_text(json.dumps(results, indent=1, default=str))
+        data = reset_data(environment, size, reuse=partial and os.environ.get("BENCH_REUSE_DATA") == "1")
+        reads = scenarios.reads(rounds=rounds, warmup=warmup, csv_rounds=csv_rounds, only=only)
+        run = {"data": data, "scenarios": reads["scenarios"], "api": reads["api"]}
+        if "http" in only:
+            progress("HTTP throughput under gunicorn (2 workers)")
+            targets = processes.http_targets(reads["session_cookie"], reads.get("api_token"), reads["api"])
+            run["http"] = processes.http_throughput(environment, http_port, targets, seconds=http_seconds)
+        if "sweep" in only:
+            progress("Follow-up sweep")
+            run["scenarios"].append(scenarios.sweep(rounds=sweep_rounds, warmup=1, due=min(scenarios.SWEEP_DUE, size)))
+        if "delivery" in only:
+            progress("Follow-up delivery")
+            due = min(emails, size // 2)
+            delivery = processes.delivery(environment, smtp_port, emails=due, warmup_emails=min(200, size // 10))
+            delivery["floor"] = processes.smtplib_floor(environment, smtp_port, emails=due)
+            delivery["profile"] = processes.profile_sends(environment, smtp_port, emails=min(200, size // 10))
+            run["delivery"] = delivery
+        run["load_average"] = [round(load, 2) for load in os.getloadavg()]
+        results["sizes"][str(size)] = run
+        if partial:
+            _print_scenarios(size, run)
+        else:
+            (VAR / "results.json").write_text(json.dumps(results, indent=1, default=str))
     results["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
+    if partial:
+        output.write_text(json.dumps(results, indent=1, default=str))
+        progress(f"Wrote {_shown(output)} (raw results of {', '.join(only)})")
+        return
     (VAR / "results.json").write_text(json.dumps(results, indent=1, default=str))
     output.write_text(report.render(results))
     progress(f"Wrote {_shown(output)} (raw results in {_shown(VAR / 'results.json')})")
+
+
+def _print_scenarios(size: int, run: dict) -> None:
+    from bench.harness import progress
+
+    for scenario in run["scenarios"]:
+        floor = scenario.get("floor") or {}
+        line = f"{size:,} pledges, {scenario['name']}: median {scenario['median_ms']:.1f} ms"
+        line += f", p95 {scenario['p95_ms']:.1f} ms, {scenario['queries']} queries"
+        if floor.get("median_ms"):
+            ratio = scenario["median_ms"] / floor["median_ms"]
+            line += f"; floor median {floor['median_ms']:.1f} ms (min {floor['min_ms']:.1f}), ratio {ratio:.1f}x"
+        progress(line)
+    progress(f"Load average (1, 5, 15 min): {', '.join(map(str, run['load_average']))}")
 
 
 def _shown(path: Path) -> str:

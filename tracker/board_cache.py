@@ -1,13 +1,14 @@
 """The board's numbers over every pledge, cached until pledges, actors or events change.
 
-At 100,000 pledges the tiles, the compliance tables and the two charts read
-the whole table (bench/, docs/PERFORMANCE.md): about 280 ms of SQL on every
-view of the unfiltered board, for numbers that change only when someone
-writes. They are cached under the token of `SummaryVersion` and the date
-(overdue counts move at midnight); any change to a pledge, an actor or an
-event gives the row a new token once its transaction commits, which retires
-the cached numbers in every web process, since each reads the token from the
-database (one query) rather than from its own memory.
+The tiles, the compliance tables and the two charts count every pledge
+(`selectors.board_aggregates`: one query, mostly read from indexes): about
+70 ms of SQL at 100,000 pledges (bench/, docs/PERFORMANCE.md) on every view
+of the unfiltered board, for numbers that change only when someone writes.
+They are cached under the token of `SummaryVersion` and the date (overdue
+counts move at midnight); any change to a pledge, an actor or an event gives
+the row a new token once its transaction commits, which retires the cached
+numbers in every web process, since each reads the token from the database
+(one query) rather than from its own memory.
 
 The new token is written after commit, not inside the writer's transaction:
 a row that every write locked until its commit would serialise the writers
