@@ -5,13 +5,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
+# Where `make run` serves: `make run PORT=8001 HOST=0.0.0.0` (not taken from
+# the environment, where some shells keep the machine's name in HOST).
+HOST = 127.0.0.1
+PORT = 8000
 
 .PHONY: help run install install-dev test lint format check migrate demo clean backup restore
 .PHONY: eval-extraction
 .PHONY: bench
 
 help:
-	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/"
+	@echo "make run      set up, load the demo data and start web, worker and beat on http://127.0.0.1:8000/ (PORT=, HOST=)"
 	@echo "make test     set up and run the test suite (SQLite, or DATABASE_URL/REDIS_URL when set)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   ruff fix and format"
@@ -44,9 +48,10 @@ demo: migrate
 	$(MANAGE) load_demo --reset-password
 	$(MANAGE) ensure_admin --reset-password
 
-run: demo
-	@echo "Starting web (http://127.0.0.1:8000/), worker and beat; Ctrl-C stops them all."
-	$(BIN)/honcho start -f Procfile.dev
+# Checks the port, migrates, resets the demo passwords, starts the three
+# processes and prints the addresses and logins; Ctrl-C stops them all.
+run: install
+	@$(MANAGE) run_local --host "$(HOST)" --port "$(PORT)"
 
 test: install-dev
 	$(BIN)/pytest

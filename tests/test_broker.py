@@ -11,7 +11,7 @@ from config.celery import app
 
 
 def test_celery_uses_redis_when_configured_else_the_filesystem():
-    expected = settings.REDIS_URL or "filesystem://"
+    expected = settings.REDIS_URL or "filesystem://localhost//"
     assert app.conf.broker_url == expected
     assert app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1

@@ -85,3 +85,53 @@ def test_ensure_admin_creates_a_superuser_once(capsys, monkeypatch):
     assert "exists; its password is unchanged" in output
     admin = authenticate(RequestFactory().post("/accounts/login/"), username="admin", password="not-the-default-42")
     assert admin is not None and admin.is_superuser
+
+
+def test_every_demo_pledge_cites_its_source_and_quotes_it():
+    call_command("load_demo")
+
+    for commitment in Commitment.objects.all():
+        assert commitment.source_url.startswith("https://"), commitment.title
+        assert commitment.source_title, commitment.title
+        assert len(commitment.quote) > 40, commitment.title
+    # Two pledges were reported in the same article; the rest each have their own.
+    assert Commitment.objects.values("source_url").distinct().count() == 6
+
+
+def test_demo_updates_are_spread_over_past_weeks():
+    call_command("load_demo")
+    today = timezone.localdate()
+
+    updates = ProgressUpdate.objects.all()
+    assert len({update.recorded_on for update in updates}) >= 6
+    assert min(update.recorded_on for update in updates) <= today - timedelta(days=28)
+    for update in updates:
+        assert update.recorded_on < today
+        assert timezone.localdate(update.created_at) == update.recorded_on
+    updated_days = {timezone.localdate(commitment.updated_at) for commitment in Commitment.objects.all()}
+    assert len(updated_days) >= 6
+    assert max(updated_days) < today
+    # The board's "Recently updated" leads with the latest update, not the order of loading.
+    latest = ProgressUpdate.objects.order_by("-recorded_on").first()
+    assert Commitment.objects.order_by("-updated_at").first() == latest.commitment
+
+
+def test_demo_timeline_dates_the_changes_with_their_updates():
+    call_command("load_demo")
+
+    bond = Commitment.objects.get(title="Statement of intent on a Kenyan Samurai Bond")
+    update_times = {update.created_at for update in bond.updates.all()}
+    history_times = {record.history_date for record in bond.history.all()}
+    assert update_times <= history_times
+    assert max(history_times) == max(update_times)
+    assert min(history_times) == bond.created_at
+
+
+def test_demo_analyst_password_says_created_then_reset(capsys, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "ticad-nine-yokohama")
+    call_command("load_demo")
+    call_command("load_demo", "--reset-password")
+
+    output = capsys.readouterr().out
+    assert "Demo analyst created: username 'analyst', password 'ticad-nine-yokohama'" in output
+    assert "Demo analyst password reset: username 'analyst', password 'ticad-nine-yokohama'" in output

@@ -46,7 +46,7 @@ def test_worker_and_beat_on_the_filesystem_broker_write_emails_to_var_mail(tmp_p
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            written = "".join(path.read_text() for path in mail.glob("*.log"))
+            written = "".join(path.read_text() for path in mail.glob("*.eml"))
             if written.count("Subject: Time to check:") >= 3:
                 break
             time.sleep(0.5)

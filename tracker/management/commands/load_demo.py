@@ -1,13 +1,17 @@
 """The TICAD 9 Kenya-Japan pledges, as a first look at the tracker.
 
 Idempotent: every record is looked up by its natural key first, so a second
-run changes no count. Check dates are set relative to today, so that the
-board always shows something due, something overdue and something updated.
+run changes no count. Dates are set relative to today: the board always
+shows something due, something overdue, and updates spread over past weeks.
+
+Each pledge cites a published report of it (outlet, date, headline and
+address). The quotes are the words as reported, the speaker's own where the
+report quotes them; the progress notes are invented for the demo.
 """
 
 import os
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -15,9 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import services
-from tracker.models import Actor, Commitment, Event, Topic
-
-SOURCE_TITLE = "Capital News, 20 August 2025: Ruto presses Japan to ease barriers on Kenyan exports"
+from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
 
 ACTORS = [
     {
@@ -67,9 +69,12 @@ EVENT = {
     "ends_on": date(2025, 8, 22),
 }
 
-# Each pledge: its fields, then the follow-up state to reach. `next_check`
-# is days from today (negative: overdue); `update` is recorded that many
-# days ago with the status and progress given.
+# Each pledge: its fields, then the follow-up state to reach. `updates` are
+# recorded `days_ago` (oldest first); the last one sets the next check to
+# its date + check_every_days. Without updates, `next_check` is days from
+# today (negative: overdue). As set, three checks are due in the last few
+# days (check-up emails), Toyota's is weeks late and the investment
+# conference's target date has passed (escalations), two are due soon.
 COMMITMENTS = [
     {
         "title": "Review Japan's tariff and non-tariff restrictions on Kenyan avocados and tea",
@@ -84,14 +89,28 @@ COMMITMENTS = [
             "restrictions that keep Kenyan avocados and tea out of Japan. Kenya's exports to Japan "
             "were about $70 million a year against $1 billion of imports."
         ),
-        "quote": "",
+        "quote": (
+            "In response, Prime Minister Ishiba pledged that his administration would look into market "
+            "access issues raised by President Ruto, while non-tariff barriers would be studied and "
+            "responded to."
+        ),
+        "source_url": "https://kahawatungu.com/rutos-busy-schedule-ahead-of-ticad-meeting-in-japan/",
+        "source_title": "Kahawa Tungu, 20 August 2025: Ruto's busy schedule ahead of TICAD meeting in Japan",
         "check_every_days": 30,
-        "update": {
-            "days_ago": 40,
-            "status": "in_progress",
-            "progress": 20,
-            "note": "Demo entry: officials from both sides met on phytosanitary requirements for avocados.",
-        },
+        "updates": [
+            {
+                "days_ago": 68,
+                "status": "in_progress",
+                "progress": 10,
+                "note": "Demo entry: Japan's agriculture ministry asked Kenya for pest-risk data on Hass avocados.",
+            },
+            {
+                "days_ago": 33,
+                "status": "in_progress",
+                "progress": 20,
+                "note": "Demo entry: officials from both sides met on phytosanitary requirements for avocados.",
+            },
+        ],
     },
     {
         "title": "Ease tariff and non-tariff barriers on Kenyan produce",
@@ -104,13 +123,21 @@ COMMITMENTS = [
             "President Ruto asked Japan to lower the barriers facing Kenyan farm produce, pointing to a "
             "trade balance heavily in Japan's favour despite trade growing by a third in 2024."
         ),
-        # The one verbatim quote in the source.
         "quote": (
-            "We need to address tariff and non-tariff barriers so that Kenyan produce such as avocados "
-            "and tea can access the Japanese market."
+            "We are appealing to Japan to address tariff and non-tariff barriers so that Kenyan produce "
+            "such as avocados and tea can find more access to the Japanese market."
         ),
+        "source_url": "https://www.thehourlynewswave.co.ke/post/ruto-s-appeal-to-japan-firms",
+        "source_title": "The Hourly News Wave, 20 August 2025: Ruto's Appeal to Japan Firms: Invest in Kenya",
         "check_every_days": 60,
-        "next_check": 20,
+        "updates": [
+            {
+                "days_ago": 61,
+                "status": "in_progress",
+                "progress": 15,
+                "note": "Demo entry: Kenya's trade ministry sent Tokyo a list of the barriers it wants lifted.",
+            },
+        ],
     },
     {
         "title": "Examine non-tariff hurdles on African farm exports",
@@ -124,7 +151,15 @@ COMMITMENTS = [
             "plant-health rules and inspection procedures, which affect African farm exports beyond "
             "Kenya's."
         ),
-        "quote": "",
+        "quote": (
+            "Tokyo said it was open to examining the non-tariff barriers raised by Kenya, including "
+            "plant-health rules and inspection procedures."
+        ),
+        "source_url": (
+            "https://tengele.com/news/f781d3dd-b151-4264-a99c-b8743cace157/"
+            "ruto-advocates-for-increased-trade-as-japan-proposes-african-economic-bloc"
+        ),
+        "source_title": "Tengele, 2025: Ruto Advocates for Increased Trade as Japan Proposes African Economic Bloc",
         "check_every_days": 60,
         "next_check": 5,
     },
@@ -139,14 +174,30 @@ COMMITMENTS = [
             "Kenya and Japan signed a statement of intent on a yen-denominated Samurai Bond that Kenya "
             "seeks to issue in Japan's financial markets, to widen its sources of financing."
         ),
-        "quote": "",
+        "quote": (
+            "Kenya and Japan signed a statement of intent on the issuance of a Samurai Bond by Kenya in "
+            "Japan's financial markets."
+        ),
+        "source_url": (
+            "https://www.standardmedia.co.ke/business/article/2001527502/"
+            "kenya-targets-funds-from-japan-through-samurai-bond-issuance"
+        ),
+        "source_title": "The Standard, 22 August 2025: Kenya targets funds from Japan through Samurai Bond issuance",
         "check_every_days": 30,
-        "update": {
-            "days_ago": 2,
-            "status": "in_progress",
-            "progress": 30,
-            "note": "Demo entry: arrangers shortlisted; issuance timetable not yet public.",
-        },
+        "updates": [
+            {
+                "days_ago": 36,
+                "status": "in_progress",
+                "progress": 15,
+                "note": "Demo entry: the National Treasury named the bond in its medium-term debt strategy.",
+            },
+            {
+                "days_ago": 2,
+                "status": "in_progress",
+                "progress": 30,
+                "note": "Demo entry: arrangers shortlisted; issuance timetable not yet public.",
+            },
+        ],
     },
     {
         "title": "Talks with Toyota on expanding electric vehicles in Kenya",
@@ -159,9 +210,25 @@ COMMITMENTS = [
             "President Ruto cited ongoing discussions with Toyota on expanding Kenya's electric "
             "vehicle sector as part of a wider push on e-mobility."
         ),
-        "quote": "",
+        "quote": (
+            "We are seeking partnerships with Japanese automotive manufacturer Toyota Motor Corporation "
+            "in e-mobility to begin the transition from fossil fuels."
+        ),
+        "source_url": (
+            "https://www.county254.news/national-initiatives-in-the-kenyan-47-counties-from-national/"
+            "article/1677/kenya-eyes-e-mobility-leap-with-toyota-partnership/"
+        ),
+        "source_title": "County 254, August 2025: Kenya eyes e-mobility leap with Toyota partnership",
         "check_every_days": 45,
-        "next_check": -20,
+        # 65 days ago + 45: the check was due 20 days ago (overdue, escalated).
+        "updates": [
+            {
+                "days_ago": 65,
+                "status": "in_progress",
+                "progress": 10,
+                "note": "Demo entry: a Toyota delegation visited Nairobi; no investment announced yet.",
+            },
+        ],
     },
     {
         "title": "Keep financing of the Haiti security mission predictable",
@@ -174,9 +241,22 @@ COMMITMENTS = [
             "President Ruto thanked Japan for supporting the Kenya-led Multinational Security Support "
             "mission in Haiti and asked that its financing be kept predictable."
         ),
-        "quote": "",
+        "quote": (
+            "Ruto thanked Japan for its support to the Kenya-led Multinational Security Support mission "
+            "in Haiti and called for predictable financing of the mission."
+        ),
+        "source_url": "https://kahawatungu.com/rutos-busy-schedule-ahead-of-ticad-meeting-in-japan/",
+        "source_title": "Kahawa Tungu, 20 August 2025: Ruto's busy schedule ahead of TICAD meeting in Japan",
         "check_every_days": 30,
-        "next_check": 0,
+        # 30 days ago + 30: due for a check today.
+        "updates": [
+            {
+                "days_ago": 30,
+                "status": "stalled",
+                "progress": 0,
+                "note": "Demo entry: no new Japanese contribution to the mission's trust fund announced.",
+            },
+        ],
     },
     {
         "title": "Invitation to Japanese investors to the 4th Kenya International Investment Conference",
@@ -189,7 +269,14 @@ COMMITMENTS = [
             "Kenya invited Japanese companies to the 4th Kenya International Investment Conference in "
             "Nairobi in March 2026 and urged more private investment in its skilled young workforce."
         ),
-        "quote": "",
+        "quote": (
+            "Let us work together and translate our aligned priorities into fruitful ventures that "
+            "transform our economies, create jobs, and lead the way in sustainable development."
+        ),
+        "source_url": (
+            "https://www.the-star.co.ke/news/2025-08-20-ruto-courts-japanese-investors-hails-sh26bn-boost-to-kenya-in-2024"
+        ),
+        "source_title": "The Star, 20 August 2025: Ruto courts Japanese investors, hails Sh26bn boost to Kenya in 2024",
         "due_on": date(2026, 3, 31),
         "check_every_days": 90,
         "next_check": 12,
@@ -211,7 +298,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, username, reset_password, **options):
         groups = services.roles_ensure()
-        analyst, password = self._demo_analyst(username, reset_password, groups)
+        analyst, password, action = self._demo_analyst(username, reset_password, groups)
 
         actors = {}
         for fields in ACTORS:
@@ -235,7 +322,9 @@ class Command(BaseCommand):
             f"{Commitment.objects.count()} pledge(s) in all."
         )
         if password:
-            self.stdout.write(self.style.SUCCESS(f"Demo analyst: username {username!r}, password {password!r}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo analyst {action}: username {username!r}, password {password!r}")
+            )
         else:
             self.stdout.write(f"Demo analyst {username!r} exists; its password is unchanged (use --reset-password).")
 
@@ -246,12 +335,12 @@ class Command(BaseCommand):
             defaults={"first_name": "Demo", "last_name": "Analyst", "email": f"{username}@localhost", "is_staff": True},
         )
         analyst.groups.add(groups[services.ANALYSTS_GROUP])
-        password = None
-        if created or reset_password:
-            password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
-            analyst.set_password(password)
-            analyst.save()
-        return analyst, password
+        if not (created or reset_password):
+            return analyst, None, None
+        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        analyst.set_password(password)
+        analyst.save()
+        return analyst, password, "created" if created else "password reset"
 
     def _create_commitment(self, spec, *, actors, topics, event, owner):
         today = timezone.localdate()
@@ -265,21 +354,42 @@ class Command(BaseCommand):
             "topics": [topics[name] for name in spec["topics"]],
             "description": spec["description"],
             "quote": spec["quote"],
-            "source_title": SOURCE_TITLE,
+            "source_url": spec["source_url"],
+            "source_title": spec["source_title"],
             "due_on": spec.get("due_on"),
             "check_every_days": spec["check_every_days"],
             "next_check_on": today + timedelta(days=spec.get("next_check", spec["check_every_days"])),
             "owner": owner,
         }
         commitment = services.commitment_create(user=owner, data=data)
-        update = spec.get("update")
-        if update:
-            services.progress_record(
+        entered_on = min(spec["made_on"] + timedelta(days=1), today)
+        _backdate(commitment, entered_on)
+        for update in spec.get("updates", []):
+            recorded_on = max(today - timedelta(days=update["days_ago"]), entered_on)
+            progress_update = services.progress_record(
                 commitment=commitment,
                 author=owner,
                 status=update["status"],
                 progress=update["progress"],
                 note=update["note"],
-                recorded_on=today - timedelta(days=update["days_ago"]),
+                recorded_on=recorded_on,
             )
+            _backdate(commitment, recorded_on, progress_update=progress_update)
         return commitment
+
+
+def _backdate(commitment, day, *, progress_update=None):
+    """Dates the rows just written on `day`, as if the analyst had entered them then.
+
+    The board's "Recently updated" and the pledge's timeline read these
+    timestamps; left at the moment of loading, every demo pledge would look
+    updated today. QuerySet.update() leaves auto_now alone.
+    """
+    at = timezone.make_aware(datetime.combine(day, time(10, 0)))
+    if progress_update is None:
+        Commitment.objects.filter(pk=commitment.pk).update(created_at=at, updated_at=at)
+    else:
+        ProgressUpdate.objects.filter(pk=progress_update.pk).update(created_at=at)
+        Commitment.objects.filter(pk=commitment.pk).update(updated_at=at)
+    # Records written by this step are the only ones still later than `at`.
+    commitment.history.filter(history_date__gt=at).update(history_date=at)
