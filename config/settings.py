@@ -250,7 +250,7 @@ else:
 CELERY_TASK_ALWAYS_EAGER = read_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Follow-ups (the outbox): see DESIGN.md and tracker/services.py.
+# Follow-ups (the outbox, tracker/followups.py; README "Follow-up emails").
 FOLLOWUP_SWEEP_SECONDS = read_int("FOLLOWUP_SWEEP_SECONDS", 60, minimum=1)
 FOLLOWUP_LEASE_SECONDS = read_int("FOLLOWUP_LEASE_SECONDS", 300, minimum=1)
 # A send must end (or give up) well within its lease, or a second worker

@@ -256,3 +256,19 @@ def test_parallel_spraying_is_refused_after_the_address_limit(web_server):
     assert statuses == [200] * statuses.count(200) + [429] * (14 - statuses.count(200))
     assert any("after 6 failed logins" in response.text for response in responses if response.status_code == 429)
     assert AccessAttempt.objects.aggregate(total=Sum("failures_since_start"))["total"] == 14
+
+
+def test_every_cache_call_answers_its_fallback_when_redis_is_unreachable(caplog):
+    cache = DegradingRedisCache(
+        f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        {"KEY_PREFIX": "tracker", "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}},
+    )
+
+    assert cache.get("board", "missed") == "missed"
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("a") is False
+    assert cache.set("a", 1) is None
+    assert sorted(cache.set_many({"a": 1, "b": 2})) == ["a", "b"]
+    assert cache.add("a", 1) is False
+    assert cache.delete("a") is False
+    assert caplog.text.count("Cache unavailable") == 7

@@ -6,9 +6,9 @@ otherwise turn every API request into a 500 while Redis is down). Login
 lockouts do not depend on it (tracker/lockout.py counts in the database).
 """
 
+import functools
 import logging
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError
@@ -19,54 +19,29 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError)
 
 
+def _degrading(method, *, fallback):
+    """`method`, answering `fallback(args)` and logging when Redis cannot be reached."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except UNAVAILABLE:
+            logger.warning("Cache unavailable: %s gave up", method.__name__, exc_info=True)
+            return fallback(*args, **kwargs)
+
+    return wrapper
+
+
 class DegradingRedisCache(RedisCache):
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: read of %s missed", key, exc_info=True)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: %d reads missed", len(keys), exc_info=True)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: %s taken as absent", key, exc_info=True)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: write of %s dropped", key, exc_info=True)
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: %d writes dropped", len(data), exc_info=True)
-            return list(data)
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: write of %s dropped", key, exc_info=True)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except UNAVAILABLE:
-            logger.warning("Cache unavailable: delete of %s dropped", key, exc_info=True)
-            return False
+    # A read misses, a write or delete is dropped (set_many reports every key as not set).
+    get = _degrading(RedisCache.get, fallback=lambda key, default=None, version=None: default)
+    get_many = _degrading(RedisCache.get_many, fallback=lambda keys, version=None: {})
+    has_key = _degrading(RedisCache.has_key, fallback=lambda *args, **kwargs: False)
+    set = _degrading(RedisCache.set, fallback=lambda *args, **kwargs: None)
+    set_many = _degrading(RedisCache.set_many, fallback=lambda data, *args, **kwargs: list(data))
+    add = _degrading(RedisCache.add, fallback=lambda *args, **kwargs: False)
+    delete = _degrading(RedisCache.delete, fallback=lambda *args, **kwargs: False)
 
     def clear(self):
         # Django's clear() is FLUSHDB, which would also empty the Celery
