@@ -10,8 +10,17 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tracker import followups, services
-from tracker.models import Actor, Commitment, Event, FollowUp, ProgressUpdate, Status, Topic
+from tracker import assessments, followups, services
+from tracker.models import (
+    Actor,
+    AssessmentCycle,
+    Commitment,
+    Event,
+    FollowUp,
+    ProgressUpdate,
+    Status,
+    Topic,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -130,6 +139,40 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
             recipient_id=followup.recipient.pk,
             commitment_id=getattr(followup.commitment, "pk", None),
         )
+    )
+
+
+class AssessmentCycleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssessmentCycle
+
+    name = factory.Sequence(lambda n: f"Cycle {n}")
+    kind = AssessmentCycle.Kind.INTERIM
+    period_start = date(2025, 8, 22)
+    period_end = date(2026, 2, 28)
+
+
+def cycle_with(commitments, *, criteria=True, **kwargs):
+    """A draft cycle over `commitments`, each with criteria for +1, 0 and -1 unless `criteria` is false."""
+    cycle = AssessmentCycleFactory(**kwargs)
+    assessments.cycle_add_commitments(cycle=cycle, commitments=commitments)
+    if criteria:
+        cycle.cycle_commitments.update(
+            criteria_full="Done in full.", criteria_partial="Under way.", criteria_none="Nothing done."
+        )
+    return cycle
+
+
+def score(cycle, commitment, member, value, *, user=None):
+    """Set a cell as an analyst would, with the rationale and evidence that +1 and -1 need."""
+    return assessments.score_set(
+        cycle=cycle,
+        commitment=commitment,
+        member=member,
+        score=value,
+        rationale="" if value is None else f"Scored {value}.",
+        evidence_urls=[] if value is None else ["https://example.org/evidence"],
+        user=user,
     )
 
 

@@ -162,7 +162,7 @@ def overdue_condition(today):
 # Kept at module level so that the services can write one history record for
 # a change of fields and relations together (create_historical_record).
 COMMITMENT_HISTORY = HistoricalRecords(
-    excluded_fields=["updated_at"], m2m_fields=["counterparts", "topics", "watchers"]
+    excluded_fields=["updated_at"], m2m_fields=["counterparts", "members", "topics", "watchers"]
 )
 
 
@@ -194,6 +194,12 @@ class Commitment(models.Model):
     # The made_by, event and owner indexes are the composite ones in Meta.
     made_by = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="commitments", db_index=False)
     counterparts = models.ManyToManyField(Actor, blank=True, related_name="commitments_received")
+    members = models.ManyToManyField(
+        Actor,
+        blank=True,
+        related_name="commitments_bound",
+        help_text="Whose compliance is assessed, such as each government a communique binds; none: the maker alone.",
+    )
     event = models.ForeignKey(
         Event,
         on_delete=models.SET_NULL,
@@ -533,3 +539,164 @@ class SummaryVersion(models.Model):
 
     def __str__(self):
         return f"Summary version {self.token}"
+
+
+class Score(models.IntegerChoices):
+    """A member's compliance with a pledge over a cycle, in the G7 Research Group's manner."""
+
+    FULL = 1, "+1 Full compliance"
+    PARTIAL = 0, "0 Partial or in progress"
+    NONE = -1, "-1 No compliance"
+
+    __empty__ = "Not assessed"
+
+
+class AssessmentCycle(models.Model):
+    """A dated assessment of chosen pledges: criteria written for each, every member scored, then published."""
+
+    class Kind(models.TextChoices):
+        INTERIM = "interim", "Interim"
+        FINAL = "final", "Final"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
+        PUBLISHED = "published", "Published"
+
+    name = models.CharField(max_length=200, unique=True, help_text="Such as TICAD 9 interim, February 2026.")
+    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessment_cycles")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INTERIM)
+    period_start = models.DateField(validators=date_range_validators)
+    period_end = models.DateField(validators=date_range_validators)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # The interim cycle a final one was copied from: the report shows the change since.
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        help_text="The interim cycle this final one follows; its report shows the change since.",
+    )
+    commitments = models.ManyToManyField(Commitment, through="CycleCommitment", related_name="assessment_cycles")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "assessment cycle"
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="assessmentcycle_period_order",
+                violation_error_message="A cycle's period cannot end before it starts.",
+            ),
+        ]
+        indexes = [
+            # The board's "latest published cycle".
+            models.Index(fields=["state", "-published_at"], name="cycle_state_published"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("tracker:cycle-detail", args=[self.pk])
+
+    def clean(self):
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValidationError({"period_end": "A cycle's period cannot end before it starts."})
+
+    @property
+    def is_published(self):
+        return self.state == self.State.PUBLISHED
+
+
+class CycleCommitment(models.Model):
+    """A pledge chosen for a cycle, with its written criteria; what the report shows of it is frozen at publishing."""
+
+    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="cycle_commitments")
+    # PROTECT: a published report must not lose a row because a pledge was deleted.
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="cycle_entries")
+    position = models.PositiveIntegerField(default=0)
+    criteria_full = models.TextField("criteria for +1", blank=True, help_text="What counts as full compliance.")
+    criteria_partial = models.TextField(
+        "criteria for 0", blank=True, help_text="What counts as partial compliance or work in progress."
+    )
+    criteria_none = models.TextField("criteria for -1", blank=True, help_text="What counts as no compliance.")
+    # The pledge as it stood when the cycle was published; empty until then.
+    published_title = models.CharField(max_length=300, blank=True)
+    published_maker = models.CharField(max_length=200, blank=True)
+    published_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    published_progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    published_topics = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "pledge in a cycle"
+        verbose_name_plural = "pledges in cycles"
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "commitment"], name="cyclecommitment_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment} in {self.cycle}"
+
+
+class ComplianceScore(models.Model):
+    """One cell of a cycle: a member's score on a pledge, with its rationale and evidence."""
+
+    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="scores")
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="compliance_scores")
+    member = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="compliance_scores")
+    score = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
+    rationale = models.TextField(blank=True)
+    # Web addresses, one per item (services.evidence_urls_clean checks each).
+    evidence_urls = models.JSONField("evidence links", default=list, blank=True)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scored_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "compliance score"
+        ordering = ["cycle", "commitment", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "commitment", "member"], name="compliancescore_unique"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=-1, score__lte=1),
+                name="compliancescore_score_range",
+                violation_error_message="A score is -1, 0 or +1, or not assessed.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} on {self.commitment} in {self.cycle}"
+
+
+class ScoreRevision(models.Model):
+    """A correction to a published cycle's score: who, when, why, and what it was before."""
+
+    score = models.ForeignKey(ComplianceScore, on_delete=models.CASCADE, related_name="revisions")
+    score_before = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
+    score_after = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
+    rationale_before = models.TextField(blank=True)
+    rationale_after = models.TextField(blank=True)
+    reason = models.TextField()
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "score revision"
+        ordering = ["revised_at", "id"]
+
+    def __str__(self):
+        return f"Revision of {self.score} on {self.revised_at:%Y-%m-%d}"

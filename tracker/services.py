@@ -52,7 +52,7 @@ COMMITMENT_FIELDS = (
     "next_check_on",
     "owner",
 )
-COMMITMENT_M2M_FIELDS = ("counterparts", "topics", "watchers")
+COMMITMENT_M2M_FIELDS = ("counterparts", "members", "topics", "watchers")
 
 
 def _refuse_null_characters(fields: dict) -> None:
@@ -373,7 +373,17 @@ def notification_preference_reset_calendar_token(*, user) -> NotificationPrefere
 ANALYSTS_GROUP = "Analysts"
 VIEWERS_GROUP = "Viewers"
 # What Analysts may change; follow-ups are written by the services only.
-ANALYST_EDITABLE_MODELS = ("actor", "event", "topic", "commitment", "progressupdate")
+ANALYST_EDITABLE_MODELS = (
+    "actor",
+    "event",
+    "topic",
+    "commitment",
+    "progressupdate",
+    "assessmentcycle",
+    "cyclecommitment",
+    "compliancescore",
+    "scorerevision",
+)
 
 
 def roles_ensure() -> dict:

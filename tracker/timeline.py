@@ -62,7 +62,12 @@ def commitment_timeline(commitment: Commitment) -> dict:
 
 
 # The relations kept in the history, and what names their members.
-HISTORY_RELATIONS = {"counterparts": "actor__name", "topics": "topic__name", "watchers": "user__username"}
+HISTORY_RELATIONS = {
+    "counterparts": "actor__name",
+    "members": "actor__name",
+    "topics": "topic__name",
+    "watchers": "user__username",
+}
 
 
 def _history_relations(records) -> dict:
