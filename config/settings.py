@@ -261,6 +261,9 @@ if FOLLOWUP_LEASE_SECONDS <= 2 * EMAIL_TIMEOUT:
     )
 # At least a day: an escalation on the check date itself would duplicate the check-up.
 FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=1)
+# Days the check-in links of a reminder work (tracker/checkin.py); at most a
+# year, since a link is a credential.
+CHECKIN_LINK_DAYS = read_int("CHECKIN_LINK_DAYS", 14, minimum=1, maximum=365)
 # A transient SMTP failure is retried after RETRY_SECONDS, doubling each time
 # up to RETRY_MAX_SECONDS (with jitter); after MAX_ATTEMPTS the row is failed.
 FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)

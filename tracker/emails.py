@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from . import selectors
+from . import checkin, selectors
 from .models import Commitment, FollowUp
 
 
@@ -95,6 +95,8 @@ def followup_message(
             commitment = followup.commitment
         context.update(commitment_context(commitment, last_updates=last_updates))
         context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
+        context["checkin"] = checkin.checkin_urls(followup, status=commitment.status)
+        context["checkin_days"] = settings.CHECKIN_LINK_DAYS
     subject, text, html = render(followup.kind, context)
     message = EmailMultiAlternatives(
         subject=subject,

@@ -339,6 +339,10 @@ class ProgressUpdate(models.Model):
     progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     note = models.TextField(blank=True)
     evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
+    # The reminder whose signed link recorded this update (tracker/checkin.py), if one did.
+    via_followup = models.ForeignKey(
+        "FollowUp", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -467,6 +471,8 @@ class FollowUp(models.Model):
     message_id = models.CharField(max_length=300, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the recipient answered through the email's check-in links: they work once.
+    checked_in_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -249,6 +249,7 @@ def progress_record(
     evidence_url: str = "",
     recorded_on: date | None = None,
     expected_status: str | None = None,
+    via_followup=None,
 ) -> ProgressUpdate:
     """Add an entry to the pledge's timeline and move the pledge with it.
 
@@ -279,6 +280,7 @@ def progress_record(
             progress=progress,
             note=note.strip(),
             evidence_url=evidence_url.strip(),
+            via_followup=via_followup,
         )
         locked.status = status
         locked.progress = progress

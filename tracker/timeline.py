@@ -21,7 +21,7 @@ def commitment_timeline(commitment: Commitment) -> dict:
     `at` (an aware datetime) and `who` (a user or None).
     """
     entries = []
-    for update in commitment.updates.select_related("author").order_by("created_at", "id"):
+    for update in commitment.updates.select_related("author", "via_followup").order_by("created_at", "id"):
         entries.append({"kind": "update", "at": update.created_at, "who": update.author, "update": update})
 
     scheduled = []

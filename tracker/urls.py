@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import checkin_views, views
 
 app_name = "tracker"
 
@@ -29,4 +29,5 @@ urlpatterns = [
     path("preferences/calendar-token/", views.calendar_token_reset, name="calendar-token-reset"),
     path("calendar/<calendar_token:token>.ics", views.calendar_feed, name="calendar"),
     path("extract/", views.extract, name="extract"),
+    path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
 ]

@@ -1,0 +1,173 @@
+"""Check-in from the reminder itself: signed, expiring, single-use links in check-up and escalation emails.
+
+A link names an outbox row (the email), an action and the status the email
+showed; django.core.signing makes it tamper-proof and dates it. Following it
+shows a page with one button: mail scanners fetch links, so a GET never
+changes anything, and only the POST acts. The link is the credential, like a
+password-reset link: a logged-out recipient may act through it, as the
+email's recipient and only while they may still record updates, the pledge
+is open and the email has not been answered already.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tracker import emails
+from tracker.models import FollowUp, ProgressUpdate, Status
+
+SALT = "tracker.checkin"
+RECORD_PERMISSION = "tracker.add_progressupdate"
+PROGRESS_FIELDS = ("status", "progress", "note", "evidence_url")
+
+
+class Action:
+    NO_CHANGE = "no-change"
+    STALLED = "stalled"
+    PROGRESS = "progress"
+
+    ALL = (NO_CHANGE, STALLED, PROGRESS)
+
+
+class CheckinRefused(Exception):
+    """A link that cannot act: the page says why, with an HTTP status in the 4xx range."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class CheckIn:
+    followup: FollowUp
+    action: str
+    expected_status: str
+
+    @property
+    def commitment(self):
+        return self.followup.commitment
+
+    @property
+    def recipient(self):
+        return self.followup.recipient
+
+    @property
+    def followup_status_label(self):
+        """The status the email showed."""
+        return Status(self.expected_status).label
+
+
+def checkin_token(followup: FollowUp, action: str, *, status: str) -> str:
+    # Ids and a status code only: nothing personal is readable in the link.
+    return signing.dumps({"f": followup.pk, "a": action, "s": status}, salt=SALT)
+
+
+def checkin_urls(followup: FollowUp, *, status: str) -> dict:
+    """Absolute links for each action, by action, for the email of `followup` showing `status`."""
+    return {
+        action.replace("-", "_"): emails.absolute_url(
+            reverse("tracker:checkin", args=[checkin_token(followup, action, status=status)])
+        )
+        for action in Action.ALL
+    }
+
+
+def checkin_load(token: str, *, user=None) -> CheckIn:
+    """The check-in a link stands for, or CheckinRefused saying why it cannot act.
+
+    `user` is whoever is logged in on the browser that follows the link: a
+    different account than the email's recipient is refused.
+    """
+    max_age = timedelta(days=settings.CHECKIN_LINK_DAYS)
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise CheckinRefused(
+            f"This link has expired: check-in links work for {settings.CHECKIN_LINK_DAYS} days. "
+            "Open the pledge on the tracker to record an update.",
+            410,
+        ) from None
+    except signing.BadSignature:
+        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
+    try:
+        followup_id, action, expected = int(payload["f"]), payload["a"], payload["s"]
+    except (KeyError, TypeError, ValueError):
+        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
+    if action not in Action.ALL or expected not in Status.values:
+        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400)
+    followup = (
+        FollowUp.objects.select_related("recipient", "commitment__made_by", "commitment__event")
+        .filter(pk=followup_id, kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION])
+        .first()
+    )
+    if followup is None or followup.commitment is None:
+        raise CheckinRefused("The reminder or the pledge this link was for no longer exists.", 404)
+    checkin = CheckIn(followup=followup, action=action, expected_status=expected)
+    _refuse_if_unusable(checkin, user=user)
+    return checkin
+
+
+def _refuse_if_unusable(checkin: CheckIn, *, user=None) -> None:
+    followup, recipient = checkin.followup, checkin.followup.recipient
+    if user is not None and user.is_authenticated and user.pk != recipient.pk:
+        raise CheckinRefused(
+            "This link was sent to someone else. Log out to use it as its recipient, "
+            "or record your update on the pledge's page.",
+            403,
+        )
+    if followup.checked_in_at is not None:
+        raise CheckinRefused(
+            f"This email was already answered on {timezone.localtime(followup.checked_in_at):%d %b %Y at %H:%M}; "
+            "each link works once. The pledge's timeline shows the update.",
+            409,
+        )
+    if not recipient.is_active or not recipient.has_perm(RECORD_PERMISSION):
+        raise CheckinRefused("Your account may no longer record progress updates, so this link cannot act.", 403)
+    if Status(checkin.commitment.status).is_terminal:
+        raise CheckinRefused(
+            f"This pledge has been closed as {checkin.commitment.get_status_display()}; "
+            "no further update can be recorded.",
+            409,
+        )
+
+
+def checkin_act(checkin: CheckIn, *, data: dict | None = None) -> ProgressUpdate:
+    """Record the link's update as the email's recipient; the link is spent only if it is recorded.
+
+    `data` is the update form's (status, progress, note, evidence_url) for the
+    "record progress" link; the other two links need none. The status the
+    email showed is the expected status: an update recorded meanwhile by
+    someone else makes progress_record refuse (ValidationError on `status`)
+    rather than overwrite it.
+    """
+    # Imported here: services imports the outbox, whose emails carry these links.
+    from tracker.services import progress_record
+
+    followup = checkin.followup
+    if checkin.action == Action.NO_CHANGE:
+        fields = {"status": checkin.expected_status, "note": "No change since the last check."}
+    elif checkin.action == Action.STALLED:
+        fields = {"status": Status.STALLED}
+    else:
+        fields = {name: value for name, value in (data or {}).items() if name in PROGRESS_FIELDS}
+        fields.setdefault("status", checkin.expected_status)
+    with transaction.atomic():
+        # Compare-and-set: of two posts of the same link (a double click, two
+        # tabs), one spends it; the other is refused as already answered.
+        spent = FollowUp.objects.filter(pk=followup.pk, checked_in_at__isnull=True).update(checked_in_at=timezone.now())
+        if not spent:
+            followup.refresh_from_db(fields=["checked_in_at"])
+            _refuse_if_unusable(checkin)
+        return progress_record(
+            commitment=checkin.commitment,
+            author=followup.recipient,
+            expected_status=checkin.expected_status,
+            via_followup=followup,
+            **fields,
+        )

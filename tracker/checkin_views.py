@@ -1,0 +1,72 @@
+"""The page behind a reminder's check-in links (tracker/checkin.py): GET shows, POST acts."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .checkin import Action, CheckinRefused, checkin_act, checkin_load
+from .forms import RecordUpdateForm, add_service_errors
+
+# What each link will do, said before the button.
+CONSEQUENCES = {
+    Action.NO_CHANGE: "Record no change: the pledge stays {status}; the next check falls in {days} days.",
+    Action.STALLED: "Record the pledge as Stalled; the next check falls in {days} days.",
+    Action.PROGRESS: "Record where the pledge stands now.",
+}
+
+
+# No login: the signed link is the credential, as a password-reset link is.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def checkin(request, token):
+    try:
+        check = checkin_load(token, user=request.user)
+    except CheckinRefused as refused:
+        return _refused(request, refused)
+    commitment = check.commitment
+    form = None
+    if check.action == Action.PROGRESS:
+        initial = {"status": check.expected_status, "progress": commitment.progress}
+        initial["expected_status"] = check.expected_status
+        form = RecordUpdateForm(request.POST if request.method == "POST" else None, initial=initial)
+    context = {
+        "check": check,
+        "commitment": commitment,
+        "form": form,
+        "consequence": CONSEQUENCES[check.action].format(
+            status=commitment.get_status_display(), days=commitment.check_every_days
+        ),
+    }
+    if request.method != "POST":
+        return render(request, "tracker/checkin.html", context)
+
+    if form is not None and not form.is_valid():
+        return render(request, "tracker/checkin.html", context, status=400)
+    try:
+        update = checkin_act(check, data=form.cleaned_data if form is not None else None)
+    except CheckinRefused as refused:
+        return _refused(request, refused)
+    except ValidationError as error:
+        commitment.refresh_from_db(fields=["status"])
+        if commitment.status != check.expected_status:
+            # Someone recorded an update since the email: theirs stands.
+            return _refused(
+                request,
+                CheckinRefused(
+                    f"Another update was recorded since this email: the pledge is now "
+                    f"{commitment.get_status_display()}, not {check.followup_status_label}. Nothing was changed; "
+                    "open the pledge to see its timeline.",
+                    409,
+                ),
+            )
+        if form is None:
+            form = RecordUpdateForm()
+        add_service_errors(form, error)
+        context["form"] = form
+        return render(request, "tracker/checkin.html", context, status=400)
+    return render(request, "tracker/checkin_done.html", {"check": check, "commitment": commitment, "update": update})
+
+
+def _refused(request, refused: CheckinRefused):
+    return render(request, "tracker/checkin_refused.html", {"message": refused.message}, status=refused.status)
