@@ -7,7 +7,8 @@ BENCH_HTTP_SECONDS (10), BENCH_OUTPUT (docs/PERFORMANCE.md).
 
 BENCH_SCENARIOS runs some of the scenarios only, for a quick look at one
 part: a list of board (the cached board, the board after a change, the
-filtered board), api, pledge, csv, http, sweep, delivery. Such a run
+filtered board), api, pledge, csv, report (an assessment cycle's report of
+100 pledges x 30 members), http, sweep, delivery. Such a run
 writes no docs/PERFORMANCE.md and no var/bench/results.json, which need every
 scenario: its raw results go to BENCH_OUTPUT (var/bench/partial-results.json
 unless set) and a line per scenario to the output. With BENCH_REUSE_DATA=1 it
@@ -83,7 +84,7 @@ def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
     return {"pledges": size, "updates": updates, "seed_seconds": seconds}
 
 
-SCENARIOS = ("board", "api", "pledge", "csv", "http", "sweep", "delivery")
+SCENARIOS = ("board", "api", "pledge", "csv", "report", "http", "sweep", "delivery")
 
 
 def _words(name: str, default: str) -> list[str]:

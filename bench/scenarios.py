@@ -15,9 +15,18 @@ from django.utils import timezone
 
 from bench.harness import count_queries, data_queries, measure, progress, replay
 from bench.urls import TRIVIAL_URL
-from tracker import board_cache, selectors, services
+from tracker import assessments, board_cache, selectors, services
 from tracker import followups as outbox
-from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
+from tracker.models import (
+    Actor,
+    AssessmentCycle,
+    Commitment,
+    ComplianceScore,
+    CycleCommitment,
+    FollowUp,
+    ProgressUpdate,
+    Status,
+)
 
 READER = "bench-reader"
 READER_PASSWORD = "bench-reader-password"  # noqa: S105 - a generated account in a generated database
@@ -29,6 +38,9 @@ API_TOKEN_URL = "/api/v1/auth/token/"  # noqa: S105 - a URL, not a password
 CSV_URL = "/commitments.csv"
 SWEEP_DUE = 10_000
 PLEDGE_UPDATES = 50
+REPORT_PLEDGES = 100
+REPORT_MEMBERS = 30
+REPORT_CYCLE = "Bench: assessment report"
 
 
 def reader():
@@ -275,11 +287,74 @@ def sweep(*, rounds, warmup, due=SWEEP_DUE):
     }
 
 
-READ_SCENARIOS = ("board", "api", "pledge", "csv")
+def report_cycle(*, pledges=REPORT_PLEDGES, members=REPORT_MEMBERS) -> AssessmentCycle:
+    """A published cycle of `pledges` seeded pledges, each binding the same `members` actors, every cell scored.
+
+    The cycle of an earlier run is replaced. The cells are written in bulk
+    (score_set would take a transaction per cell); publishing goes through
+    the service, as an analyst's would.
+    """
+    AssessmentCycle.objects.filter(name=REPORT_CYCLE).delete()
+    actors = list(Actor.objects.order_by("pk")[:members])
+    commitments = list(Commitment.objects.order_by("pk")[:pledges])
+    through = Commitment.members.through
+    through.objects.filter(commitment__in=commitments).delete()
+    through.objects.bulk_create(
+        through(commitment_id=commitment.pk, actor_id=actor.pk) for commitment in commitments for actor in actors
+    )
+    today = timezone.localdate()
+    cycle = assessments.cycle_create(
+        data={"name": REPORT_CYCLE, "period_start": today - datetime.timedelta(days=180), "period_end": today}
+    )
+    assessments.cycle_add_commitments(cycle=cycle, commitments=commitments)
+    CycleCommitment.objects.filter(cycle=cycle).update(
+        criteria_full="The pledge is carried out in full within the period, as the summit's text says.",
+        criteria_partial="Work has started: a law drafted, funds budgeted, talks opened.",
+        criteria_none="Nothing done, or a step back.",
+    )
+    user = reader()
+    now = timezone.now()
+    ComplianceScore.objects.bulk_create(
+        ComplianceScore(
+            cycle=cycle,
+            commitment=commitment,
+            member=actor,
+            score=(row + column) % 3 - 1,
+            rationale=f"{actor.name}: the ministry's statement of {today:%B %Y} and the budget line it cites.",
+            evidence_urls=[f"https://example.org/evidence/{commitment.pk}/{actor.pk}"],
+            scored_by=user,
+            scored_at=now,
+        )
+        for row, commitment in enumerate(commitments)
+        for column, actor in enumerate(actors)
+    )
+    assessments.cycle_move(cycle=cycle, state=AssessmentCycle.State.REVIEW)
+    return assessments.cycle_publish(cycle=cycle)
+
+
+def report(client, *, rounds, warmup, pledges=REPORT_PLEDGES, members=REPORT_MEMBERS):
+    """An assessment cycle's report page: every pledge with every member's cell, rationale and evidence."""
+    cycle = report_cycle(pledges=pledges, members=members)
+    pledges = cycle.cycle_commitments.count()
+    cells = cycle.scores.count()
+    result = page(
+        f"assessment report ({pledges} pledges x {cells // max(pledges, 1)} members)",
+        client,
+        f"/assessments/{cycle.pk}/report/",
+        rounds=rounds,
+        warmup=warmup,
+    )
+    return {**result, "cells": cells}
+
+
+READ_SCENARIOS = ("board", "api", "pledge", "csv", "report")
 
 
 def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> dict:
-    """The read scenarios: board, API list, pledge page, CSV export (those named in `only`). They change no data."""
+    """The read scenarios: board, API list, pledge page, CSV export, assessment report (those named in `only`).
+
+    They change no pledge; the report's scenario makes its own cycle.
+    """
     user = reader()
     client = logged_in_client(user)
     results = {"scenarios": [], "api": False}
@@ -300,5 +375,8 @@ def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> 
     if "csv" in only:
         progress("CSV export")
         results["scenarios"].append(csv_export(client, rounds=csv_rounds, warmup=1))
+    if "report" in only:
+        progress("Assessment report")
+        results["scenarios"].append(report(client, rounds=rounds, warmup=warmup))
     results["session_cookie"] = client.cookies["sessionid"].value
     return results

@@ -807,11 +807,11 @@ def test_an_unknown_address_under_the_api_is_a_json_404(analyst_api_client):
 
 
 # Token (1), user and group permissions together (1, tracker.auth), count (1),
-# rows with maker, event and owner (1), counterparts and topics (2). Watchers
-# are on each pledge's own address, not in the list.
-ANALYST_LIST_QUERIES = 6
-# A superuser's permissions need no query: token (1) plus the list's own 4.
-SUPERUSER_LIST_QUERIES = 5
+# rows with maker, event and owner (1), counterparts, topics and members (3).
+# Watchers are on each pledge's own address, not in the list.
+ANALYST_LIST_QUERIES = 7
+# A superuser's permissions need no query: token (1) plus the list's own 5.
+SUPERUSER_LIST_QUERIES = 6
 
 
 @pytest.mark.parametrize("size", [10, 200])

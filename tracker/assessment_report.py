@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from statistics import fmean
 
+from django.db.models import F
+
 from tracker.assessments import commitment_members, cycle_entries
 from tracker.models import Actor, AssessmentCycle, ScoreRevision, Status
 
@@ -24,8 +26,14 @@ def percentage(mean: float | None) -> float | None:
 
 
 def _mean(scores) -> float | None:
+    """The mean of the scores given, unrounded: percentages and changes are computed from it."""
     scores = [score for score in scores if score is not None]
-    return round(fmean(scores), 3) if scores else None
+    return fmean(scores) if scores else None
+
+
+def _shown(mean: float | None) -> float | None:
+    """An average as the report shows it: three decimals."""
+    return None if mean is None else round(mean, 3)
 
 
 @dataclass
@@ -50,9 +58,10 @@ class PledgeRow:
     progress: int
     topics: list
     cells: list  # Cell, by member name
-    average: float | None = None
+    average: float | None = None  # rounded for showing; `mean` is the exact one
     percentage: float | None = None
     change: float | None = None  # against the previous (interim) cycle
+    mean: float | None = None
 
     @property
     def status_label(self):
@@ -68,10 +77,11 @@ class MemberRow:
     actor: Actor
     scores: list = field(default_factory=list)
     cells: int = 0
-    average: float | None = None
+    average: float | None = None  # rounded for showing; `mean` is the exact one
     percentage: float | None = None
     rank: int | None = None
     change: float | None = None
+    mean: float | None = None
 
     @property
     def scored(self):
@@ -106,10 +116,11 @@ class Report:
 
 
 def cycle_report(cycle: AssessmentCycle) -> Report:
-    entries = cycle_entries(cycle)
+    entries = cycle_entries(cycle, frozen=cycle.is_published)
     cells_by_key = {}
     revisions_by_score = defaultdict(list)
-    scores = cycle.scores.select_related("member", "scored_by")
+    # The scorer's name, not their whole row: a big cycle has thousands of cells.
+    scores = cycle.scores.select_related("member").annotate(scored_by_name=F("scored_by__username"))
     if cycle.is_published:
         revisions = list(
             ScoreRevision.objects.filter(score__cycle=cycle)
@@ -148,7 +159,7 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
                     score=score.score,
                     rationale=score.rationale,
                     evidence_urls=score.evidence_urls,
-                    scored_by=score.scored_by.get_username() if score.scored_by else "",
+                    scored_by=score.scored_by_name or "",
                     scored_at=score.scored_at,
                     pk=score.pk,
                     revisions=revisions_by_score.get(score.pk, []),
@@ -168,13 +179,13 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
             topics=list(topics),
             cells=cells,
         )
-        row.average = _mean(cell.score for cell in cells)
-        row.percentage = percentage(row.average)
+        mean = _mean(cell.score for cell in cells)
+        row.average, row.percentage, row.mean = _shown(mean), percentage(mean), mean
         rows.append(row)
 
     for member_row in members.values():
-        member_row.average = _mean(member_row.scores)
-        member_row.percentage = percentage(member_row.average)
+        mean = _mean(member_row.scores)
+        member_row.average, member_row.percentage, member_row.mean = _shown(mean), percentage(mean), mean
     ranked = _ranked(members.values())
 
     topics = defaultdict(list)
@@ -184,11 +195,11 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
     topic_rows = []
     for name in sorted(topics):
         topic_scores = [cell.score for row in topics[name] for cell in row.cells if cell.score is not None]
-        average = _mean(topic_scores)
-        topic_rows.append(TopicRow(name, len(topics[name]), len(topic_scores), average, percentage(average)))
+        mean = _mean(topic_scores)
+        topic_rows.append(TopicRow(name, len(topics[name]), len(topic_scores), _shown(mean), percentage(mean)))
 
     all_scores = [cell.score for row in rows for cell in row.cells]
-    average = _mean(all_scores)
+    mean = _mean(all_scores)
     previous = cycle.previous if cycle.previous_id else None
     if previous is not None:
         _compare(rows, ranked, previous)
@@ -199,8 +210,8 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
         topics=topic_rows,
         cells=len(all_scores),
         scored=sum(1 for score in all_scores if score is not None),
-        average=average,
-        percentage=percentage(average),
+        average=_shown(mean),
+        percentage=percentage(mean),
         previous=previous,
         revisions=revisions,
     )
@@ -208,10 +219,10 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
 
 def _ranked(members) -> list:
     """By average, best first, ties sharing a rank (1, 2, 2, 4); members with no score last, unranked."""
-    scored = sorted((row for row in members if row.average is not None), key=lambda row: (-row.average, row.actor.name))
-    unscored = sorted((row for row in members if row.average is None), key=lambda row: row.actor.name)
+    scored = sorted((row for row in members if row.mean is not None), key=lambda row: (-row.mean, row.actor.name))
+    unscored = sorted((row for row in members if row.mean is None), key=lambda row: row.actor.name)
     for index, row in enumerate(scored):
-        if index and row.average == scored[index - 1].average:
+        if index and row.mean == scored[index - 1].mean:
             row.rank = scored[index - 1].rank
         else:
             row.rank = index + 1
@@ -226,14 +237,11 @@ def _compare(rows, members, previous: AssessmentCycle) -> None:
     ):
         by_pledge[commitment_id].append(score)
         by_member[member_id].append(score)
-    for row in rows:
-        before = _mean(by_pledge.get(row.commitment_id, ()))
-        if before is not None and row.average is not None:
-            row.change = round(row.average - before, 3)
-    for row in members:
-        before = _mean(by_member.get(row.actor.pk, ()))
-        if before is not None and row.average is not None:
-            row.change = round(row.average - before, 3)
+    for row in [*rows, *members]:
+        key = row.commitment_id if isinstance(row, PledgeRow) else row.actor.pk
+        before = _mean((by_pledge if isinstance(row, PledgeRow) else by_member).get(key, ()))
+        if before is not None and row.mean is not None:
+            row.change = _shown(row.mean - before)
 
 
 def report_as_dict(report: Report) -> dict:

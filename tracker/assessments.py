@@ -84,7 +84,7 @@ def cycle_create(*, user=None, data: dict) -> AssessmentCycle:
         raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}.")
     _refuse_null_characters({"name": data.get("name", "")})
     cycle = AssessmentCycle(**data, state=AssessmentCycle.State.DRAFT, created_by=user)
-    _validate_previous(cycle)
+    cycle_validate_previous(cycle)
     cycle.full_clean()
     cycle._history_user = user
     cycle.save()
@@ -101,14 +101,15 @@ def cycle_update(*, cycle: AssessmentCycle, user=None, data: dict) -> Assessment
         _refuse_if_published(locked)
         for name, value in data.items():
             setattr(locked, name, value)
-        _validate_previous(locked)
+        cycle_validate_previous(locked)
         locked.full_clean()
         locked._history_user = user
         locked.save()
     return locked
 
 
-def _validate_previous(cycle: AssessmentCycle) -> None:
+def cycle_validate_previous(cycle: AssessmentCycle) -> None:
+    """Only a final cycle follows an earlier one, and that one is an interim (forms show it by the field)."""
     previous = cycle.previous
     if previous is None:
         return
@@ -161,7 +162,7 @@ def criteria_set(*, entry: CycleCommitment, user=None, data: dict) -> CycleCommi
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     _refuse_null_characters(data)
     with transaction.atomic():
-        _refuse_if_published(_locked(entry.cycle), "criteria_full")
+        _refuse_if_published(_locked(entry.cycle), next(iter(data), "criteria_full"))
         for name, value in data.items():
             setattr(entry, name, (value or "").strip())
         entry._history_user = user
@@ -172,7 +173,7 @@ def criteria_set(*, entry: CycleCommitment, user=None, data: dict) -> CycleCommi
 def cycle_copy_to_final(*, cycle: AssessmentCycle, user=None, data: dict) -> AssessmentCycle:
     """A final cycle with the interim's pledges, in its order, and their criteria; no scores."""
     if cycle.kind != AssessmentCycle.Kind.INTERIM:
-        raise ValidationError({"previous": "Only an interim cycle is copied into a final one."})
+        raise ValidationError({"cycle": "Only an interim cycle is copied into a final one."})
     data = {"event": cycle.event, **data, "kind": AssessmentCycle.Kind.FINAL, "previous": cycle}
     with transaction.atomic():
         final = cycle_create(user=user, data=data)
@@ -340,14 +341,19 @@ def cycle_missing(cycle: AssessmentCycle) -> dict:
     }
 
 
-def cycle_entries(cycle: AssessmentCycle):
-    """The cycle's pledges in order, each with its maker and members: three queries for any number."""
-    return list(
-        cycle.cycle_commitments.select_related("commitment__made_by").prefetch_related(
+def cycle_entries(cycle: AssessmentCycle, *, frozen: bool = False):
+    """The cycle's pledges in order, each with its maker, members and topics: four queries for any number.
+
+    `frozen`: only what a published cycle's report reads (its own frozen
+    fields, not the pledges' members and topics as they are now), in one query.
+    """
+    entries = cycle.cycle_commitments.select_related("commitment__made_by")
+    if not frozen:
+        entries = entries.prefetch_related(
             Prefetch("commitment__members", queryset=Actor.objects.only("id", "name")),
             "commitment__topics",
         )
-    )
+    return list(entries)
 
 
 def cycle_move(*, cycle: AssessmentCycle, state: str, user=None) -> AssessmentCycle:

@@ -105,3 +105,46 @@ def dates_timeline_chart(buckets: list) -> dict:
         "bars": bars,
         "empty": largest == 0,
     }
+
+
+AVERAGE_CHART_WIDTH = 480
+AVERAGE_LABEL_WIDTH = 180
+AVERAGE_ROW_HEIGHT = 24
+AVERAGE_BAR_HEIGHT = 14
+AVERAGE_AXIS_HEIGHT = 22
+AVERAGE_HALF_WIDTH = 120  # the length of a bar at +1 or -1
+
+
+def average_bars_chart(rows: list[dict]) -> dict:
+    """Bars from a zero line, left for a negative average, right for a positive one: -1..+1.
+
+    `rows` are dicts with a `name` and an `average` (None: nothing scored,
+    drawn as a row without a bar).
+    """
+    centre = AVERAGE_LABEL_WIDTH + AVERAGE_HALF_WIDTH + 10
+    bars = []
+    for index, row in enumerate(rows):
+        average = row["average"]
+        top = AVERAGE_AXIS_HEIGHT + index * AVERAGE_ROW_HEIGHT
+        bar = {"name": row["name"], "average": average, "label_y": top + AVERAGE_BAR_HEIGHT - 2, "bar_y": top}
+        if average is not None:
+            length = abs(average) * AVERAGE_HALF_WIDTH
+            bar.update(
+                x=round(centre - length if average < 0 else centre, 2),
+                width=round(max(length, 1), 2),  # a zero average still shows as a hairline
+                sign="negative" if average < 0 else ("positive" if average > 0 else "zero"),
+                value_x=round(centre + length + 6 if average >= 0 else centre - length - 6, 2),
+                value_anchor="start" if average >= 0 else "end",
+            )
+        bars.append(bar)
+    return {
+        "width": AVERAGE_CHART_WIDTH,
+        "height": AVERAGE_AXIS_HEIGHT + max(len(rows), 1) * AVERAGE_ROW_HEIGHT,
+        "centre": centre,
+        "minus_x": centre - AVERAGE_HALF_WIDTH,
+        "plus_x": centre + AVERAGE_HALF_WIDTH,
+        "label_width": AVERAGE_LABEL_WIDTH,
+        "axis_y": AVERAGE_AXIS_HEIGHT - 8,
+        "bar_height": AVERAGE_BAR_HEIGHT,
+        "bars": bars,
+    }

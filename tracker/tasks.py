@@ -112,3 +112,14 @@ def _sweep_at_start(sender, **kwargs):
         followups_sweep.delay()
     except OperationalError:
         logger.warning("Broker unreachable at worker start; beat's sweeps will follow")
+
+
+# Longer than the app's 60 s default: WeasyPrint takes about 4 ms a cell
+# with short rationales (docs/PERFORMANCE.md), more with long ones.
+@shared_task(soft_time_limit=600, time_limit=660)
+def report_pdf_write(source, target):
+    """Write a large assessment report's PDF from the HTML its view stored (report_views.cycle_report_pdf)."""
+    # Imported here: report_views imports this module to queue the task.
+    from tracker import report_views
+
+    report_views.pdf_write(source=source, target=target)

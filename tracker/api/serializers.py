@@ -140,6 +140,12 @@ class CommitmentSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Actors the pledge was made to; written as ids.",
     )
+    members = NestedPrimaryKeyField(
+        queryset=Actor.objects.all(),
+        many=True,
+        required=False,
+        help_text="Actors whose compliance is assessed; empty means the maker alone. Written as ids.",
+    )
     event = NestedPrimaryKeyField(
         queryset=Event.objects.all(),
         allow_null=True,
@@ -172,6 +178,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "source_title",
             "made_by",
             "counterparts",
+            "members",
             "event",
             "made_on",
             "kind",

@@ -18,7 +18,7 @@ from tracker.selectors import (
     actors_for_extraction,
     board_summary,
     commitments_for_api,
-    commitments_for_display,
+    commitments_for_api_list,
     progress_updates_for_api,
 )
 
@@ -96,7 +96,9 @@ class ActorViewSet(ModelViewSet):
     filter_backends = [BoundedSearchFilter]
     search_fields = ["name", "aliases", "role"]
 
-    @extend_schema(responses={204: None, 409: OpenApiResponse(ERROR_SCHEMA, description="The actor has pledges.")})
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(ERROR_SCHEMA, description="The actor has pledges or scores.")}
+    )
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
 
@@ -104,7 +106,9 @@ class ActorViewSet(ModelViewSet):
         try:
             instance.delete()
         except ProtectedError as error:
-            raise Conflict("This actor has pledges on record; delete or reassign them first.") from error
+            raise Conflict(
+                "This actor has pledges or compliance scores on record; delete or reassign them first."
+            ) from error
 
 
 class EventViewSet(ModelViewSet):
@@ -136,7 +140,7 @@ class CommitmentViewSet(ModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            return commitments_for_display()
+            return commitments_for_api_list()
         return commitments_for_api()
 
     def get_serializer_class(self):
@@ -151,6 +155,21 @@ class CommitmentViewSet(ModelViewSet):
             services.commitment_update(
                 commitment=serializer.instance, user=self.request.user, data=serializer.validated_data
             )
+
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(ERROR_SCHEMA, description="The pledge is in an assessment cycle.")}
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            raise Conflict(
+                "This pledge is in an assessment cycle; take it out of the cycle first "
+                "(a published cycle keeps it for good)."
+            ) from error
 
 
 COMMITMENT_ID = OpenApiParameter("commitment_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The pledge.")

@@ -6,7 +6,8 @@ shows something due, something overdue, and updates spread over past weeks.
 
 Each pledge cites a published report of it (outlet, date, headline and
 address). The quotes are the words as reported, the speaker's own where the
-report quotes them; the progress notes are invented for the demo.
+report quotes them; the progress notes are invented for the demo, and so are
+the interim assessment's scores, whose rationales say what they rest on.
 """
 
 import os
@@ -16,10 +17,11 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from tracker import services
-from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
+from tracker import assessments, services
+from tracker.models import Actor, AssessmentCycle, Commitment, Event, ProgressUpdate, Topic
 
 ACTORS = [
     {
@@ -81,6 +83,8 @@ COMMITMENTS = [
         "kind": Commitment.Kind.REVIEW,
         "made_by": "Shigeru Ishiba",
         "counterparts": ["William Ruto", "Government of Kenya"],
+        # The Prime Minister pledged for his government, whose compliance is assessed.
+        "members": ["Government of Japan"],
         "made_on": date(2025, 8, 19),
         "topics": ["Trade", "Agriculture"],
         "description": (
@@ -168,6 +172,8 @@ COMMITMENTS = [
         "kind": Commitment.Kind.INTENT,
         "made_by": "Government of Kenya",
         "counterparts": ["Government of Japan"],
+        # A statement both governments signed: each is assessed on it.
+        "members": ["Government of Kenya", "Government of Japan"],
         "made_on": date(2025, 8, 19),
         "topics": ["Finance"],
         "description": (
@@ -284,6 +290,103 @@ COMMITMENTS = [
 ]
 
 
+# The interim assessment of the pledges Japan and Kenya made for themselves;
+# Kenya's requests and its invitation are asks, not pledges, and are left
+# out. Published, so that the report has numbers; two cells are left not
+# assessed, as the evidence on file does not settle them. Rationales rest on
+# the pledges' sources and on the timeline's demo entries, and say so.
+CYCLE = {
+    "name": "TICAD 9 interim assessment, February 2026",
+    "kind": AssessmentCycle.Kind.INTERIM,
+    "period_start": EVENT["ends_on"],
+    "period_end": date(2026, 2, 28),
+}
+CYCLE_PLEDGES = [
+    {
+        "title": "Review Japan's tariff and non-tariff restrictions on Kenyan avocados and tea",
+        "made_by": "Shigeru Ishiba",
+        "criteria_full": (
+            "Japan completes the review and eases at least one tariff or non-tariff restriction on Kenyan "
+            "avocados or tea, such as a lower tariff rate or a plant-quarantine approval, in a published "
+            "decision of its government."
+        ),
+        "criteria_partial": (
+            "The review is under way: Japanese officials have asked for data, met their Kenyan counterparts "
+            "or opened a pest-risk analysis of Kenyan avocados or tea, but no restriction is eased yet."
+        ),
+        "criteria_none": (
+            "No review begun: no request, meeting or analysis on record, and no change to the tariffs or "
+            "plant-quarantine rules on Kenyan avocados or tea."
+        ),
+        "scores": {
+            "Government of Japan": (
+                0,
+                "Demo assessment: the pledge's timeline records Japan's agriculture ministry asking Kenya for "
+                "pest-risk data on Hass avocados and officials of both sides meeting on phytosanitary "
+                "requirements (demo entries). The review is under way; the evidence on file shows no tariff "
+                "or non-tariff restriction on Kenyan avocados or tea eased.",
+            ),
+        },
+    },
+    {
+        "title": "Examine non-tariff hurdles on African farm exports",
+        "made_by": "Government of Japan",
+        "criteria_full": (
+            "Japan examines the plant-health rules and inspection procedures Kenya raised and announces a "
+            "change to them, or a dated plan for one, that applies to African farm exports."
+        ),
+        "criteria_partial": (
+            "Japan has opened a technical consultation with Kenya or African exporters on those rules and "
+            "procedures, but announced no change."
+        ),
+        "criteria_none": "No examination on record: no consultation opened and no rule or procedure reviewed.",
+        "scores": {
+            "Government of Japan": (
+                -1,
+                "Demo assessment: nothing on file shows the examination starting. The pledge has no update "
+                "since it was recorded, and its one source reports Tokyo's readiness to examine the barriers, "
+                "not an examination.",
+            ),
+        },
+    },
+    {
+        "title": "Statement of intent on a Kenyan Samurai Bond",
+        "made_by": "Government of Kenya",
+        "criteria_full": (
+            "Kenya: a yen-denominated bond is issued in Japan's market within the period. Japan: a public "
+            "step that makes the issue possible, such as a guarantee, a regulatory approval or a public "
+            "lender's support."
+        ),
+        "criteria_partial": (
+            "Preparation under way: Kenya names the bond in its borrowing plans, appoints arrangers or sets "
+            "a timetable; Japan holds working talks on the issue; no bond is issued yet."
+        ),
+        "criteria_none": "No step beyond the statement of intent signed at TICAD 9.",
+        "scores": {
+            "Government of Kenya": (
+                0,
+                "Demo assessment: the pledge's timeline records the National Treasury naming the bond in its "
+                "medium-term debt strategy and arrangers being shortlisted (demo entries). No issue is on "
+                "file and no timetable is public.",
+            ),
+            # Japan: not assessed; nothing on file about its part.
+        },
+    },
+    {
+        "title": "Talks with Toyota on expanding electric vehicles in Kenya",
+        "made_by": "Government of Kenya",
+        "criteria_full": (
+            "Kenya and Toyota sign an agreement or announce an investment in electric vehicles in Kenya, "
+            "such as local assembly, a pilot fleet or charging points."
+        ),
+        "criteria_partial": "Talks continue, with meetings or visits on record, but nothing is signed or announced.",
+        "criteria_none": "No talks on record after TICAD 9.",
+        # Not assessed: the check is overdue and the last update predates it.
+        "scores": {},
+    },
+]
+
+
 class Command(BaseCommand):
     help = "Load the TICAD 9 Kenya-Japan demo pledges, the Analysts and Viewers groups and a demo analyst."
 
@@ -321,6 +424,12 @@ class Command(BaseCommand):
             f"Demo data: {created} pledge(s) created, {len(COMMITMENTS) - created} already there; "
             f"{Commitment.objects.count()} pledge(s) in all."
         )
+        if AssessmentCycle.objects.filter(name=CYCLE["name"]).exists():
+            self.stdout.write(f"Demo assessment {CYCLE['name']!r} already there.")
+        else:
+            cycle = self._assessment_cycle(actors=actors, event=event, user=analyst)
+            report = reverse("tracker:cycle-report", args=[cycle.pk])
+            self.stdout.write(f"Demo assessment {cycle.name!r} published; its report is at {report}")
         if password:
             self.stdout.write(
                 self.style.SUCCESS(f"Demo analyst {action}: username {username!r}, password {password!r}")
@@ -342,6 +451,40 @@ class Command(BaseCommand):
         analyst.save()
         return analyst, password, "created" if created else "password reset"
 
+    def _assessment_cycle(self, *, actors, event, user):
+        """The interim cycle, scored and published, through the services as an analyst would."""
+        cycle = assessments.cycle_create(user=user, data={**CYCLE, "event": event})
+        specs = {spec["title"]: spec for spec in COMMITMENTS}
+        pledges = []
+        for entry in CYCLE_PLEDGES:
+            commitment = Commitment.objects.filter(title=entry["title"], made_by=actors[entry["made_by"]]).first()
+            if commitment is None:  # removed by hand since an earlier run
+                continue
+            members = [actors[name] for name in specs[entry["title"]].get("members", ())]
+            if members and not commitment.members.exists():  # recorded before pledges had members
+                services.commitment_update(commitment=commitment, user=user, data={"members": members})
+            pledges.append((commitment, entry))
+        assessments.cycle_add_commitments(cycle=cycle, commitments=[commitment for commitment, _ in pledges], user=user)
+        entries = {entry.commitment_id: entry for entry in cycle.cycle_commitments.select_related("cycle")}
+        for commitment, entry in pledges:
+            assessments.criteria_set(
+                entry=entries[commitment.pk],
+                user=user,
+                data={name: entry[name] for name in assessments.CRITERIA_FIELDS},
+            )
+            for member, (score, rationale) in entry["scores"].items():
+                assessments.score_set(
+                    cycle=cycle,
+                    commitment=commitment,
+                    member=actors[member],
+                    score=score,
+                    rationale=rationale,
+                    evidence_urls=[commitment.source_url],
+                    user=user,
+                )
+        assessments.cycle_move(cycle=cycle, state=AssessmentCycle.State.REVIEW, user=user)
+        return assessments.cycle_move(cycle=cycle, state=AssessmentCycle.State.PUBLISHED, user=user)
+
     def _create_commitment(self, spec, *, actors, topics, event, owner):
         today = timezone.localdate()
         data = {
@@ -349,6 +492,7 @@ class Command(BaseCommand):
             "kind": spec["kind"],
             "made_by": actors[spec["made_by"]],
             "counterparts": [actors[name] for name in spec["counterparts"]],
+            "members": [actors[name] for name in spec.get("members", ())],
             "event": event,
             "made_on": spec["made_on"],
             "topics": [topics[name] for name in spec["topics"]],
