@@ -12,8 +12,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (the assessment report's PDF) loads Pango and HarfBuzz from the
+# system, and draws with the fonts it finds there.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so that a code change does not reinstall them.
-# psycopg[binary] ships its own libpq: no compiler or system packages needed.
+# psycopg[binary] ships its own libpq: no compiler needed.
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
@@ -27,13 +33,14 @@ RUN DEBUG=false SECRET_KEY=build-only VAR_DIR=/tmp/build-var \
         python manage.py collectstatic --noinput \
     && rm -rf /tmp/build-var
 
-# A non-root user that owns only VAR_DIR (celerybeat-schedule, mail files)
-# and its home (gunicorn puts its control socket in ~/.gunicorn); the code
-# and static files stay read-only to it.
+# A non-root user that owns only VAR_DIR (celerybeat-schedule, mail files,
+# media: a volume mounted there starts with this ownership) and its home
+# (gunicorn puts its control socket in ~/.gunicorn); the code and static
+# files stay read-only to it.
 RUN groupadd --system app \
     && useradd --system --gid app --create-home --home-dir /home/app app \
-    && mkdir -p /app/var \
-    && chown app:app /app/var
+    && mkdir -p /app/var/media \
+    && chown -R app:app /app/var
 USER app
 
 EXPOSE 8000

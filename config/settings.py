@@ -180,6 +180,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(read_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # WhiteNoise warns on every start without it; the app only reads it.
 ensure_folder("STATIC_ROOT", STATIC_ROOT, writable=False)
+# Files offices attach to their replies; served only to logged-in users, as downloads.
+MEDIA_ROOT = Path(read_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -264,6 +267,14 @@ FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=1)
 # Days the check-in links of a reminder work (tracker/checkin.py); at most a
 # year, since a link is a credential.
 CHECKIN_LINK_DAYS = read_int("CHECKIN_LINK_DAYS", 14, minimum=1, maximum=365)
+# Requests to an actor's office (tracker/evidence.py): days between the two
+# reminders of an unanswered one, and days its reply link works.
+EVIDENCE_REMINDER_DAYS = read_int("EVIDENCE_REMINDER_DAYS", 7, minimum=1, maximum=365)
+REPLY_LINK_DAYS = read_int("REPLY_LINK_DAYS", 60, minimum=1, maximum=365)
+# Replies an hour the reply form takes from one client address, and for one
+# request (its link), counted in the default cache (tracker/reply_views.py).
+REPLY_RATE_LIMIT_PER_HOUR = read_int("REPLY_RATE_LIMIT_PER_HOUR", 20, minimum=1)
+REPLY_RATE_LIMIT_PER_LINK = read_int("REPLY_RATE_LIMIT_PER_LINK", 10, minimum=1)
 # A transient SMTP failure is retried after RETRY_SECONDS, doubling each time
 # up to RETRY_MAX_SECONDS (with jitter); after MAX_ATTEMPTS the row is failed.
 FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)
@@ -340,6 +351,11 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "tracker.models.Status",
         "CommitmentKindEnum": "tracker.models.Commitment.Kind",
         "ActorKindEnum": "tracker.models.Actor.Kind",
+        "CycleKindEnum": "tracker.models.AssessmentCycle.Kind",
+        "CycleStateEnum": "tracker.models.AssessmentCycle.State",
+        "RequestKindEnum": "tracker.models.EvidenceRequest.Kind",
+        "RequestStateEnum": "tracker.models.EvidenceRequest.State",
+        "ReplyStateEnum": "tracker.models.Reply.State",
     },
     # The interactive page's assets come from drf-spectacular-sidecar, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

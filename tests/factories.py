@@ -176,6 +176,17 @@ def score(cycle, commitment, member, value, *, user=None):
     )
 
 
+def published_cycles(count, user=None):
+    """`count` published cycles, each with a pledge, a +1 cell and a revision of it to 0."""
+    for _ in range(count):
+        commitment = CommitmentFactory()
+        cycle = cycle_with([commitment], event=EventFactory())
+        cell = score(cycle, commitment, commitment.made_by, 1, user=user)
+        assessments.cycle_move(cycle=cycle, state=AssessmentCycle.State.REVIEW)
+        assessments.cycle_move(cycle=cycle, state=AssessmentCycle.State.PUBLISHED)
+        assessments.score_revise(score=cell, user=user, data={"score": 0}, reason="Corrected.")
+
+
 def send_one(followup_id):
     """Claim and send one outbox row now; returns its outcome."""
     return followups.followups_send(followup_ids=[followup_id])[followup_id]

@@ -11,11 +11,11 @@ pytestmark = pytest.mark.django_db
 
 # Open to anyone, on purpose: logging in and out (the API token too), recovering a password, the load
 # balancer's probe, the calendar feed (its secret token is the key; an
-# unknown token is a 404) and a reminder's check-in links (signed; an altered
-# one is a 400, and test_checkin covers them).
+# unknown token is a 404), a reminder's check-in links and an office's reply
+# form (signed; an altered link is a 400: test_checkin and test_reply_pages).
 PUBLIC = re.compile(
     r"^/(accounts/(login|logout|password_reset|reset)|admin/(login|logout)/|api/v1/auth/token/|healthz$|calendar/"
-    r"|checkin/|static/)"
+    r"|checkin/|reply/|static/)"
 )
 
 

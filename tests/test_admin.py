@@ -5,6 +5,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import (
@@ -17,10 +18,22 @@ from tests.factories import (
     UserFactory,
     body,
     count_queries,
+    published_cycles,
     today,
 )
-from tracker import services
-from tracker.models import Commitment, Event, FollowUp, NotificationPreference, ProgressUpdate, Status
+from tracker import evidence, services
+from tracker.models import (
+    Commitment,
+    Contact,
+    Event,
+    EvidenceRequest,
+    FollowUp,
+    NotificationPreference,
+    ProgressUpdate,
+    Reply,
+    ScoreRevision,
+    Status,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +55,14 @@ def make_rows(count):
 
 
 @pytest.fixture
-def every_row(roles):
+def every_row(roles, settings, tmp_path):
     make_rows(1)
+    published_cycles(1)
+    settings.MEDIA_ROOT = tmp_path
+    pledge = Commitment.objects.order_by("pk").first()
+    contact = Contact.objects.create(actor=pledge.made_by, name="Press office", email="press@example.org")
+    asked = evidence.evidence_request_send(commitment=pledge, contact=contact, message="Any news?")
+    evidence.reply_submit(request=asked, text="Here.", files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")])
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model.__name__)
@@ -52,8 +71,10 @@ def test_every_changelist_add_and_change_page_renders_for_a_superuser(client, su
     obj = model._default_manager.order_by("pk").first()
 
     assert client.get(url(model, "changelist")).status_code == 200
-    # Follow-ups are written by the services only.
-    assert client.get(url(model, "add")).status_code == (403 if model is FollowUp else 200)
+    # Follow-ups are written by the services only; revisions by correcting a published score;
+    # requests on the pledge page (so that the email goes) and replies through the office's form.
+    written_elsewhere = (FollowUp, ScoreRevision, EvidenceRequest, Reply)
+    assert client.get(url(model, "add")).status_code == (403 if model in written_elsewhere else 200)
     assert client.get(url(model, "change", obj.pk)).status_code == 200
 
 
@@ -466,6 +487,22 @@ def test_history_page_shows_who_changed_what(client, superuser, analyst):
 
     assert "Retitled" in body
     assert "analyst" in body
+
+
+def test_only_those_who_may_change_a_pledge_may_revert_it_to_an_old_version(client, viewer, analyst):
+    commitment = CommitmentFactory(title="First title")
+    client.force_login(analyst)
+    client.post(url(Commitment, "change", commitment.pk), commitment_form_data(commitment, title="Second title"))
+    first = commitment.history.order_by("history_id").first()
+    old_version = url(Commitment, "simple_history", commitment.pk, first.history_id)
+
+    client.force_login(viewer)
+    assert client.get(old_version).status_code == 200
+    response = client.post(old_version, commitment_form_data(commitment, title="First title"))
+
+    assert response.status_code == 403
+    commitment.refresh_from_db()
+    assert commitment.title == "Second title"
 
 
 def test_saving_an_old_page_does_not_undo_an_update_recorded_meanwhile(client, analyst):

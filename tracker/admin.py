@@ -72,7 +72,12 @@ def _date_hierarchy_problem(params, field: str) -> str | None:
 
 
 class HistoryIdsMixin:
-    """django-simple-history's pages answer 404, not 500, to an object or version id that is no id."""
+    """django-simple-history's pages: a 404, not a 500, for an id that is no id; "Revert" only for those who may change.
+
+    simple_history lets anyone who may view the history post its "Revert"
+    form, and asks about the old version (which may predate publishing); the
+    record as it is now decides.
+    """
 
     def history_view(self, request, object_id, extra_context=None):
         _id_or_404(self.model, object_id)
@@ -82,6 +87,10 @@ class HistoryIdsMixin:
         _id_or_404(self.model, object_id)
         history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
         _id_or_404(history.model, version_id)
+        if request.method == "POST":
+            current = self.get_object(request, object_id)
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -244,17 +253,26 @@ class ProgressUpdateInline(admin.TabularInline):
         return obj.updates.count() + 1 if obj else 0
 
 
+def followup_addressee(followup):
+    """A user, or for a request to an office its contact."""
+    return followup.recipient or followup.contact
+
+
 class FollowUpInline(admin.TabularInline):
     model = FollowUp
-    fields = ("kind", "recipient", "due_on", "state", "attempts", "sent_at", "last_error")
+    fields = ("kind", "to", "due_on", "state", "attempts", "sent_at", "last_error")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
     verbose_name_plural = "Follow-ups (reminder emails)"
 
+    @admin.display(description="to")
+    def to(self, obj):
+        return followup_addressee(obj)
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recipient")
+        return super().get_queryset(request).select_related("recipient", "contact__actor")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -366,11 +384,11 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     )
     search_fields = ("title", "description", "quote")
     date_hierarchy = "made_on"
-    autocomplete_fields = ("made_by", "counterparts", "event", "owner", "watchers")
+    autocomplete_fields = ("made_by", "counterparts", "members", "event", "owner", "watchers")
     filter_horizontal = ("topics",)
     readonly_fields = ("status", "progress", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "kind", "made_by", "counterparts", "event", "made_on", "topics")}),
+        (None, {"fields": ("title", "kind", "made_by", "counterparts", "members", "event", "made_on", "topics")}),
         ("Words and source", {"fields": ("quote", "description", "source_url", "source_title")}),
         (
             "Follow-up",
@@ -536,10 +554,17 @@ class ProgressUpdateAdmin(ChangelistInputMixin, admin.ModelAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ChangelistInputMixin, admin.ModelAdmin):
-    list_display = ("dedupe_key", "kind", "recipient", "commitment", "due_on", "state", "attempts", "sent_at", "error")
-    list_select_related = ("recipient", "commitment")
+    list_display = ("dedupe_key", "kind", "to", "commitment", "due_on", "state", "attempts", "sent_at", "error")
+    list_select_related = ("recipient", "contact__actor", "commitment")
     list_filter = ("state", "kind", "due_on", "sent_at")
-    search_fields = ("dedupe_key", "recipient__username", "recipient__email", "commitment__title")
+    search_fields = (
+        "dedupe_key",
+        "recipient__username",
+        "recipient__email",
+        "contact__email",
+        "contact__name",
+        "commitment__title",
+    )
     date_hierarchy = "due_on"
     readonly_fields = [field.name for field in FollowUp._meta.fields]
     actions = ["retry"]
@@ -547,6 +572,10 @@ class FollowUpAdmin(ChangelistInputMixin, admin.ModelAdmin):
     @admin.display(description="last error")
     def error(self, obj):
         return Truncator(obj.last_error).chars(80)
+
+    @admin.display(description="to")
+    def to(self, obj):
+        return followup_addressee(obj)
 
     @admin.action(description="Retry the selected failed follow-ups", permissions=["retry"])
     def retry(self, request, queryset):
@@ -595,3 +624,7 @@ class NotificationPreferenceAdmin(ChangelistInputMixin, admin.ModelAdmin):
         if lookup.startswith("calendar_token") and not (request and request.user.is_superuser):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+# Registers the assessment and evidence admins, which build on the mixins above.
+from tracker import admin_assessments, admin_evidence  # noqa: E402, F401

@@ -13,7 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from . import checkin, selectors
+from . import checkin, evidence, selectors
+from .assessment_report import cycle_report
 from .models import Commitment, FollowUp
 
 
@@ -77,6 +78,8 @@ def followup_message(
     loads those for every row at once and passes `last_updates`: the row's
     `commitment` is then taken as loaded, with its maker, event and owner.
     """
+    if followup.contact_id is not None:
+        return request_message(followup, connection=connection)
     preferences_url = absolute_url(reverse("tracker:preferences"))
     context = {
         "followup": followup,
@@ -114,8 +117,55 @@ def followup_message(
     return message
 
 
+def request_message(followup: FollowUp, *, connection=None) -> EmailMultiAlternatives:
+    """A request to an office (evidence, or draft scores for reply) or its reminder, with the signed reply link.
+
+    It says what the tracker knows publicly of the pledge (words, maker,
+    source) and never who follows it inside.
+    """
+    request, contact = followup.request, followup.contact
+    context = {
+        "followup": followup,
+        "request": request,
+        "contact": contact,
+        "reminder": followup.kind == FollowUp.Kind.REQUEST_REMINDER,
+        "reply_url": evidence.reply_url(request),
+        "reply_days": settings.REPLY_LINK_DAYS,
+        "requested_by": request.requested_by,
+    }
+    if request.kind == request.Kind.DRAFT_SCORES:
+        context.update(draft_scores_context(request))
+        name = "draft_scores"
+    else:
+        context["commitment"] = Commitment.objects.select_related("made_by", "event").get(pk=request.commitment_id)
+        name = "request"
+    subject, text, html = render(name, context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[contact.email],
+        connection=connection,
+        headers={"Message-ID": message_id_for(followup.dedupe_key), "X-Tracker-Followup": followup.dedupe_key},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def draft_scores_context(request) -> dict:
+    """The member's draft cells of the cycle: each pledge's criteria, its score and the rationale."""
+    report = cycle_report(request.cycle)
+    rows = []
+    for row in report.pledges:
+        cell = next((cell for cell in row.cells if cell.member.pk == request.member_id), None)
+        if cell is not None:
+            rows.append({"pledge": row, "cell": cell})
+    return {"cycle": request.cycle, "member": request.member, "rows": rows}
+
+
 def digest_context(user, *, today) -> dict:
-    """The week of one analyst: due and overdue pledges, and the status changes of the last seven days."""
+    """The week of one analyst: due and overdue pledges, the status changes of the last seven days, and the
+    requests to offices that went unanswered."""
     watched = selectors.commitments_watched_by(user)
     overdue = list(selectors.commitments_for_display(selectors.commitments_overdue(today=today, queryset=watched)))
     overdue_ids = {commitment.pk for commitment in overdue}
@@ -128,11 +178,22 @@ def digest_context(user, *, today) -> dict:
     ]
     end = timezone.now()
     changes = list(selectors.status_changes_between(start=end - timedelta(days=7), end=end, commitments=watched))
-    if not (overdue or due or changes):
+    unanswered = _unanswered_requests(watched)
+    if not (overdue or due or changes or unanswered):
         raise NothingToSend("nothing due, overdue or changed this week")
     return {
         "overdue": overdue,
         "due": due,
         "changes": changes,
+        "unanswered": unanswered,
         "board_url": absolute_url("/"),
     }
+
+
+def _unanswered_requests(commitments) -> list[dict]:
+    """[{"commitment", "requests"}] for the pledges with unanswered requests to offices, in one or two queries."""
+    by_pledge = evidence.requests_unanswered_for(commitments)
+    if not by_pledge:
+        return []
+    pledges = Commitment.objects.select_related("made_by").filter(pk__in=list(by_pledge)).order_by("title", "pk")
+    return [{"commitment": commitment, "requests": by_pledge[commitment.pk]} for commitment in pledges]

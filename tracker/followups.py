@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from tracker import emails, selectors
+from tracker import emails, evidence, selectors
 from tracker.models import Commitment, FollowUp, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def followups_sweep(*, now=None) -> dict:
     exhausted = followups_fail_exhausted(now=now)
     queued = followups_queue_due(today=timezone.localdate(now))
     queued += digests_queue_if_due(now=now)
+    queued += evidence.requests_queue_due(now=now)
     return {"queued": queued, "exhausted": exhausted}
 
 
@@ -373,7 +374,7 @@ class Delivery:
         reason = followup_obsolete_reason(followup, today=today, watchers=watchers)
         if reason:
             return self._finish(followup, FollowUp.State.CANCELLED, error=reason)
-        if not followup.recipient.email:
+        if followup.contact_id is None and not followup.recipient.email:
             return self._finish(followup, FollowUp.State.FAILED, error="user has no email address")
         try:
             return emails.followup_message(followup, connection=self.mail_connection, last_updates=last_updates)
@@ -444,6 +445,8 @@ class Delivery:
 
 def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, watchers: dict | None = None) -> str:
     """Why a reminder should no longer go out ("" when it should); `watchers` as a batch loaded them."""
+    if followup.contact_id is not None:
+        return evidence.request_obsolete_reason(followup)
     today = today or timezone.localdate()
     recipient = followup.recipient
     if not recipient.is_active:

@@ -443,6 +443,9 @@ class FollowUp(models.Model):
         CHECKUP = "checkup", "Check-up"
         ESCALATION = "escalation", "Escalation"
         DIGEST = "digest", "Weekly digest"
+        # To an actor's office (a Contact), not to a user: tracker/evidence.py.
+        REQUEST = "request", "Request to an office"
+        REQUEST_REMINDER = "request_reminder", "Reminder to an office"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -457,7 +460,14 @@ class FollowUp(models.Model):
     commitment = models.ForeignKey(
         Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
     )
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followups")
+    # A user, or for requests to an office its Contact (the constraint below: exactly one).
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
+    contact = models.ForeignKey("Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="followups")
+    request = models.ForeignKey(
+        "EvidenceRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
     due_on = models.DateField()
     dedupe_key = models.CharField(max_length=200, unique=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
@@ -481,6 +491,14 @@ class FollowUp(models.Model):
     class Meta:
         verbose_name = "follow-up"
         ordering = ["-due_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False, contact__isnull=True)
+                | Q(recipient__isnull=True, contact__isnull=False, request__isnull=False),
+                name="followup_one_recipient",
+                violation_error_message="A follow-up goes to a user, or to an office about a request.",
+            ),
+        ]
         indexes = [
             # The sender's claim: pending rows whose next attempt has come.
             models.Index(fields=["state", "next_attempt_at"], name="followup_claimable"),
@@ -662,7 +680,7 @@ class ComplianceScore(models.Model):
     member = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="compliance_scores")
     score = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
     rationale = models.TextField(blank=True)
-    # Web addresses, one per item (services.evidence_urls_clean checks each).
+    # Web addresses, one per item (assessments.score_validate checks each).
     evidence_urls = models.JSONField("evidence links", default=list, blank=True)
     scored_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -706,3 +724,139 @@ class ScoreRevision(models.Model):
 
     def __str__(self):
         return f"Revision of {self.score} on {self.revised_at:%Y-%m-%d}"
+
+
+class Language(models.TextChoices):
+    """The languages the tracker writes in."""
+
+    ENGLISH = "en", "English"
+    FRENCH = "fr", "French"
+    SWAHILI = "sw", "Swahili"
+
+
+class Contact(models.Model):
+    """An actor's office that answers for it: asked for evidence, given a right of reply."""
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200, help_text="The office or person, such as Ministry of Foreign Affairs.")
+    email = models.EmailField()
+    role = models.CharField(max_length=200, blank=True, help_text="Such as Press office or Desk officer for Kenya.")
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Inactive contacts are not offered or written to."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["actor__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "email"], name="contact_actor_email_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.actor})"
+
+
+class EvidenceRequest(models.Model):
+    """A question to an actor's office, answered through a signed reply form: evidence on a pledge, or draft scores."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", "Evidence on a pledge"
+        DRAFT_SCORES = "draft_scores", "Right of reply on draft scores"
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent"
+        ANSWERED = "answered", "Answered"
+        UNANSWERED = "unanswered", "Unanswered"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
+    # The pledge asked about; for draft scores, the cycle and the member scored.
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence_requests"
+    )
+    cycle = models.ForeignKey(
+        AssessmentCycle, on_delete=models.CASCADE, null=True, blank=True, related_name="reply_requests"
+    )
+    member = models.ForeignKey(Actor, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="requests")
+    message = models.TextField(help_text="What is asked, in a few lines; the email quotes it.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.SENT)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was withdrawn or marked unanswered.")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "request to an office"
+        verbose_name_plural = "requests to offices"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="evidence", commitment__isnull=False)
+                | Q(kind="draft_scores", cycle__isnull=False, member__isnull=False),
+                name="evidencerequest_subject",
+                violation_error_message="An evidence request names a pledge; draft scores a cycle and a member.",
+            ),
+        ]
+        indexes = [
+            # The sweep's reminders: requests still waiting for an answer.
+            models.Index(fields=["state", "created_at"], name="evidencerequest_state"),
+        ]
+
+    def __str__(self):
+        subject = self.commitment or self.cycle
+        return f"{self.get_kind_display()} to {self.contact} about {subject}"
+
+
+class Reply(models.Model):
+    """An office's answer through the reply form: waits for an analyst to accept it as evidence or dismiss it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        ACCEPTED = "accepted", "Accepted as evidence"
+        DISMISSED = "dismissed", "Dismissed"
+
+    request = models.ForeignKey(EvidenceRequest, on_delete=models.CASCADE, related_name="replies")
+    # For draft scores: the pledge whose cell the reply answers (none: the scores as a whole).
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    text = models.TextField()
+    links = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The update whose evidence an accepted reply became.
+    update = models.ForeignKey(ProgressUpdate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Reply from {self.request.contact} on {self.created_at:%Y-%m-%d}"
+
+
+def reply_file_name(instance, filename):
+    """A generated name: nothing the sender chose reaches the file system."""
+    return f"replies/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class ReplyFile(models.Model):
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=reply_file_name, max_length=200)
+    # As the sender named it, shown and offered as the download's name only.
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+
+    def __str__(self):
+        return self.original_name

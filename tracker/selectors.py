@@ -296,7 +296,15 @@ def followups_for_delivery(ids, **annotations) -> list[FollowUp]:
     as missing rather than queried again. The state is checked here rather
     than in SQL, so that the rows are found through the primary key.
     """
-    related = ("recipient__notification_preference", "commitment__made_by", "commitment__event", "commitment__owner")
+    related = (
+        "recipient__notification_preference",
+        "commitment__made_by",
+        "commitment__event",
+        "commitment__owner",
+        "contact__actor",
+        "request__cycle",
+        "request__member",
+    )
     may_view = Exists(users_who_may_view_pledges().filter(pk=OuterRef("recipient_id")))
     rows = (
         FollowUp.objects.filter(pk__in=ids)
@@ -521,9 +529,16 @@ def user_time_zone(user) -> str:
     return chosen or settings.TIME_ZONE
 
 
+def commitments_for_api_list(queryset: QuerySet | None = None) -> QuerySet:
+    """Pledges as the API lists them: what a list shows, and the members whose compliance is assessed."""
+    return commitments_for_display(queryset).prefetch_related(
+        Prefetch("members", queryset=Actor.objects.only("id", "name"))
+    )
+
+
 def commitments_for_api(queryset: QuerySet | None = None) -> QuerySet:
     """Pledges with everything the API shows of them (watchers too), in a fixed number of queries."""
-    return commitments_for_display(queryset).prefetch_related(
+    return commitments_for_api_list(queryset).prefetch_related(
         Prefetch("watchers", queryset=get_user_model().objects.only("id", "username"))
     )
 

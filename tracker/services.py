@@ -385,6 +385,9 @@ ANALYST_EDITABLE_MODELS = (
     "cyclecommitment",
     "compliancescore",
     "scorerevision",
+    "contact",
+    "evidencerequest",
+    "reply",
 )
 
 

@@ -1,11 +1,12 @@
-"""The pledge page's timeline: progress updates, follow-ups and field changes merged into display rows."""
+"""The pledge page's timeline: progress updates, follow-ups, requests to offices, their replies and field
+changes merged into display rows."""
 
 import datetime
 
 from django.utils.formats import date_format
 from simple_history.models import DeletedObject
 
-from .models import COMMITMENT_HISTORY, Commitment, FollowUp
+from .models import COMMITMENT_HISTORY, Commitment, EvidenceRequest, FollowUp, Reply
 
 # Status and progress move only through progress updates, which are on the
 # timeline already; the history adds who changed the other fields.
@@ -14,23 +15,28 @@ FOLLOWUP_SCHEDULED_STATES = (FollowUp.State.PENDING, FollowUp.State.SENDING)
 
 
 def commitment_timeline(commitment: Commitment) -> dict:
-    """Progress updates, follow-ups and field changes of a pledge, newest first, in six queries.
+    """Progress updates, follow-ups, requests, replies and field changes of a pledge, newest first.
+
+    At most nine queries, whatever the number of rows.
 
     Returns `entries` (the merged timeline) and `scheduled` (reminders not
-    sent yet). Each entry has `kind` (update, followup, change or created),
-    `at` (an aware datetime) and `who` (a user or None).
+    sent yet). Each entry has `kind` (update, followup, request,
+    request_withdrawn, reply, change or created), `at` (an aware datetime)
+    and `who` (a user or None).
     """
     entries = []
     for update in commitment.updates.select_related("author", "via_followup").order_by("created_at", "id"):
         entries.append({"kind": "update", "at": update.created_at, "who": update.author, "update": update})
 
     scheduled = []
-    for followup in commitment.followups.select_related("recipient").order_by("created_at", "id"):
+    for followup in commitment.followups.select_related("recipient", "contact__actor").order_by("created_at", "id"):
         if followup.state in FOLLOWUP_SCHEDULED_STATES:
             scheduled.append(followup)
         else:
             at = followup.sent_at or followup.updated_at
             entries.append({"kind": "followup", "at": at, "who": None, "followup": followup})
+
+    entries += _request_entries(commitment)
 
     records = list(
         commitment.history.select_related("history_user", "made_by", "event", "owner").order_by(
@@ -59,6 +65,38 @@ def commitment_timeline(commitment: Commitment) -> dict:
     entries = _fold_rescheduling_into_updates(entries)
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return {"entries": entries, "scheduled": sorted(scheduled, key=lambda followup: (followup.due_on, followup.pk))}
+
+
+def _request_entries(commitment: Commitment) -> list:
+    """The pledge's requests to offices, their withdrawals and their replies, in at most three queries."""
+    entries = []
+    requests = list(
+        commitment.evidence_requests.select_related("contact__actor", "requested_by").order_by("created_at", "id")
+    )
+    for request in requests:
+        entries.append({"kind": "request", "at": request.created_at, "who": request.requested_by, "request": request})
+    withdrawn = [request for request in requests if request.state == EvidenceRequest.State.WITHDRAWN]
+    if withdrawn:
+        # Who withdrew is in the request's history: its first record in that state.
+        withdrawn_by = {}
+        records = (
+            EvidenceRequest.history.filter(id__in=[request.pk for request in withdrawn], state="withdrawn")
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")
+        )
+        for record in records:
+            withdrawn_by[record.id] = record
+        for request in withdrawn:
+            record = withdrawn_by.get(request.pk)
+            at = request.closed_at or (record.history_date if record else request.created_at)
+            who = record.history_user if record else None
+            entries.append({"kind": "request_withdrawn", "at": at, "who": who, "request": request})
+    by_id = {request.pk: request for request in requests}
+    replies = Reply.objects.filter(request__in=list(by_id)).select_related("reviewed_by")
+    for reply in replies.order_by("created_at", "id"):
+        reply.request = by_id[reply.request_id]
+        entries.append({"kind": "reply", "at": reply.created_at, "who": None, "reply": reply})
+    return entries
 
 
 # The relations kept in the history, and what names their members.

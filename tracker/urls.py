@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import checkin_views, views
+from . import assessment_views, checkin_views, reply_views, report_views, views
 
 app_name = "tracker"
 
@@ -30,4 +30,32 @@ urlpatterns = [
     path("calendar/<calendar_token:token>.ics", views.calendar_feed, name="calendar"),
     path("extract/", views.extract, name="extract"),
     path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
+    path("reply/<str:token>/", reply_views.reply, name="reply"),
+    path("replies/files/<int:pk>/", reply_views.reply_file, name="reply-file"),
+    path("commitments/<int:pk>/requests/", reply_views.commitment_request, name="commitment-request"),
+    path("requests/<int:pk>/withdraw/", reply_views.request_withdraw, name="request-withdraw"),
+    path("replies/<int:pk>/accept/", reply_views.reply_accept, name="reply-accept"),
+    path("replies/<int:pk>/dismiss/", reply_views.reply_dismiss, name="reply-dismiss"),
+    path("commitments/<int:pk>/members/", assessment_views.commitment_members, name="commitment-members"),
+    path("assessments/", assessment_views.cycle_list, name="cycle-list"),
+    path("assessments/new/", assessment_views.cycle_create, name="cycle-create"),
+    path("assessments/<int:pk>/", assessment_views.cycle_detail, name="cycle-detail"),
+    path("assessments/<int:pk>/pledges/", assessment_views.cycle_pledges, name="cycle-pledges"),
+    path("assessments/<int:pk>/state/", assessment_views.cycle_state, name="cycle-state"),
+    path("assessments/<int:pk>/copy/", assessment_views.cycle_copy, name="cycle-copy"),
+    path("assessments/<int:pk>/draft-scores/", assessment_views.cycle_draft_scores, name="cycle-draft-scores"),
+    path(
+        "assessments/<int:pk>/pledges/<int:commitment_id>/scores/",
+        assessment_views.cycle_score,
+        name="cycle-score",
+    ),
+    path(
+        "assessments/<int:pk>/pledges/<int:commitment_id>/criteria/",
+        assessment_views.cycle_criteria,
+        name="cycle-criteria",
+    ),
+    path("assessments/<int:pk>/scores/<int:score_id>/revise/", assessment_views.cycle_revise, name="cycle-revise"),
+    path("assessments/<int:pk>/report/", report_views.cycle_report, name="cycle-report"),
+    path("assessments/<int:pk>/report.csv", report_views.cycle_report_csv, name="cycle-report-csv"),
+    path("assessments/<int:pk>/report.pdf", report_views.cycle_report_pdf, name="cycle-report-pdf"),
 ]

@@ -16,7 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from . import charts, selectors, services, timeline
+from . import assessment_report, charts, reply_views, selectors, services, timeline
+from .assessment_forms import MembersForm
 from .extraction import ExtractionError, extract_pledges
 from .filters import CommitmentFilter
 from .forms import (
@@ -40,6 +41,7 @@ RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
 # Reading pledges is a role too (Viewers, Analysts): an account alone is not enough.
 VIEW_PERMISSION = "tracker.view_commitment"
 EXTRACT_PERMISSION = "tracker.add_commitment"
+MEMBERS_PERMISSION = "tracker.change_commitment"
 # A spreadsheet runs a cell starting with one of these as a formula: OWASP's
 # list (https://owasp.org/www-community/attacks/CSV_Injection: = + - @ tab CR
 # LF), the fullwidth forms that the OWASP Testing Guide ("Testing for CSV
@@ -126,8 +128,45 @@ def board(request):
         actor_chart=charts.status_by_actor_chart(summary["status_by_actor"]),
         timeline_chart=charts.dates_timeline_chart(summary["dates_by_month"]),
         is_filtered=filterset.is_filtered,
+        **_board_compliance(request, summary),
     )
     return render(request, "tracker/board.html", context)
+
+
+def _board_compliance(request, summary) -> dict:
+    """The compliance panels: live from the pledges' statuses, or the latest published cycle's (?compliance=cycle).
+
+    The cycle is offered only when one is published; its numbers are the
+    report's, over the cycle's pledges, whatever the board's filters.
+    """
+    latest = assessment_report.latest_published_cycle()
+    live = {
+        "latest_cycle": latest,
+        "shown_cycle": None,
+        "compliance_by_actor": summary["compliance_by_actor"],
+        "compliance_by_event": summary["compliance_by_event"],
+    }
+    if latest is None or request.GET.get("compliance") != "cycle":
+        return live
+    report = assessment_report.cycle_report(latest)
+    members = [
+        {
+            "name": row.actor.name,
+            "mean": row.average,
+            "percentage": row.percentage,
+            "scored": row.scored,
+            "total": row.cells,
+        }
+        for row in report.members
+    ]
+    event = {
+        "name": latest.event.name if latest.event else "No event",
+        "mean": report.average,
+        "percentage": report.percentage,
+        "scored": sum(1 for row in report.pledges if row.average is not None),
+        "total": len(report.pledges),
+    }
+    return {**live, "shown_cycle": latest, "compliance_by_actor": members, "compliance_by_event": [event]}
 
 
 def _filter_errors(filterset):
@@ -224,14 +263,20 @@ def commitments_csv(request):
     return response
 
 
-def _render_detail(request, commitment, form, *, status=200):
+def _render_detail(request, commitment, form, *, status=200, members_form=None, panel_forms=None):
+    """The pledge page; `panel_forms` are the requests panel's forms that failed (reply_views.requests_panel)."""
+    if members_form is None and request.user.has_perm(MEMBERS_PERMISSION):
+        members_form = MembersForm.for_commitment(commitment)
     context = {
         "commitment": commitment,
         "form": form,
         "can_record": form is not None,
+        "members_form": members_form,
         "timeline": timeline.commitment_timeline(commitment),
         "time_zone": selectors.user_time_zone(request.user),
     }
+    if request.user.has_perm(reply_views.VIEW_REQUESTS_PERMISSION):
+        context["requests_panel"] = reply_views.requests_panel(request, commitment, **(panel_forms or {}))
     return render(request, "tracker/commitment_detail.html", context, status=status)
 
 
@@ -239,7 +284,7 @@ def _render_detail(request, commitment, form, *, status=200):
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def commitment_detail(request, pk):
-    commitment = get_object_or_404(selectors.commitment_for_detail(), pk=pk)
+    commitment = get_object_or_404(selectors.commitment_for_detail().prefetch_related("members"), pk=pk)
     form = RecordUpdateForm.for_commitment(commitment) if request.user.has_perm(RECORD_UPDATE_PERMISSION) else None
     return _render_detail(request, commitment, form)
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import assessments, evidence, views
 
 app_name = "api"
 
@@ -20,6 +20,20 @@ router.register("actors", views.ActorViewSet, basename="actor")
 router.register("events", views.EventViewSet, basename="event")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
+router.register("assessment-cycles", assessments.AssessmentCycleViewSet, basename="assessment-cycle")
+router.register(
+    r"assessment-cycles/(?P<cycle_id>[^/]+)/commitments",
+    assessments.CycleCommitmentViewSet,
+    basename="assessment-cycle-commitment",
+)
+router.register(
+    r"assessment-cycles/(?P<cycle_id>[^/]+)/scores",
+    assessments.ComplianceScoreViewSet,
+    basename="assessment-cycle-score",
+)
+router.register("contacts", evidence.ContactViewSet, basename="contact")
+router.register("evidence-requests", evidence.EvidenceRequestViewSet, basename="evidence-request")
+router.register("replies", evidence.ReplyViewSet, basename="reply")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),
