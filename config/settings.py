@@ -180,6 +180,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(read_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # WhiteNoise warns on every start without it; the app only reads it.
 ensure_folder("STATIC_ROOT", STATIC_ROOT, writable=False)
+# The only upload is an office's reply (at most 3 files, a form error beyond):
+# a request with more is refused before the files reach the disk.
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Files offices attach to their replies; served only to logged-in users, as downloads.
 MEDIA_ROOT = Path(read_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"

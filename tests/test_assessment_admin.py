@@ -559,3 +559,20 @@ def test_analysts_can_use_the_members_autocomplete(analyst_client):
 
     assert response.status_code == 200
     assert [result["text"] for result in response.json()["results"]] == ["Government of Kenya"]
+
+
+def test_delete_selected_keeps_published_cycles(client, superuser):
+    draft = AssessmentCycleFactory(name="Draft one")
+    published_cycles(1)
+    published = AssessmentCycle.objects.get(state=State.PUBLISHED)
+    client.force_login(superuser)
+
+    response = client.post(
+        url(AssessmentCycle, "changelist"),
+        {"action": "delete_selected", "_selected_action": [draft.pk, published.pk], "post": "yes"},
+    )
+
+    # Django's action asks about each selected object: one it may not delete stops them all.
+    assert response.status_code == 403
+    assert AssessmentCycle.objects.filter(pk__in=[draft.pk, published.pk]).count() == 2
+    assert published.scores.exists()

@@ -317,3 +317,17 @@ def test_the_timeline_shows_the_update_came_from_the_email(client, pledge, owner
     page = body(client.get(pledge.get_absolute_url()))
 
     assert f"from the email of {followup.sent_at:%-d %b %Y}" in page
+
+
+def test_an_update_that_kept_the_status_is_not_overwritten_either(client, pledge, analyst):
+    followup, links, _ = reminder(pledge)
+    services.progress_record(commitment=pledge, author=analyst, status=Status.IN_PROGRESS, progress=60)
+
+    response = client.post(links["stalled"])
+
+    assert response.status_code == 409
+    assert "the pledge is now In progress, 60% done" in body(response)
+    pledge.refresh_from_db()
+    assert (pledge.status, pledge.progress) == (Status.IN_PROGRESS, 60)
+    followup.refresh_from_db()
+    assert followup.checked_in_at is None

@@ -551,3 +551,33 @@ def test_a_draft_scores_reply_names_only_a_pledge_that_binds_the_member(cycle_in
         evidence.reply_submit(request=request, text="Not ours.", commitment=other)
 
     assert "commitment" in error.value.message_dict
+
+
+def test_a_link_longer_than_an_evidence_link_may_be_is_refused(pledge, office, analyst):
+    request = ask(pledge, office, analyst)
+
+    with pytest.raises(ValidationError) as error:
+        evidence.reply_submit(request=request, text="See.", links=["https://example.org/" + "a" * 500])
+
+    assert "under 500 characters" in error.value.message_dict["links"][0]
+
+
+def test_draft_scores_replies_close_when_the_cycle_is_published(cycle_in_review, office, analyst):
+    [request] = evidence.draft_scores_send(cycle=cycle_in_review, user=analyst)
+    token = evidence.reply_token(request)
+    assessments.cycle_move(cycle=cycle_in_review, state=AssessmentCycle.State.PUBLISHED)
+
+    with pytest.raises(evidence.ReplyRefused) as refused:
+        evidence.reply_load(token)
+
+    assert refused.value.status == 410
+    assert "published" in refused.value.message
+
+
+def test_the_footer_names_no_login_name(pledge, office, analyst):
+    request = evidence.evidence_request_send(commitment=pledge, contact=office, message="Any news?", user=analyst)
+
+    message = sent_email(request)
+
+    assert analyst.username not in message.body
+    assert "Sent by the Policy Commitment Tracker, which" in message.body

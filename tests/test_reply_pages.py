@@ -749,3 +749,23 @@ def test_the_digest_reads_unanswered_requests_in_a_fixed_number_of_queries(analy
 
     assert one[1] == 1 and three[1] == 3
     assert one[0] == three[0]
+
+
+def test_a_body_larger_than_any_reply_is_refused_before_it_is_read(client, analyst, pledge, office):
+    path = reply_path(ask(pledge, office, analyst))
+
+    response = client.post(path, {"text": "Huge."}, CONTENT_LENGTH=str(32 * 1024 * 1024))
+
+    assert response.status_code == 413
+    assert "This reply is too large: at most 3 files of 10 MB each." in body(response)
+    assert not Reply.objects.exists()
+
+
+def test_more_files_than_the_site_takes_is_a_bad_request(client, analyst, pledge, office):
+    path = reply_path(ask(pledge, office, analyst))
+    files = [SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4 x", content_type="application/pdf") for n in range(6)]
+
+    response = client.post(path, {"text": "Many.", "files": files})
+
+    assert response.status_code == 400
+    assert not Reply.objects.exists()

@@ -237,6 +237,13 @@ def test_evidence_must_be_a_web_address():
     assert "evidence_url" in refused.value.message_dict
 
 
+def test_an_evidence_link_longer_than_its_column_is_refused_not_a_database_error():
+    with pytest.raises(ValidationError) as refused:
+        record(CommitmentFactory(), Status.FULFILLED, evidence_url="https://example.org/" + "a" * 500)
+
+    assert refused.value.message_dict["evidence_url"] == ["Keep the evidence link under 500 characters."]
+
+
 def test_fulfilled_sets_progress_to_100_when_not_given():
     commitment = CommitmentFactory(status=Status.IN_PROGRESS, progress=60)
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tracker import emails
-from tracker.models import FollowUp, ProgressUpdate, Status
+from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
 
 SALT = "tracker.checkin"
 RECORD_PERMISSION = "tracker.add_progressupdate"
@@ -48,6 +48,8 @@ class CheckIn:
     followup: FollowUp
     action: str
     expected_status: str
+    # The pledge's last update when the email was written (0: none).
+    last_update_id: int = 0
 
     @property
     def commitment(self):
@@ -63,16 +65,19 @@ class CheckIn:
         return Status(self.expected_status).label
 
 
-def checkin_token(followup: FollowUp, action: str, *, status: str) -> str:
+def checkin_token(followup: FollowUp, action: str, *, status: str, last_update_id: int | None = None) -> str:
     # Ids and a status code only: nothing personal is readable in the link.
-    return signing.dumps({"f": followup.pk, "a": action, "s": status}, salt=SALT)
+    return signing.dumps({"f": followup.pk, "a": action, "s": status, "u": last_update_id or 0}, salt=SALT)
 
 
-def checkin_urls(followup: FollowUp, *, status: str) -> dict:
-    """Absolute links for each action, by action, for the email of `followup` showing `status`."""
+def checkin_urls(followup: FollowUp, *, status: str, last_update_id: int | None = None) -> dict:
+    """Absolute links for each action, by action, for the email of `followup` showing `status` and its last update."""
     return {
         action.replace("-", "_"): emails.absolute_url(
-            reverse("tracker:checkin", args=[checkin_token(followup, action, status=status)])
+            reverse(
+                "tracker:checkin",
+                args=[checkin_token(followup, action, status=status, last_update_id=last_update_id)],
+            )
         )
         for action in Action.ALL
     }
@@ -97,7 +102,8 @@ def checkin_load(token: str, *, user=None) -> CheckIn:
         raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
     try:
         followup_id, action, expected = int(payload["f"]), payload["a"], payload["s"]
-    except (KeyError, TypeError, ValueError):
+        last_update_id = int(payload.get("u", 0))
+    except (AttributeError, KeyError, TypeError, ValueError):
         raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
     if action not in Action.ALL or expected not in Status.values:
         raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400)
@@ -108,9 +114,18 @@ def checkin_load(token: str, *, user=None) -> CheckIn:
     )
     if followup is None or followup.commitment is None:
         raise CheckinRefused("The reminder or the pledge this link was for no longer exists.", 404)
-    checkin = CheckIn(followup=followup, action=action, expected_status=expected)
+    checkin = CheckIn(followup=followup, action=action, expected_status=expected, last_update_id=last_update_id)
     _refuse_if_unusable(checkin, user=user)
     return checkin
+
+
+def updated_meanwhile_message(checkin: CheckIn) -> str:
+    checkin.commitment.refresh_from_db(fields=["status", "progress"])
+    return (
+        "Another update was recorded since this email: the pledge is now "
+        f"{checkin.commitment.get_status_display()}, {checkin.commitment.progress}% done. Nothing was changed; "
+        "open the pledge to see its timeline."
+    )
 
 
 def _refuse_if_unusable(checkin: CheckIn, *, user=None) -> None:
@@ -164,6 +179,12 @@ def checkin_act(checkin: CheckIn, *, data: dict | None = None) -> ProgressUpdate
         if not spent:
             followup.refresh_from_db(fields=["checked_in_at"])
             _refuse_if_unusable(checkin)
+        # The status alone misses an update that kept it (60% in progress after
+        # 30%): the last update must still be the one the email showed.
+        Commitment.objects.select_for_update().filter(pk=checkin.commitment.pk).exists()
+        last = ProgressUpdate.objects.filter(commitment=checkin.commitment).first()
+        if (last.pk if last else 0) != checkin.last_update_id:
+            raise CheckinRefused(updated_meanwhile_message(checkin), 409)
         return progress_record(
             commitment=checkin.commitment,
             author=followup.recipient,

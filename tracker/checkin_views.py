@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .checkin import Action, CheckinRefused, checkin_act, checkin_load
+from .checkin import Action, CheckinRefused, checkin_act, checkin_load, updated_meanwhile_message
 from .forms import RecordUpdateForm, add_service_errors
 
 # What each link will do, said before the button.
@@ -51,15 +51,7 @@ def checkin(request, token):
         commitment.refresh_from_db(fields=["status"])
         if commitment.status != check.expected_status:
             # Someone recorded an update since the email: theirs stands.
-            return _refused(
-                request,
-                CheckinRefused(
-                    f"Another update was recorded since this email: the pledge is now "
-                    f"{commitment.get_status_display()}, not {check.followup_status_label}. Nothing was changed; "
-                    "open the pledge to see its timeline.",
-                    409,
-                ),
-            )
+            return _refused(request, CheckinRefused(updated_meanwhile_message(check), 409))
         if form is None:
             form = RecordUpdateForm()
         add_service_errors(form, error)

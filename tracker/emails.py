@@ -98,7 +98,10 @@ def followup_message(
             commitment = followup.commitment
         context.update(commitment_context(commitment, last_updates=last_updates))
         context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
-        context["checkin"] = checkin.checkin_urls(followup, status=commitment.status)
+        last_update = context["last_update"]
+        context["checkin"] = checkin.checkin_urls(
+            followup, status=commitment.status, last_update_id=last_update.pk if last_update else None
+        )
         context["checkin_days"] = settings.CHECKIN_LINK_DAYS
     subject, text, html = render(followup.kind, context)
     message = EmailMultiAlternatives(

@@ -34,6 +34,7 @@ from tracker.models import (
     Contact,
     EvidenceRequest,
     FollowUp,
+    ProgressUpdate,
     Reply,
     ReplyFile,
     reply_file_name,
@@ -44,6 +45,7 @@ REPLY_SALT = "tracker.reply"
 MAX_MESSAGE_LENGTH = 2000
 MAX_REPLY_LENGTH = 10_000
 MAX_REPLY_LINKS = 10
+MAX_LINK_LENGTH = ProgressUpdate._meta.get_field("evidence_url").max_length
 MAX_REPLY_FILES = 3
 MAX_REPLY_FILE_BYTES = 10 * 1024 * 1024
 MAX_REMINDERS = 2
@@ -269,6 +271,8 @@ def reply_load(token: str) -> EvidenceRequest:
         raise ReplyRefused("The request this link was for no longer exists.", 404)
     if request.state == EvidenceRequest.State.WITHDRAWN:
         raise ReplyRefused("This request has been withdrawn; no reply is needed.", 410)
+    if request.kind == EvidenceRequest.Kind.DRAFT_SCORES and request.cycle.is_published:
+        raise ReplyRefused("This assessment has been published; replies to its draft scores are closed.", 410)
     return request
 
 
@@ -296,6 +300,10 @@ def reply_validate(*, text: str, links, files) -> tuple[str, list[str], list[tup
                 web_url_validator(link)
             except ValidationError:
                 errors["links"] = f"{link[:100]!r} is not a web address starting with http:// or https://."
+                break
+            # A link may become an update's evidence link, which has this length.
+            if len(link) > MAX_LINK_LENGTH:
+                errors["links"] = f"Keep each link under {MAX_LINK_LENGTH} characters."
                 break
     typed, file_errors = [], []
     if len(files) > MAX_REPLY_FILES:

@@ -41,6 +41,8 @@ VIEW_PLEDGES_PERMISSION = "tracker.view_commitment"
 ADD_CONTACT_PERMISSION = "tracker.add_contact"
 RATE_WINDOW_SECONDS = 3600
 MEGABYTE = 1024 * 1024
+# The files' limit and room for the text, links and the form's own fields.
+MAX_REPLY_BODY_BYTES = evidence.MAX_REPLY_FILES * evidence.MAX_REPLY_FILE_BYTES + MEGABYTE
 
 
 # The reply form
@@ -77,17 +79,34 @@ class ReplyUploadLimit(FileUploadHandler):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def reply(request, token):
+    if request.method == "POST":
+        # Before anything reads the body (the CSRF check does): a flood from
+        # one address, or a body no reply can need, costs no disk.
+        wait = _rate_limit_wait(f"address:{client_ip(request)}", settings.REPLY_RATE_LIMIT_PER_HOUR)
+        if wait:
+            return _too_many(request, wait, "from your address")
+        if _content_length(request) > MAX_REPLY_BODY_BYTES:
+            limit_mb = evidence.MAX_REPLY_FILE_BYTES // MEGABYTE
+            return _refused(
+                request,
+                f"This reply is too large: at most {evidence.MAX_REPLY_FILES} files of {limit_mb} MB each. "
+                "Nothing was saved.",
+                413,
+            )
     limit = ReplyUploadLimit(request)
     request.upload_handlers.insert(0, limit)
     return _reply(request, token, limit)
 
 
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 @csrf_protect
 def _reply(request, token, limit):
-    if request.method == "POST":
-        wait = _rate_limit_wait(f"address:{client_ip(request)}", settings.REPLY_RATE_LIMIT_PER_HOUR)
-        if wait:
-            return _too_many(request, wait, "from your address")
     try:
         evidence_request = evidence.reply_load(token)
     except evidence.ReplyRefused as refused:

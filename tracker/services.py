@@ -33,6 +33,7 @@ from tracker.models import (
 )
 
 EVIDENCE_REQUIRED = frozenset({Status.FULFILLED, Status.BROKEN})
+EVIDENCE_URL_MAX_LENGTH = ProgressUpdate._meta.get_field("evidence_url").max_length
 MAX_POSTPONE_DAYS = 365
 
 # Fields an analyst edits directly. Status and progress move only through
@@ -218,6 +219,9 @@ def progress_validate(
             web_url_validator(evidence_url)
         except ValidationError as exc:
             errors["evidence_url"] = exc.messages[0]
+        else:
+            if len(evidence_url) > EVIDENCE_URL_MAX_LENGTH:
+                errors["evidence_url"] = f"Keep the evidence link under {EVIDENCE_URL_MAX_LENGTH} characters."
 
     if progress is None:
         progress = 100 if target == Status.FULFILLED else commitment.progress
