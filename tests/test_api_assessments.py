@@ -959,3 +959,12 @@ def test_answers_are_what_the_schema_says(analyst, world, wsgi_in_test_transacti
     score(AssessmentCycle.objects.get(pk=final["id"]), shared, japan, 1)
     changes = call("/{id}/report/", "GET", 200, path_parameters={"id": final["id"]})["members"]
     assert [row["change"] for row in changes if row["id"] == japan.pk] == [2.0]
+
+
+@pytest.mark.parametrize("suffix", ["commitments/229871884124707029516288/", "scores/229871884124707029516288/"])
+def test_an_id_past_a_bigint_under_a_cycle_is_a_404(analyst_api, suffix):
+    cycle = cycle_with([CommitmentFactory()])
+
+    response = analyst_api.patch(f"/api/v1/assessment-cycles/{cycle.pk}/{suffix}", {}, format="json")
+
+    assert response.status_code == 404

@@ -531,6 +531,11 @@ class CycleChildViewSet(viewsets.GenericViewSet):
     def cycle_id(self) -> str:
         return _path_id(self.kwargs["cycle_id"])
 
+    def get_object(self):
+        # The row's id too: a number past a bigint would reach the database (an overflow, not a 404).
+        _path_id(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        return super().get_object()
+
     def list(self, request, *args, **kwargs):
         self.get_cycle()  # an unknown cycle is a 404, not an empty list
         return super().list(request, *args, **kwargs)
