@@ -972,6 +972,8 @@ def test_a_batch_is_read_in_a_constant_number_of_queries(settings, django_assert
     assert all("Officials met." in message.body for message in mailoutbox)
 
 
+# Frozen: the check-in links carry their signing time, to the second.
+@time_machine.travel(MONDAY_EARLY, tick=False)
 def test_a_batch_email_shows_the_same_last_update_as_one_sent_alone(mailoutbox):
     commitment = CommitmentFactory(next_check_on=today())
     ProgressUpdateFactory(commitment=commitment, recorded_on=today() - timedelta(days=3), note="Oldest.")
