@@ -45,6 +45,7 @@ def _scenario_table(name, per_size) -> list[str]:
         lines += [f"Floor: {first['floor']['what']}.", ""]
     extra = "peak memory | rows | " if "peak_memory_mb" in first else ""
     extra += "due | rows queued | " if "due" in first else ""
+    extra += "maker's pledges | trigram index read | " if "maker_pledges" in first else ""
     lines += [
         f"| pledges | rounds | median | p95 | queries | {extra}floor median | floor p95 | ratio |",
         "|---:|---:|---:|---:|---:|" + "---:|" * extra.count("|") + "---:|---:|---:|",
@@ -56,10 +57,18 @@ def _scenario_table(name, per_size) -> list[str]:
             cells += [f"{scenario['peak_memory_mb']:.1f} MB", f"{scenario['rows']:,}"]
         if "due" in scenario:
             cells += [f"{scenario['due']:,}", f"{scenario['queued']:,}"]
+        if "maker_pledges" in scenario:
+            cells += [f"{scenario['maker_pledges']:,}", _index_read(scenario)]
         floor = scenario.get("floor") or {}
         cells += [_ms(floor.get("median_ms")), _ms(floor.get("p95_ms")), _ratio(scenario)]
         lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _index_read(scenario) -> str:
+    if scenario.get("trigram_index_used") is None:
+        return f"— ({scenario.get('database', 'not PostgreSQL')})"
+    return "yes" if scenario["trigram_index_used"] else f"no: {', '.join(scenario['indexes']) or 'a table scan'}"
 
 
 def _delivery_table(results) -> list[str]:
@@ -207,6 +216,14 @@ def targets(results) -> list[dict]:
             f"{_ms(report['median_ms'])}, {', '.join(map(str, report_counts))} queries",
             report["median_ms"] < 500 and len(report_counts) == 1,
             f"{_ms(report['median_ms'])}" + ("" if len(report_counts) == 1 else ", and its queries vary"),
+        )
+    similar = by_name.get("similar earlier pledges")
+    if similar:
+        add(
+            f"Similar earlier pledges of a maker with {similar['maker_pledges']:,} pledges median < 200 ms",
+            f"{_ms(similar['median_ms'])} (p95 {_ms(similar['p95_ms'])}); trigram index read: {_index_read(similar)}",
+            similar["median_ms"] < 200,
+            f"{similar['median_ms'] - 200:,.0f} ms over",
         )
     peaks = {
         s_: next(x for x in r["scenarios"] if x["name"].startswith("CSV"))["peak_memory_mb"] for s_, r in sizes.items()

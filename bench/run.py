@@ -8,7 +8,8 @@ BENCH_HTTP_SECONDS (10), BENCH_OUTPUT (docs/PERFORMANCE.md).
 BENCH_SCENARIOS runs some of the scenarios only, for a quick look at one
 part: a list of board (the cached board, the board after a change, the
 filtered board), api, pledge, csv, report (an assessment cycle's report of
-100 pledges x 30 members), http, sweep, delivery. Such a run
+100 pledges x 30 members), similar (the earlier pledges that read like a new
+one, for the maker with the most pledges), http, sweep, delivery. Such a run
 writes no docs/PERFORMANCE.md and no var/bench/results.json, which need every
 scenario: its raw results go to BENCH_OUTPUT (var/bench/partial-results.json
 unless set) and a line per scenario to the output. With BENCH_REUSE_DATA=1 it
@@ -84,7 +85,7 @@ def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
     return {"pledges": size, "updates": updates, "seed_seconds": seconds}
 
 
-SCENARIOS = ("board", "api", "pledge", "csv", "report", "http", "sweep", "delivery")
+SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar", "http", "sweep", "delivery")
 
 
 def _words(name: str, default: str) -> list[str]:
@@ -176,7 +177,12 @@ def _print_scenarios(size: int, run: dict) -> None:
         if floor.get("median_ms"):
             ratio = scenario["median_ms"] / floor["median_ms"]
             line += f"; floor median {floor['median_ms']:.1f} ms (min {floor['min_ms']:.1f}), ratio {ratio:.1f}x"
+        if "trigram_index_used" in scenario:
+            line += f"; {scenario['maker_pledges']:,} pledges of the maker, indexes read: "
+            line += ", ".join(scenario["indexes"]) or "none"
         progress(line)
+        if scenario.get("plan"):
+            progress("Plan of the similarity query:\n" + scenario["plan"])
     progress(f"Load average (1, 5, 15 min): {', '.join(map(str, run['load_average']))}")
 
 

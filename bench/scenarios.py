@@ -5,17 +5,19 @@ the SQL query count, and the floor measured in the same run (`floor`).
 """
 
 import datetime
+import re
 import tracemalloc
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from bench.harness import count_queries, data_queries, measure, progress, replay
 from bench.urls import TRIVIAL_URL
-from tracker import assessments, board_cache, selectors, services
+from tracker import assessments, board_cache, continuity, selectors, services
 from tracker import followups as outbox
 from tracker.models import (
     Actor,
@@ -41,6 +43,10 @@ PLEDGE_UPDATES = 50
 REPORT_PLEDGES = 100
 REPORT_MEMBERS = 30
 REPORT_CYCLE = "Bench: assessment report"
+SIMILAR_NAME = "similar earlier pledges"
+# The GiST trigram index of migration 0013, on the maker and the text, which continuity._similar_postgresql reads.
+TRIGRAM_INDEX = "commitment_maker_text_trgm"
+PLAN_INDEX = re.compile(r"Bitmap Index Scan on (\S+)|Index (?:Only )?Scan(?: Backward)? using (\S+)")
 
 
 def reader():
@@ -347,11 +353,69 @@ def report(client, *, rounds, warmup, pledges=REPORT_PLEDGES, members=REPORT_MEM
     return {**result, "cells": cells}
 
 
-READ_SCENARIOS = ("board", "api", "pledge", "csv", "report")
+def similar_case() -> tuple[Commitment, dict]:
+    """The maker with the most pledges, and a new pledge's text close to its latest one (a renewal reworded)."""
+    maker_id = (
+        Commitment.objects.order_by()
+        .values("made_by")
+        .annotate(pledges=Count("id"))
+        .order_by("-pledges", "made_by")
+        .values_list("made_by", flat=True)
+        .first()
+    )
+    latest = Commitment.objects.filter(made_by_id=maker_id).order_by("-made_on", "-pk").first()
+    asked = {
+        "made_by": maker_id,
+        "title": latest.title.replace("Bench pledge", "Renewed:", 1),
+        "quote": f"{latest.quote.rstrip('.')} and more, as agreed at the last summit.",
+        "made_on": timezone.localdate(),
+    }
+    return latest, asked
+
+
+def explain(statement: str) -> tuple[str, list[str]]:
+    """PostgreSQL's plan of a captured statement, as run (EXPLAIN ANALYZE), and the indexes it reads."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return plan, [on or using for on, using in PLAN_INDEX.findall(plan)]
+
+
+def similar(*, rounds, warmup):
+    """continuity.similar_earlier_pledges for the maker with the most pledges; floor: its SQL through a raw cursor.
+
+    On PostgreSQL the similarity query is explained, to tell whether the
+    trigram index is read; elsewhere the portable comparison is timed.
+    """
+    latest, asked = similar_case()
+    maker_pledges = Commitment.objects.filter(made_by_id=asked["made_by"]).count()
+    found, statements = count_queries(lambda: continuity.similar_earlier_pledges(**asked))
+    progress(f"  similar: {maker_pledges:,} pledges of the maker, {len(statements)} queries, {rounds} rounds")
+    result = measure(lambda: continuity.similar_earlier_pledges(**asked), rounds=rounds, warmup=warmup)
+    plan, indexes = explain(statements[0]) if connection.vendor == "postgresql" else (None, [])
+    floor = measure(replay(statements), rounds=rounds, warmup=warmup)
+    floor["what"] = f"its {len(statements)} queries replayed through a raw cursor"
+    return {
+        "name": SIMILAR_NAME,
+        **result,
+        "queries": len(statements),
+        "maker_pledges": maker_pledges,
+        "suggested": len(found),
+        "latest_first": bool(found) and found[0].commitment.pk == latest.pk,
+        "similarity": found[0].similarity if found else None,
+        "database": connection.vendor,
+        "indexes": indexes,
+        "trigram_index_used": TRIGRAM_INDEX in indexes if plan else None,
+        "plan": plan,
+        "floor": floor,
+    }
+
+
+READ_SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar")
 
 
 def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> dict:
-    """The read scenarios: board, API list, pledge page, CSV export, assessment report (those named in `only`).
+    """The read scenarios named in `only`: board, API list, pledge page, CSV export, report, similar pledges.
 
     They change no pledge; the report's scenario makes its own cycle.
     """
@@ -378,5 +442,8 @@ def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> 
     if "report" in only:
         progress("Assessment report")
         results["scenarios"].append(report(client, rounds=rounds, warmup=warmup))
+    if "similar" in only:
+        progress("Similar earlier pledges")
+        results["scenarios"].append(similar(rounds=rounds, warmup=warmup))
     results["session_cookie"] = client.cookies["sessionid"].value
     return results

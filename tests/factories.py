@@ -17,6 +17,7 @@ from tracker.models import (
     Commitment,
     Event,
     FollowUp,
+    Milestone,
     ProgressUpdate,
     Status,
     Topic,
@@ -140,6 +141,18 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
             commitment_id=getattr(followup.commitment, "pk", None),
         )
     )
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    """A step of a pledge, due in a month and not done."""
+
+    class Meta:
+        model = Milestone
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    title = factory.Sequence(lambda n: f"Step {n}")
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+    weight = 1
 
 
 class AssessmentCycleFactory(factory.django.DjangoModelFactory):

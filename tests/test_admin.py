@@ -13,6 +13,7 @@ from tests.factories import (
     CommitmentFactory,
     EventFactory,
     FollowUpFactory,
+    MilestoneFactory,
     ProgressUpdateFactory,
     TopicFactory,
     UserFactory,
@@ -28,6 +29,7 @@ from tracker.models import (
     Event,
     EvidenceRequest,
     FollowUp,
+    MoneyLine,
     NotificationPreference,
     ProgressUpdate,
     Reply,
@@ -51,6 +53,8 @@ def make_rows(count):
         commitment = CommitmentFactory(watchers=[watcher], topics=[TopicFactory()])
         ProgressUpdateFactory(commitment=commitment)
         FollowUpFactory(commitment=commitment)
+        MoneyLine.objects.create(commitment=commitment, kind="committed", amount=1, currency="USD", on=date(2025, 9, 1))
+        MilestoneFactory(commitment=commitment)
         NotificationPreference.objects.create(user=watcher)
 
 
@@ -174,6 +178,10 @@ def commitment_form_data(commitment, **changes):
         "followups-INITIAL_FORMS": "0",
         "followups-MIN_NUM_FORMS": "0",
         "followups-MAX_NUM_FORMS": "1000",
+        "money_lines-TOTAL_FORMS": "0",
+        "money_lines-INITIAL_FORMS": "0",
+        "milestones-TOTAL_FORMS": "0",
+        "milestones-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

@@ -746,9 +746,8 @@ def test_members_are_written_as_ids_and_read_nested(analyst_api):
     assert analyst_api.get(f"/api/v1/commitments/{commitment.pk}/").json()["members"] == [
         {"id": kenya.pk, "name": "Kenya"}
     ]
-    assert analyst_api.get("/api/v1/commitments/").json()["results"][0]["members"] == [
-        {"id": kenya.pk, "name": "Kenya"}
-    ]
+    # On each pledge's own address, not in the list.
+    assert "members" not in analyst_api.get("/api/v1/commitments/").json()["results"][0]
 
 
 @pytest.mark.parametrize("members", [[999999], ["x"], 1, [True]])
@@ -835,7 +834,7 @@ def test_pledge_list_query_count_does_not_grow_with_the_members(analyst):
 
     large_count, body = count_queries(client, "/api/v1/commitments/")
 
-    assert all(len(row["members"]) == 2 for row in body["results"])
+    assert body["count"] == 6
     assert small_count == large_count
 
 

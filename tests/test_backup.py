@@ -32,8 +32,8 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     before = row_counts()
     titles = sorted(Commitment.objects.values_list("pk", "title", "status", "progress", "owner__username", "owner_id"))
     keys = set(FollowUp.objects.values_list("dedupe_key", flat=True))
-    assert before["tracker.Commitment"] == 7
-    assert before["tracker.HistoricalCommitment"] > 7
+    assert before["tracker.Commitment"] == 9
+    assert before["tracker.HistoricalCommitment"] > 9
     assert before["tracker.FollowUp"] > 0
 
     backup = tmp_path / "tracker.json.gz"
@@ -55,8 +55,8 @@ def test_backup_and_restore_round_trip_the_demo_data(tmp_path):
     )
     assert set(FollowUp.objects.values_list("dedupe_key", flat=True)) == keys
     assert ProgressUpdate.objects.filter(note="Bond filed.", commitment__title=commitment.title).exists()
-    assert "7 tracker.Commitment" in out.getvalue()
-    assert selectors.board_summary(cached=True)["total"] == 7  # the restore retired the cached numbers
+    assert "9 tracker.Commitment" in out.getvalue()
+    assert selectors.board_summary(cached=True)["total"] == 9  # the restore retired the cached numbers
     # Sequences were moved past the restored ids: new rows do not collide.
     assert outbox.followups_queue_due() == 0
     assert FollowUp.objects.count() == before["tracker.FollowUp"]
@@ -71,7 +71,7 @@ def test_restore_refuses_a_database_with_data(tmp_path):
     call_command("backup", output=str(backup), stdout=StringIO())
     with pytest.raises(CommandError, match="already holds users, actors, pledges: restore only into an empty"):
         call_command("restore", str(backup))
-    assert Commitment.objects.count() == 7
+    assert Commitment.objects.count() == 9
 
 
 def test_restore_names_a_missing_file(tmp_path):

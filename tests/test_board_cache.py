@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import ActorFactory, CommitmentFactory, EventFactory, bulk_pledges
-from tracker import board_cache, selectors, services
+from tracker import board_cache, milestones, money, selectors, services
 from tracker.models import Actor, Commitment, Event, Status, SummaryVersion
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,9 +26,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Session and user (2); the nav's permission check (1); the filter form's
 # choices (1); the cache's token (1); the list's page of 50 (1); the three
 # 20-row lists (3); the latest published assessment cycle, which the compliance
-# panels offer (1). The numbers over every pledge (1) only when the cache misses.
+# panels offer (1). Only when the cache misses: the numbers over every pledge
+# (1), the money totals per actor and per event (1) and the renewals per event
+# (1, and 1 more when a pledge renews one of another event).
 BOARD_QUERIES_CACHED = 10
-BOARD_QUERIES_MISSED = 11
+BOARD_QUERIES_MISSED = 13
 
 
 def token():
@@ -36,21 +38,27 @@ def token():
 
 
 def cached_summary(today=None):
-    return selectors.board_summary(today=today, cached=True, charts=True)
+    return selectors.board_summary(today=today, cached=True, charts=True, money=True)
 
 
 def live_summary(today=None):
-    return selectors.board_summary(today=today, charts=True)
+    return selectors.board_summary(today=today, charts=True, money=True)
 
 
 def numbers(summary):
     keys = ("counts", "total", "overdue_count", "compliance_by_actor", "compliance_by_event", "status_by_actor")
+    keys += ("money_totals", "renewals")
     return {key: summary[key] for key in keys} | {"dates_by_month": summary["dates_by_month"]}
 
 
 def aggregate_queries(queries):
-    """The statements that read every pledge: the tiles, compliance tables and charts."""
+    """The statements that read every pledge: the tiles, compliance tables and charts (one), and the money totals
+    per maker and event (one; the renewals read only pledges that renew)."""
     return [q["sql"] for q in queries if "COUNT(" in q["sql"]]
+
+
+# The numbers, and the money totals.
+AGGREGATES = 2
 
 
 def without_csrf_tokens(response):
@@ -83,7 +91,7 @@ def test_the_unfiltered_board_reads_every_pledge_once_until_something_changes(an
     second, cached = get_board(analyst_client)
 
     assert len(missed) == BOARD_QUERIES_MISSED
-    assert len(aggregate_queries(missed.captured_queries)) == 1
+    assert len(aggregate_queries(missed.captured_queries)) == AGGREGATES
     assert len(cached) == BOARD_QUERIES_CACHED
     assert aggregate_queries(cached.captured_queries) == []
     assert second.context["summary"]["total"] == first.context["summary"]["total"] == size
@@ -96,7 +104,7 @@ def test_a_filtered_board_is_counted_afresh(analyst_client, pledges):
         response = analyst_client.get(reverse("tracker:board") + "?status=stalled")
 
     assert response.context["summary"]["total"] == 1
-    assert len(aggregate_queries(queries.captured_queries)) == 1
+    assert len(aggregate_queries(queries.captured_queries)) == AGGREGATES
 
 
 def test_creating_a_pledge_through_the_board_form_shows_on_the_next_view(analyst_client, pledges, analyst):
@@ -142,6 +150,20 @@ def delete_the_event(pledges, user):
     Event.objects.filter(pk=pledges[0].event_id).delete()  # the pledges keep no event (SET_NULL)
 
 
+def add_a_money_line(pledges, user):
+    money.money_line_add(
+        commitment=pledges[0],
+        user=user,
+        data={"kind": "disbursed", "amount": "100", "currency": "USD", "on": timezone.localdate()},
+    )
+
+
+def a_milestone_falls_overdue(pledges, user):
+    milestones.milestone_add(
+        commitment=pledges[0], user=user, data={"title": "Law passed", "due_on": pledges[0].made_on}
+    )
+
+
 def update_without_signals_then_say_so(pledges, user):
     Commitment.objects.filter(pk=pledges[0].pk).update(status=Status.BROKEN)
     board_cache.summary_changed()
@@ -157,6 +179,8 @@ def update_without_signals_then_say_so(pledges, user):
         delete_a_pledge,
         rename_the_maker,
         delete_the_event,
+        add_a_money_line,
+        a_milestone_falls_overdue,
         update_without_signals_then_say_so,
     ],
 )
@@ -170,6 +194,19 @@ def test_every_committed_write_retires_the_cached_numbers(pledges, analyst, writ
     after = cached_summary()
     assert numbers(after) == numbers(live_summary())
     assert numbers(after) != numbers(before)
+
+
+def test_deleting_a_money_line_retires_the_cached_totals(pledges, analyst):
+    line = money.money_line_add(
+        commitment=pledges[0], data={"kind": "committed", "amount": "5", "currency": "EUR", "on": timezone.localdate()}
+    )
+    with_line = cached_summary()
+    old_token = token()
+
+    money.money_line_delete(line=line, user=analyst)
+
+    assert token() != old_token
+    assert numbers(cached_summary()) == numbers(live_summary()) != numbers(with_line)
 
 
 def test_a_rolled_back_write_keeps_the_cached_numbers(pledges):
@@ -218,7 +255,7 @@ def test_a_lost_version_row_means_no_cache_until_the_next_change(pledges):
     with CaptureQueriesContext(connection) as queries:
         cached_summary()
     assert first["total"] == 3
-    assert len(aggregate_queries(queries.captured_queries)) == 1
+    assert len(aggregate_queries(queries.captured_queries)) == AGGREGATES
 
     CommitmentFactory()
 
@@ -264,7 +301,7 @@ def test_the_api_board_caches_unfiltered_numbers_only(pledges, superuser):
     assert unfiltered["total"] == 3
     assert aggregate_queries(cached.captured_queries) == []
     assert filtered["total"] == 1
-    assert len(aggregate_queries(filtered_queries.captured_queries)) == 1
+    assert len(aggregate_queries(filtered_queries.captured_queries)) == AGGREGATES
 
     services.progress_record(commitment=pledges[0], author=superuser, status=Status.STALLED, progress=10)
 

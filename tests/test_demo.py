@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
+from tracker import milestones
 from tracker.models import Commitment, ProgressUpdate
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +24,8 @@ def test_load_demo_twice_changes_no_count(capsys):
     call_command("load_demo")
 
     assert row_counts() == first
-    assert first["tracker.Commitment"] == 7
-    assert "0 pledge(s) created, 7 already there" in capsys.readouterr().out
+    assert first["tracker.Commitment"] == 9
+    assert "0 pledge(s) created, 9 already there" in capsys.readouterr().out
 
 
 def test_load_demo_records_the_ticad_9_pledges():
@@ -48,7 +49,7 @@ def test_demo_board_has_something_due_overdue_and_updated():
     assert Commitment.objects.overdue().exists()
     assert Commitment.objects.open().filter(next_check_on__range=(today, today + timedelta(days=14))).exists()
     assert ProgressUpdate.objects.filter(recorded_on__gte=today - timedelta(days=7)).exists()
-    assert Commitment.objects.filter(owner__username="analyst").count() == 7
+    assert Commitment.objects.filter(owner__username="analyst").count() == 9
 
 
 def test_demo_analyst_logs_in_with_the_printed_password(capsys, monkeypatch):
@@ -95,7 +96,7 @@ def test_every_demo_pledge_cites_its_source_and_quotes_it():
         assert commitment.source_title, commitment.title
         assert len(commitment.quote) > 40, commitment.title
     # Two pledges were reported in the same article; the rest each have their own.
-    assert Commitment.objects.values("source_url").distinct().count() == 6
+    assert Commitment.objects.values("source_url").distinct().count() == 8
 
 
 def test_demo_updates_are_spread_over_past_weeks():
@@ -135,3 +136,16 @@ def test_demo_analyst_password_says_created_then_reset(capsys, monkeypatch):
     output = capsys.readouterr().out
     assert "Demo analyst created: username 'analyst', password 'ticad-nine-yokohama'" in output
     assert "Demo analyst password reset: username 'analyst', password 'ticad-nine-yokohama'" in output
+
+
+def test_the_demo_samurai_bond_has_milestones_done_overdue_and_to_come():
+    call_command("load_demo")
+    bond = Commitment.objects.get(title="Statement of intent on a Kenyan Samurai Bond")
+    today = timezone.localdate()
+
+    steps = list(bond.milestones.all())
+    assert len(steps) == 4
+    assert sum(1 for step in steps if step.done_on) == 2
+    assert [step.title for step in bond.milestones.overdue(today)] == ["Shelf registration filed in Japan"]
+    assert milestones.suggested_progress(steps) == 25
+    assert bond in Commitment.objects.overdue(today)

@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import date
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -330,12 +331,55 @@ def test_confident_drafts_are_ticked_and_doubtful_ones_are_not(analyst_client):
     assert values[f"form-{pledge}-due"] == "2028-08-20"
 
 
-def test_an_amount_is_shown_read_only(analyst_client):
-    response = find(analyst_client, "Japan pledged $5.5 billion for African health systems over three years.")
+AMOUNT_PLEDGE = "Japan pledged $5.5 billion for African health systems over three years."
 
-    values, _ = drafts_form(response)
-    assert '<dd class="draft-amount">$5.5 billion</dd>' in body(response)
-    assert values["form-0-amount"] == "$5.5 billion"
+
+def test_the_amount_read_fills_the_pledged_amount_and_the_pledge_gets_it(analyst_client):
+    values, _ = drafts_form(find(analyst_client, AMOUNT_PLEDGE))
+    assert (values["form-0-pledged_amount"], values["form-0-pledged_currency"]) == ("5500000000.00", "USD")
+
+    response = create(analyst_client, values, **{"form-0-selected": "on", "form-0-actor": "Japan"})
+
+    assert response.status_code == 302
+    pledge = Commitment.objects.get()
+    assert (pledge.pledged_amount, pledge.pledged_currency) == (Decimal("5500000000.00"), "USD")
+
+
+def test_the_analyst_corrects_or_clears_the_amount(analyst_client):
+    values, _ = drafts_form(find(analyst_client, AMOUNT_PLEDGE))
+
+    create(
+        analyst_client,
+        values,
+        **{
+            "form-0-selected": "on",
+            "form-0-actor": "Japan",
+            "form-0-pledged_amount": "",
+            "form-0-pledged_currency": "",
+        },
+    )
+
+    assert Commitment.objects.get().pledged_amount is None
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"form-0-pledged_currency": "XYZ"}, "pledged_currency", "not an ISO 4217 currency code"),
+        ({"form-0-pledged_currency": ""}, "pledged_currency", "A pledged amount needs its currency"),
+        ({"form-0-pledged_amount": "", "form-0-pledged_currency": "EUR"}, "pledged_amount", "needs its currency"),
+        ({"form-0-pledged_amount": "-3"}, "pledged_amount", "greater than or equal to 0.01"),
+        ({"form-0-pledged_amount": "lots"}, "pledged_amount", "Enter a number."),
+    ],
+)
+def test_a_bad_amount_is_an_error_next_to_it_and_nothing_is_created(analyst_client, changes, field, message):
+    values, _ = drafts_form(find(analyst_client, AMOUNT_PLEDGE))
+
+    response = create(analyst_client, values, **{"form-0-selected": "on", "form-0-actor": "Japan", **changes})
+
+    assert response.status_code == 400
+    assert message in field_errors(body(response), f"id_form-0-{field}")
+    assert not Commitment.objects.exists()
 
 
 def test_only_the_first_drafts_are_shown_when_there_are_very_many(analyst_client):

@@ -141,6 +141,10 @@ def admin_change_data(commitment, **changes):
         "updates-INITIAL_FORMS": "0",
         "followups-TOTAL_FORMS": "0",
         "followups-INITIAL_FORMS": "0",
+        "money_lines-TOTAL_FORMS": "0",
+        "money_lines-INITIAL_FORMS": "0",
+        "milestones-TOTAL_FORMS": "0",
+        "milestones-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

@@ -3,10 +3,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from tests.factories import CommitmentFactory
-from tracker.management.commands.seed_bench import MARK
-from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status
+from tracker.management.commands.seed_bench import CURRENCIES, MARK
+from tracker.models import Actor, Commitment, Event, Milestone, MoneyLine, ProgressUpdate, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +50,65 @@ def test_seed_bench_refuses_a_database_with_real_pledges():
     assert Commitment.objects.count() == 11
 
 
+def test_a_tenth_of_the_pledges_name_money_with_one_or_two_lines_in_their_currency():
+    seed("--commitments", "600", "--updates", "0", "--no-progress")
+
+    with_money = Commitment.objects.filter(pledged_amount__isnull=False)
+    assert with_money.count() == 60
+    assert not Commitment.objects.filter(pledged_amount__isnull=True).exclude(pledged_currency="").exists()
+    assert set(with_money.values_list("pledged_currency", flat=True)) == set(CURRENCIES)
+    lines = MoneyLine.objects.select_related("commitment")
+    assert {line.commitment_id for line in lines} == set(with_money.values_list("pk", flat=True))
+    per_pledge = {}
+    for line in lines:
+        assert line.currency == line.commitment.pledged_currency  # never another currency than the pledge's
+        assert line.amount > 0
+        assert line.commitment.made_on <= line.on
+        assert line.created_by is not None
+        per_pledge.setdefault(line.commitment_id, []).append(line.kind)
+    assert {len(kinds) for kinds in per_pledge.values()} == {1, 2}
+    assert all(kinds[0] == MoneyLine.Kind.COMMITTED for kinds in per_pledge.values())
+    disbursed = lines.filter(kind=MoneyLine.Kind.DISBURSED)
+    for line in disbursed:
+        committed = lines.get(commitment=line.commitment, kind=MoneyLine.Kind.COMMITTED)
+        assert line.amount <= committed.amount
+
+
+def test_a_twentieth_of_the_pledges_renew_an_earlier_pledge_of_the_same_maker():
+    seed("--commitments", "600", "--updates", "0", "--no-progress")
+
+    renewing = Commitment.objects.filter(renews__isnull=False).select_related("renews")
+    assert renewing.count() == 30
+    for pledge in renewing:
+        assert pledge.renews.made_by_id == pledge.made_by_id
+        assert pledge.renews.made_on < pledge.made_on
+        assert pledge.renews_id != pledge.pk
+
+
+def test_the_pledges_read_differently_for_the_similarity_search():
+    seed("--commitments", "200", "--updates", "0", "--no-progress")
+
+    assert Commitment.objects.values("quote").distinct().count() > 150
+    assert Commitment.objects.values("title").distinct().count() == 200
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"), [(["--commitments", "0"], "at least 1"), (["--updates", "-1"], "negative")]
 )
 def test_seed_bench_names_bad_arguments(arguments, message):
     with pytest.raises(CommandError, match=message):
         seed(*arguments)
+
+
+def test_a_tenth_of_the_pledges_have_milestones_due_after_the_pledge_some_done_some_overdue():
+    seed("--commitments", "600", "--updates", "0", "--no-progress")
+    today = timezone.localdate()
+
+    steps = Milestone.objects.select_related("commitment")
+    assert Commitment.objects.filter(milestones__isnull=False).distinct().count() == 60
+    assert 120 <= steps.count() <= 240
+    assert all(step.due_on >= step.commitment.made_on for step in steps)
+    assert all(step.done_on is None or step.commitment.made_on <= step.done_on <= today for step in steps)
+    assert all(1 <= step.weight <= 5 for step in steps)
+    assert steps.filter(done_on__isnull=False).exists()
+    assert steps.overdue(today).exists()

@@ -16,10 +16,12 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import followups, selectors, services
+from tracker import continuity, followups, milestones, money, selectors, services
 from tracker.forms import add_service_errors
 from tracker.models import (
     DATE_RANGE_MESSAGE,
@@ -29,6 +31,8 @@ from tracker.models import (
     Commitment,
     Event,
     FollowUp,
+    Milestone,
+    MoneyLine,
     NotificationPreference,
     ProgressUpdate,
     Topic,
@@ -281,6 +285,99 @@ class FollowUpInline(admin.TabularInline):
         return False
 
 
+class PledgePartForm(forms.ModelForm):
+    """A money line or a milestone as an analyst enters it, checked by its service's `validate` before saving."""
+
+    pledge = None  # the inline's pledge, as the page is about to save it (PledgePartFormSet)
+    fields_checked = ()
+    validate = None  # money.money_line_validate or milestones.milestone_validate
+
+    def part_commitment(self):
+        """The pledge the row is part of: the inline's pledge."""
+        return self.pledge
+
+    def clean(self):
+        cleaned = super().clean()
+        commitment = self.part_commitment()
+        if self.errors or commitment is None or cleaned.get("DELETE"):
+            return cleaned
+        try:
+            type(self).validate(commitment=commitment, data={name: cleaned.get(name) for name in self.fields_checked})
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
+class PledgePartFormSet(BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # The pledge as the page is about to save it: a line or a step may not predate its made_on.
+        form.pledge = self.instance
+        return form
+
+
+class MoneyLineForm(PledgePartForm):
+    fields_checked = money.LINE_FIELDS
+    validate = money.money_line_validate
+
+    class Meta:
+        model = MoneyLine
+        fields = money.LINE_FIELDS
+        widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 30})}
+
+    def clean_currency(self):
+        # Codes are kept in capitals; "usd" is what was meant.
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class MoneyLineInline(admin.TabularInline):
+    model = MoneyLine
+    form = MoneyLineForm
+    formset = PledgePartFormSet
+    fields = (*money.LINE_FIELDS, "created_by")
+    readonly_fields = ("created_by",)
+    extra = 1
+    verbose_name_plural = "Money committed and disbursed (never converted: each line in its own currency)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a line corrects an entry: Analysts, who may change lines, may.
+        return self.has_change_permission(request, obj)
+
+
+class MilestoneForm(PledgePartForm):
+    fields_checked = milestones.FIELDS
+    validate = milestones.milestone_validate
+
+    class Meta:
+        model = Milestone
+        fields = milestones.FIELDS
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    form = MilestoneForm
+    formset = PledgePartFormSet
+    fields = (*milestones.FIELDS, "overdue", "created_by")
+    readonly_fields = ("overdue", "created_by")
+    extra = 1
+    verbose_name_plural = "Milestones (mark one done by giving the day it was done)"
+
+    @admin.display(description="overdue")
+    def overdue(self, obj):
+        # The blank row has no due date yet.
+        return "Overdue" if obj.pk is not None and obj.is_overdue else ""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def has_delete_permission(self, request, obj=None):
+        # As for money lines: deleting a step corrects an entry, which Analysts, who may change steps, may.
+        return self.has_change_permission(request, obj)
+
+
 class CommitmentActionForm(ActionForm):
     owner = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
@@ -324,6 +421,25 @@ class CommitmentAdminForm(forms.ModelForm):
             watching = self.instance.watchers.values("pk") if self.instance.pk else []
             self.fields["watchers"].queryset = users.filter(Q(pk__in=may_view) | Q(pk__in=watching))
 
+    def clean_pledged_currency(self):
+        # Codes are kept in capitals; "usd" is what was meant.
+        return (self.cleaned_data.get("pledged_currency") or "").strip().upper()
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The service's rules on which pledge this one may renew, and on a day that moved past what happened
+        # under it, shown next to the fields.
+        if "renews" in self.fields and not self.has_error("renews"):
+            try:
+                continuity.renews_validate(self.instance, self.instance.renews)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        if self.instance.pk and "made_on" in self.changed_data and not self.has_error("made_on"):
+            try:
+                services.commitment_entries_validate(self.instance)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+
 
 class PeopleWhoMayViewPledgesMixin:
     """The autocomplete of a pledge's owner and watchers: only people who may view pledges."""
@@ -358,6 +474,10 @@ class PostponeForm(forms.Form):
     )
 
 
+# A change to these may make the pledge read like earlier ones.
+SIMILARITY_FIELDS = {"title", "quote", "made_by", "made_on"}
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
     # The event is a filter, not a column, and progress shares the status
@@ -384,12 +504,13 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     )
     search_fields = ("title", "description", "quote")
     date_hierarchy = "made_on"
-    autocomplete_fields = ("made_by", "counterparts", "members", "event", "owner", "watchers")
+    autocomplete_fields = ("made_by", "counterparts", "members", "event", "owner", "watchers", "renews")
     filter_horizontal = ("topics",)
     readonly_fields = ("status", "progress", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("title", "kind", "made_by", "counterparts", "members", "event", "made_on", "topics")}),
         ("Words and source", {"fields": ("quote", "description", "source_url", "source_title")}),
+        ("Money and continuity", {"fields": ("pledged_amount", "pledged_currency", "renews")}),
         (
             "Follow-up",
             {"fields": ("status", "progress", "due_on", "check_every_days", "next_check_on", "owner", "watchers")},
@@ -409,6 +530,10 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     def overdue(self, obj):
         return obj.is_overdue
 
+    def get_queryset(self, request):
+        # `overdue` counts overdue milestones: annotated, so that the list is not a query per pledge.
+        return selectors.with_milestone_overdue(super().get_queryset(request))
+
     def get_urls(self):
         view = PeopleAutocompleteView.as_view(admin_site=self.admin_site)
         people = path(
@@ -427,8 +552,8 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
-        # Updates need an existing pledge: the add page records the pledge only.
-        return (ProgressUpdateInline, FollowUpInline) if obj else ()
+        # Updates, money lines and milestones need an existing pledge: the add page records the pledge only.
+        return (ProgressUpdateInline, MoneyLineInline, MilestoneInline, FollowUpInline) if obj else ()
 
     def get_changeform_initial_data(self, request):
         return {
@@ -449,6 +574,38 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
             created = services.commitment_create(user=request.user, data=data)
             obj.pk = created.pk
             obj.refresh_from_db()
+        if obj.renews_id is None and (not change or set(form.changed_data) & SIMILARITY_FIELDS):
+            self._suggest_renewed(request, obj)
+
+    def _suggest_renewed(self, request, obj):
+        """The maker's earlier pledges that read alike, linked, so that a renewal gets linked or a duplicate seen."""
+        suggestions = continuity.similar_earlier_pledges(
+            made_by=obj.made_by_id, title=obj.title, quote=obj.quote, made_on=obj.made_on, exclude=obj
+        )
+        if not suggestions:
+            return
+        links = format_html_join(
+            "; ",
+            '<a href="{}">{}</a> ({}, {}% alike)',
+            (
+                (
+                    reverse("admin:tracker_commitment_change", args=[found.commitment.pk]),
+                    found.commitment.title,
+                    ", ".join(
+                        str(part) for part in (found.commitment.event, date_format(found.commitment.made_on)) if part
+                    ),
+                    round(found.similarity * 100),
+                )
+                for found in suggestions
+            ),
+        )
+        self.message_user(
+            request,
+            format_html(
+                "Earlier pledges of {} read alike: {}. If it renews one of these, set Renews.", obj.made_by, links
+            ),
+            messages.INFO,
+        )
 
     def save_related(self, request, form, formsets, change):
         # The service has saved the many-to-many fields already.
@@ -456,6 +613,10 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is MoneyLine:
+            return self._save_money_lines(request, form.instance, formset)
+        if formset.model is Milestone:
+            return self._save_milestones(request, form.instance, formset)
         if formset.model is not ProgressUpdate:
             return super().save_formset(request, form, formset, change)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -467,6 +628,58 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
             except ValidationError as exc:
                 # Another analyst's update landed between validation and save.
                 self.message_user(request, f"The update was not recorded: {' '.join(exc.messages)}", messages.ERROR)
+
+    def _save_money_lines(self, request, commitment, formset):
+        # The rows were checked by MoneyLineForm.clean; saving goes through the same service.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = formset.deleted_forms if formset.can_delete else []
+        try:
+            for row in deleted:
+                if row.instance.pk is not None:
+                    money.money_line_delete(line=row.instance, user=request.user)
+                    formset.deleted_objects.append(row.instance)
+            for row in formset.initial_forms:
+                changed = [name for name in row.changed_data if name in money.LINE_FIELDS]
+                if row in deleted or not changed:
+                    continue
+                row.instance.commitment = commitment
+                data = {name: row.cleaned_data[name] for name in changed}
+                money.money_line_update(line=row.instance, user=request.user, data=data)
+                formset.changed_objects.append((row.instance, changed))
+            for row in formset.extra_forms:
+                if row in deleted or not row.has_changed():
+                    continue
+                data = {name: row.cleaned_data[name] for name in money.LINE_FIELDS}
+                formset.new_objects.append(money.money_line_add(commitment=commitment, user=request.user, data=data))
+        except ValidationError as exc:
+            self.message_user(request, f"The money lines were not all saved: {' '.join(exc.messages)}", messages.ERROR)
+
+    def _save_milestones(self, request, commitment, formset):
+        # The rows were checked by MilestoneForm.clean; saving goes through the same service.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = formset.deleted_forms if formset.can_delete else []
+        try:
+            for row in deleted:
+                if row.instance.pk is not None:
+                    milestones.milestone_delete(milestone=row.instance, user=request.user)
+                    formset.deleted_objects.append(row.instance)
+            for row in formset.initial_forms:
+                changed = [name for name in row.changed_data if name in milestones.FIELDS]
+                if row in deleted or not changed:
+                    continue
+                row.instance.commitment = commitment
+                data = {name: row.cleaned_data[name] for name in changed}
+                milestones.milestone_update(milestone=row.instance, user=request.user, data=data)
+                formset.changed_objects.append((row.instance, changed))
+            for row in formset.extra_forms:
+                if row in deleted or not row.has_changed():
+                    continue
+                data = {name: row.cleaned_data[name] for name in milestones.FIELDS}
+                formset.new_objects.append(
+                    milestones.milestone_add(commitment=commitment, user=request.user, data=data)
+                )
+        except ValidationError as exc:
+            self.message_user(request, f"The milestones were not all saved: {' '.join(exc.messages)}", messages.ERROR)
 
     @admin.action(description="Assign owner to selected pledges", permissions=["change"])
     def assign_owner(self, request, queryset):
@@ -624,6 +837,128 @@ class NotificationPreferenceAdmin(ChangelistInputMixin, admin.ModelAdmin):
         if lookup.startswith("calendar_token") and not (request and request.user.is_superuser):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+class ChosenPledgeMixin:
+    """For a money line's or a milestone's own admin page, where the pledge is a field rather than the inline's."""
+
+    def part_commitment(self):
+        # Chosen on the add page, fixed on the change page.
+        if "commitment" in self.fields:
+            return self.cleaned_data.get("commitment")
+        return self.instance.commitment
+
+
+class MoneyLineAdminForm(ChosenPledgeMixin, MoneyLineForm):
+    class Meta(MoneyLineForm.Meta):
+        fields = ("commitment", *money.LINE_FIELDS)
+
+
+@admin.register(MoneyLine)
+class MoneyLineAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
+    form = MoneyLineAdminForm
+    list_display = ("commitment", "kind", "amount", "currency", "on", "created_by")
+    list_select_related = ("commitment", "created_by")
+    list_filter = ("kind", "currency")
+    search_fields = ("commitment__title", "note")
+    date_hierarchy = "on"
+    autocomplete_fields = ("commitment",)
+    readonly_fields = ("created_by", "created_at")
+    history_list_display = ("kind", "amount", "currency", "on")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A line stays under its pledge: one entered under the wrong pledge is deleted and entered again.
+        return (*self.readonly_fields, "commitment") if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a line corrects an entry: Analysts, who may change lines, may.
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in money.LINE_FIELDS}
+            money.money_line_update(line=obj, user=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in money.LINE_FIELDS}
+            created = money.money_line_add(commitment=form.cleaned_data["commitment"], user=request.user, data=data)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        money.money_line_delete(line=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for line in queryset:
+            money.money_line_delete(line=line, user=request.user)
+
+
+class MilestoneStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("done", "Done"), ("overdue", "Overdue"), ("upcoming", "Not done, not yet due"))
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "done":
+            return queryset.filter(done_on__isnull=False)
+        if self.value() == "overdue":
+            return queryset.overdue(today)
+        if self.value() == "upcoming":
+            return queryset.filter(done_on__isnull=True, due_on__gte=today)
+        return queryset
+
+
+class MilestoneAdminForm(ChosenPledgeMixin, MilestoneForm):
+    class Meta(MilestoneForm.Meta):
+        fields = ("commitment", *milestones.FIELDS)
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
+    form = MilestoneAdminForm
+    list_display = ("title", "pledge", "due_on", "weight", "done_on", "overdue")
+    list_select_related = ("commitment",)
+    list_filter = (MilestoneStateFilter,)
+    search_fields = ("title", "commitment__title")
+    date_hierarchy = "due_on"
+    autocomplete_fields = ("commitment",)
+    readonly_fields = ("created_by", "created_at")
+    history_list_display = ("title", "due_on", "weight", "done_on")
+
+    @admin.display(description="pledge", ordering="commitment__title")
+    def pledge(self, obj):
+        return obj.commitment
+
+    @admin.display(description="overdue", boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    def get_readonly_fields(self, request, obj=None):
+        # A step stays under its pledge: one entered under the wrong pledge is deleted and entered again.
+        return (*self.readonly_fields, "commitment") if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # As for money lines: deleting a step corrects an entry, which Analysts, who may change steps, may.
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in milestones.FIELDS}
+            milestones.milestone_update(milestone=obj, user=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in milestones.FIELDS}
+            created = milestones.milestone_add(commitment=form.cleaned_data["commitment"], user=request.user, data=data)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        milestones.milestone_delete(milestone=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for milestone in queryset:
+            milestones.milestone_delete(milestone=milestone, user=request.user)
 
 
 # Registers the assessment and evidence admins, which build on the mixins above.

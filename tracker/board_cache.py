@@ -1,4 +1,4 @@
-"""The board's numbers over every pledge, cached until pledges, actors or events change.
+"""The board's numbers over every pledge, cached until pledges, actors, events, money lines or milestones change.
 
 The tiles, the compliance tables and the two charts count every pledge
 (`selectors.board_aggregates`: one query, mostly read from indexes): about
@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from .models import Actor, Commitment, Event, SummaryVersion
+from .models import Actor, Commitment, Event, Milestone, MoneyLine, SummaryVersion
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # killed between a commit and the write).
 CACHE_SECONDS = 3600
 # v1: the shape of the cached value; a change to it needs a new prefix.
-KEY = "board-aggregates:v1:{token}:{today}:{charts}"
+KEY = "board-aggregates:v2:{token}:{today}:{charts}:{money}"
 
 
 def summary_changed() -> None:
@@ -45,14 +45,19 @@ def summary_changed() -> None:
         transaction.on_commit(_new_token, robust=True)
 
 
-def cached_aggregates(*, today, charts: bool, compute):
+def cached_aggregates(*, today, charts: bool, compute, money: bool = False):
     """`compute()`'s result, from the cache when nothing has changed since it was stored."""
     if _change_pending():
         return compute()
     token = SummaryVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     if token is None:  # the row is gone (a flushed database): no caching until the next change
         return compute()
-    key = KEY.format(token=token.hex, today=today.isoformat(), charts="charts" if charts else "plain")
+    key = KEY.format(
+        token=token.hex,
+        today=today.isoformat(),
+        charts="charts" if charts else "plain",
+        money="money" if money else "counts",
+    )
     try:
         aggregates = cache.get(key)
     except Exception:  # a shared cache (CACHES pointed at Redis) that is down: count afresh
@@ -86,7 +91,8 @@ def _changed(sender, **kwargs):
 
 
 def connect_signals() -> None:
-    for model in (Commitment, Actor, Event):
+    # Money lines and milestones too: the money totals, and overdue milestones in the overdue count.
+    for model in (Commitment, Actor, Event, MoneyLine, Milestone):
         uid = f"board_cache:{model._meta.label}"
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}:save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}:delete")

@@ -97,12 +97,17 @@ def followup_message(
         else:
             commitment = followup.commitment
         context.update(commitment_context(commitment, last_updates=last_updates))
-        context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
-        last_update = context["last_update"]
-        context["checkin"] = checkin.checkin_urls(
-            followup, status=commitment.status, last_update_id=last_update.pk if last_update else None
-        )
-        context["checkin_days"] = settings.CHECKIN_LINK_DAYS
+        if followup.kind == FollowUp.Kind.MILESTONE:
+            # No check-in links: a step is marked done on the pledge page, with its evidence.
+            context["milestone"] = followup.milestone
+            context["milestones_url"] = f"{context['detail_url']}#milestones"
+        else:
+            context["target_passed"] = commitment.due_on is not None and commitment.due_on == followup.due_on
+            last_update = context["last_update"]
+            context["checkin"] = checkin.checkin_urls(
+                followup, status=commitment.status, last_update_id=last_update.pk if last_update else None
+            )
+            context["checkin_days"] = settings.CHECKIN_LINK_DAYS
     subject, text, html = render(followup.kind, context)
     message = EmailMultiAlternatives(
         subject=subject,

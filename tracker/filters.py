@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tracker import selectors
+from tracker import continuity, money, selectors
 from tracker.models import Commitment, Status
 
 SEARCH_MAX_LENGTH = 200
@@ -120,6 +120,9 @@ class BoardFilterForm(forms.Form):
         "owner",
         "mine",
         "overdue",
+        "has_money",
+        "renewing",
+        "renewed",
         "due_after",
         "due_before",
         "sort",
@@ -142,6 +145,11 @@ class CommitmentFilter(CommitmentFilterBase):
     owner = django_filters.ChoiceFilter(label="Owner", empty_label="Anyone", widget=ListSelect)
     mine = FlagFilter(label="Only pledges I own", method="filter_mine")
     overdue = FlagFilter(label="Only overdue", method="filter_overdue")
+    # The API's name for the same filter.
+    has_money = FlagFilter(label="With money", method="filter_has_money")
+    # The API's names for the same filters.
+    renewing = FlagFilter(label="Only pledges renewing an earlier one", method="filter_renewing")
+    renewed = FlagFilter(label="Only pledges a later one renews", method="filter_renewed")
     sort = SortFilter(
         label="Sort by",
         empty_label="Most recently made",
@@ -212,6 +220,15 @@ class CommitmentFilter(CommitmentFilterBase):
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue(self.today) if value else queryset
+
+    def filter_has_money(self, queryset, name, value):
+        return money.with_money(queryset) if value else queryset
+
+    def filter_renewing(self, queryset, name, value):
+        return queryset.filter(renews__isnull=False) if value else queryset
+
+    def filter_renewed(self, queryset, name, value):
+        return queryset.filter(continuity.renewed_exists()) if value else queryset
 
     @property
     def is_filtered(self):

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from tracker import emails, evidence, selectors
+from tracker import emails, evidence, milestones, selectors
 from tracker.models import Commitment, FollowUp, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def followups_sweep(*, now=None) -> dict:
 
 
 def followups_queue_due(*, today: date | None = None) -> int:
-    """Insert the check-ups and escalations that have come due; returns how many are new.
+    """Insert the check-ups, escalations and overdue milestones' reminders that have come due; returns how many
+    are new.
 
     An escalation is keyed by the check date when the check is
     FOLLOWUP_ESCALATE_DAYS overdue, by the target date when that has passed.
@@ -79,7 +80,9 @@ def followups_queue_due(*, today: date | None = None) -> int:
         _row(FollowUp.Kind.CHECKUP, commitment_id, owner_id, next_check_on)
         for commitment_id, owner_id, next_check_on in checkups.values_list("id", "owner_id", "next_check_on")
     ]
-    return queued + _insert(rows, unwanted=_recipients_not_wanting(rows, "reminders_enabled"))
+    queued += _insert(rows, unwanted=_recipients_not_wanting(rows, "reminders_enabled"))
+    steps = milestones.reminders_due(today=today)
+    return queued + _insert(steps, unwanted=_recipients_not_wanting(steps, "reminders_enabled"))
 
 
 def _escalations_superseding(*, commitment, recipient, check_date):
@@ -189,17 +192,21 @@ def followups_cancel_stale(commitment: Commitment) -> int:
     unsent = FollowUp.objects.filter(
         commitment=commitment,
         state__in=[FollowUp.State.PENDING, FollowUp.State.SENDING],
-        kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION],
+        kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION, FollowUp.Kind.MILESTONE],
     )
     if not commitment.is_terminal:
+        audience = {commitment.owner_id, *commitment.watchers.values_list("pk", flat=True)} - {None}
         stale_checkup = Q(kind=FollowUp.Kind.CHECKUP)
         if commitment.next_check_on and commitment.owner_id:
             stale_checkup &= ~Q(due_on=commitment.next_check_on) | ~Q(recipient_id=commitment.owner_id)
         stale_escalation = Q(kind=FollowUp.Kind.ESCALATION)
-        if commitment.is_overdue:
-            audience = {commitment.owner_id, *commitment.watchers.values_list("pk", flat=True)} - {None}
+        # Its own dates, not is_overdue, which counts milestones: they have reminders of their own.
+        today = timezone.localdate()
+        if any(day is not None and day < today for day in (commitment.next_check_on, commitment.due_on)):
             stale_escalation &= ~Q(recipient_id__in=audience)
-        unsent = unsent.filter(stale_checkup | stale_escalation)
+        # A milestone's reminder is the milestone's business (milestones.py) while its pledge's people get it.
+        stale_milestone = Q(kind=FollowUp.Kind.MILESTONE) & ~Q(recipient_id__in=audience)
+        unsent = unsent.filter(stale_checkup | stale_escalation | stale_milestone)
     return unsent.finish(FollowUp.State.CANCELLED, error="no longer applies after a change to the pledge")
 
 
@@ -328,7 +335,9 @@ class Delivery:
         rows = selectors.followups_for_delivery(followup_ids, superseded_by_escalation=Exists(superseded))
         self.unsent = sorted(rows, key=lambda row: (row.attempts, row.pk))
         pledges = {row.commitment_id for row in self.unsent} - {None}
-        escalated = {row.commitment_id for row in self.unsent if row.kind == FollowUp.Kind.ESCALATION} - {None}
+        # Escalations and milestones' reminders go to watchers too: whether the recipient still is one is read here.
+        to_watchers = (FollowUp.Kind.ESCALATION, FollowUp.Kind.MILESTONE)
+        escalated = {row.commitment_id for row in self.unsent if row.kind in to_watchers} - {None}
         last_updates = selectors.latest_updates(pledges) if pledges else {}
         watchers = selectors.watcher_ids_by_commitment(escalated) if escalated else {}
         today = timezone.localdate()
@@ -469,6 +478,10 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, w
         return "the pledge was deleted"
     if commitment.is_terminal:
         return f"the pledge is closed ({commitment.get_status_display().lower()})"
+    if watchers is None and followup.kind != FollowUp.Kind.CHECKUP:
+        watchers = selectors.watcher_ids_by_commitment([commitment.pk])
+    if followup.kind == FollowUp.Kind.MILESTONE:
+        return milestones.milestone_obsolete_reason(followup, watchers=watchers)
     if followup.kind == FollowUp.Kind.CHECKUP:
         if commitment.owner_id != recipient.pk:
             return "the recipient no longer owns the pledge"
@@ -482,8 +495,6 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, w
         if superseded:
             return "an escalation about the pledge went to the recipient instead"
         return ""
-    if watchers is None:
-        watchers = selectors.watcher_ids_by_commitment([commitment.pk])
     if recipient.pk not in {commitment.owner_id, *watchers.get(commitment.pk, set())}:
         return "the recipient no longer owns or watches the pledge"
     escalate_on_or_before = today - timedelta(days=settings.FOLLOWUP_ESCALATE_DAYS)

@@ -2,12 +2,25 @@
 
 import datetime
 import zoneinfo
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from tracker.continuity import SUGGESTIONS as MAX_SUGGESTIONS
+from tracker.continuity import Suggestion
 from tracker.extraction import MAX_TEXT_CHARS, PROPOSE_THRESHOLD, text_too_long
-from tracker.models import Actor, Commitment, Event, Status, web_url_validator
+from tracker.milestones import suggested_progress
+from tracker.models import (
+    PLEDGED_PAIR_MESSAGE,
+    Actor,
+    Commitment,
+    Event,
+    Status,
+    currency_validator,
+    web_url_validator,
+)
+from tracker.money import MAX_AMOUNT
 
 
 def add_service_errors(form, error: ValidationError, *, renamed=None):
@@ -58,8 +71,14 @@ class RecordUpdateForm(LabelledForm):
 
     @classmethod
     def for_commitment(cls, commitment, data=None):
+        """The update form of a pledge. The progress its milestones suggest is offered as the progress field's
+        placeholder only: the value stays the current progress, and the analyst decides."""
         initial = {"status": commitment.status, "progress": commitment.progress, "expected_status": commitment.status}
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        suggested = suggested_progress(commitment.milestones.all())
+        if suggested is not None:
+            form.fields["progress"].widget.attrs["placeholder"] = str(suggested)
+        return form
 
 
 def time_zone_choices():
@@ -83,6 +102,8 @@ class PreferencesForm(LabelledForm):
 # well under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000), past which the
 # whole submission would be refused.
 MAX_DRAFTS_SHOWN = 60
+NOT_A_RENEWAL = "None of them: a new pledge"
+MAX_ID = 2**63 - 1  # a bigint; a larger number would not reach the database
 DATE_INPUT_FORMAT = "%Y-%m-%d"
 
 
@@ -169,8 +190,33 @@ class DraftForm(LabelledForm):
     counterpart = forms.CharField(widget=forms.HiddenInput, required=False)
     counterpart_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     cue = forms.CharField(widget=forms.HiddenInput, required=False)
-    amount = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The amount the sentence names, read by the extraction; the analyst may correct it or clear it.
+    pledged_amount = forms.DecimalField(
+        label="Pledged amount",
+        required=False,
+        max_digits=20,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    pledged_currency = forms.CharField(label="Currency", required=False, max_length=3, help_text="Such as USD or JPY.")
     confidence = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1)
+    # The maker's earlier pledges that read alike, as "id:similarity" pairs: found once
+    # when the drafts are shown, carried to the create step, where the service checks the choice.
+    suggested = forms.CharField(widget=forms.HiddenInput, required=False)
+    renews = forms.TypedChoiceField(
+        label="Renews",
+        choices=[("", NOT_A_RENEWAL)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the earlier pledges shown, or none."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suggestions = []
 
     @staticmethod
     def initial_for(draft) -> dict:
@@ -187,12 +233,57 @@ class DraftForm(LabelledForm):
             "counterpart": draft.counterpart,
             "counterpart_id": draft.counterpart_id,
             "cue": draft.cue,
-            "amount": draft.amount["text"] if draft.amount else "",
+            "pledged_amount": _draft_amount(draft.amount),
+            "pledged_currency": draft.amount["currency"] if _draft_amount(draft.amount) is not None else "",
             "confidence": draft.confidence,
         }
 
+    @staticmethod
+    def suggested_value(suggestions) -> str:
+        return " ".join(f"{item.commitment.pk}:{item.similarity}" for item in suggestions)
+
+    def suggested_pairs(self) -> list[tuple[int, float]]:
+        """The (pledge id, similarity) pairs this draft was shown with; malformed ones left out."""
+        value = self.data.get(self.add_prefix("suggested")) if self.is_bound else self.initial.get("suggested")
+        pairs = []
+        for item in str(value or "").split()[:MAX_SUGGESTIONS]:
+            pk, _, similarity = item.partition(":")
+            try:
+                pairs.append((int(pk), max(0.0, min(1.0, float(similarity)))))
+            except ValueError:
+                continue
+        return [(pk, similarity) for pk, similarity in pairs if 0 < pk <= MAX_ID]
+
+    def set_suggestions(self, suggestions):
+        """Offer these earlier pledges (continuity.Suggestion) as what this draft may renew."""
+        self.suggestions = list(suggestions)
+        self.fields["renews"].choices = [
+            *(
+                (
+                    item.commitment.pk,
+                    f"{item.commitment.title} ({item.commitment.made_on:%d %b %Y}, {round(item.similarity * 100)}%)",
+                )
+                for item in self.suggestions
+            ),
+            ("", NOT_A_RENEWAL),
+        ]
+
+    def suggestions_maker(self):
+        return self.suggestions[0].commitment.made_by if self.suggestions else None
+
+    def clean_pledged_currency(self):
+        currency = self.cleaned_data["pledged_currency"].strip().upper()
+        if currency:
+            currency_validator(currency)
+        return currency
+
     def clean(self):
         cleaned = super().clean()
+        amount, currency = cleaned.get("pledged_amount"), cleaned.get("pledged_currency")
+        if amount is not None and currency == "":
+            self.add_error("pledged_currency", PLEDGED_PAIR_MESSAGE)
+        elif currency and "pledged_amount" not in self.errors and amount is None:
+            self.add_error("pledged_amount", PLEDGED_PAIR_MESSAGE)
         if cleaned.get("selected"):
             if not cleaned.get("title"):
                 self.add_error("title", "Give the pledge a title, or untick it.")
@@ -205,6 +296,9 @@ class DraftForm(LabelledForm):
         errors = list(self.non_field_errors())
         for field in self.hidden_fields():
             errors.extend(f"{field.name.replace('_', ' ').capitalize()}: {error}" for error in field.errors)
+        if not self.suggestions:
+            # The choice of earlier pledges is only shown when there are some.
+            errors.extend(f"Renews: {error}" for error in self["renews"].errors)
         return errors
 
     def draft(self) -> dict:
@@ -222,7 +316,23 @@ class DraftForm(LabelledForm):
             "kind": data["kind"],
             "due": data["due"],
             "cue": data["cue"],
+            "renews": data.get("renews"),
+            "amount": {"value": data["pledged_amount"], "currency": data["pledged_currency"]}
+            if data.get("pledged_amount") is not None
+            else None,
         }
+
+
+def _draft_amount(amount) -> Decimal | None:
+    """The extraction's amount as the form's value: to the cent, and only in a currency the tracker knows."""
+    if not amount or not amount.get("currency"):
+        return None
+    try:
+        currency_validator(amount["currency"])
+        value = Decimal(str(amount["value"])).quantize(Decimal("0.01"))
+    except (ValidationError, InvalidOperation, KeyError, TypeError, ValueError):
+        return None
+    return value if value.is_finite() and 0 < value < MAX_AMOUNT else None
 
 
 class BaseDraftFormSet(forms.BaseFormSet):
@@ -234,6 +344,14 @@ class BaseDraftFormSet(forms.BaseFormSet):
 
     def selected_drafts(self) -> list[dict]:
         return [form.draft() for form in self.forms if form.cleaned_data.get("selected")]
+
+    def load_suggestions(self):
+        """Each draft's suggestions again, from the ids it carries, in one query for all the drafts."""
+        pairs = {form: form.suggested_pairs() for form in self.forms}
+        ids = {pk for found in pairs.values() for pk, _ in found}
+        pledges = Commitment.objects.select_related("made_by").in_bulk(ids) if ids else {}
+        for form, found in pairs.items():
+            form.set_suggestions(Suggestion(pledges[pk], similarity) for pk, similarity in found if pk in pledges)
 
 
 DraftFormSet = forms.formset_factory(

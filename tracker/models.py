@@ -2,7 +2,9 @@ import secrets
 import uuid
 import zoneinfo
 from datetime import date, timedelta
+from decimal import Decimal
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
@@ -11,6 +13,13 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+
+def currency_validator(value):
+    """An ISO 4217 currency code that exists (pycountry's list), in capitals."""
+    if value and (value != value.upper() or pycountry.currencies.get(alpha_3=value) is None):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code; use one such as USD, EUR, JPY or KES.")
+
 
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Enter a two-letter ISO 3166-1 country code in capitals, such as KE or JP."
@@ -153,10 +162,22 @@ MAX_CHECK_EVERY_DAYS = 3650  # ten years; also keeps date arithmetic far from ye
 
 
 def overdue_condition(today):
-    """Open, and past its check date or its target date: for filter(), exclude() and aggregates alike."""
+    """Open, and past its check date, its target date or a milestone's: for filter(), exclude() and aggregates."""
     # status__in, not an exclusion of the closed ones: PostgreSQL matches it
     # to the partial index commitment_open_next_check.
-    return Q(status__in=OPEN_STATUSES) & (Q(next_check_on__lt=today) | Q(due_on__lt=today))
+    return Q(status__in=OPEN_STATUSES) & (
+        Q(next_check_on__lt=today) | Q(due_on__lt=today) | Q(milestone_overdue_exists(today))
+    )
+
+
+def milestone_overdue_exists(today):
+    """Whether the outer pledge has a milestone past its due date and not done: an EXISTS for filters."""
+    return models.Exists(
+        Milestone.objects.filter(commitment=models.OuterRef("pk"), done_on__isnull=True, due_on__lt=today)
+    )
+
+
+PLEDGED_PAIR_MESSAGE = "A pledged amount needs its currency, and a currency its amount."
 
 
 # Kept at module level so that the services can write one history record for
@@ -239,6 +260,22 @@ class Commitment(models.Model):
         help_text="The analyst responsible for following this pledge up.",
     )
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_commitments")
+    # The earlier pledge this one renews or follows up (TICAD 8's, renewed at TICAD 9).
+    renews = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        help_text="The earlier pledge this one renews or follows up.",
+    )
+    # Money the pledge names ("up to $5.5 billion"), in its own currency: never converted.
+    pledged_amount = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    pledged_currency = models.CharField(
+        max_length=3, blank=True, validators=[currency_validator], help_text="ISO 4217 code, such as USD, JPY or KES."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -261,6 +298,12 @@ class Commitment(models.Model):
                 condition=Q(check_every_days__gt=0) & Q(check_every_days__lte=MAX_CHECK_EVERY_DAYS),
                 name="commitment_check_every_days_range",
                 violation_error_message=f"Checks must be 1 to {MAX_CHECK_EVERY_DAYS} days apart.",
+            ),
+            models.CheckConstraint(
+                condition=Q(pledged_amount__isnull=True, pledged_currency="")
+                | (Q(pledged_amount__gt=0) & ~Q(pledged_currency="")),
+                name="commitment_pledged_amount_currency",
+                violation_error_message=PLEDGED_PAIR_MESSAGE,
             ),
         ]
         indexes = [
@@ -303,8 +346,14 @@ class Commitment(models.Model):
         errors = {}
         if self.made_on and self.made_on > timezone.localdate():
             errors["made_on"] = "A pledge cannot be made in the future."
+        if self.renews_id is not None and self.pk is not None and self.renews_id == self.pk:
+            errors["renews"] = "A pledge cannot renew itself."
         if self.due_on and self.made_on and self.due_on < self.made_on:
             errors["due_on"] = "The target date cannot be before the day the pledge was made."
+        if self.pledged_amount is not None and not self.pledged_currency:
+            errors["pledged_currency"] = PLEDGED_PAIR_MESSAGE
+        elif self.pledged_currency and self.pledged_amount is None:
+            errors["pledged_amount"] = PLEDGED_PAIR_MESSAGE
         if errors:
             raise ValidationError(errors)
 
@@ -321,7 +370,13 @@ class Commitment(models.Model):
         if self.is_terminal:
             return False
         today = timezone.localdate()
-        return any(day is not None and day < today for day in (self.next_check_on, self.due_on))
+        if any(day is not None and day < today for day in (self.next_check_on, self.due_on)):
+            return True
+        # Lists annotate it (selectors.with_milestone_overdue), so that a page of pledges is not a query each.
+        milestone_overdue = getattr(self, "has_overdue_milestone", None)
+        if milestone_overdue is None:
+            milestone_overdue = self.milestones.overdue(today).exists()
+        return milestone_overdue
 
 
 class ProgressUpdate(models.Model):
@@ -446,6 +501,7 @@ class FollowUp(models.Model):
         # To an actor's office (a Contact), not to a user: tracker/evidence.py.
         REQUEST = "request", "Request to an office"
         REQUEST_REMINDER = "request_reminder", "Reminder to an office"
+        MILESTONE = "milestone", "Overdue milestone"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -467,6 +523,10 @@ class FollowUp(models.Model):
     contact = models.ForeignKey("Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="followups")
     request = models.ForeignKey(
         "EvidenceRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
+    # The overdue milestone a reminder is about; SET_NULL as for the pledge, so that delivery cancels it.
+    milestone = models.ForeignKey(
+        "Milestone", on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
     )
     due_on = models.DateField()
     dedupe_key = models.CharField(max_length=200, unique=True)
@@ -512,14 +572,17 @@ class FollowUp(models.Model):
         return self.dedupe_key
 
     @staticmethod
-    def make_dedupe_key(kind, *, due_on, recipient_id, commitment_id=None):
+    def make_dedupe_key(kind, *, due_on, recipient_id, commitment_id=None, milestone_id=None):
         """The outbox's identity: one reminder per kind, subject, date and recipient.
 
-        Digests are per user per ISO week; the others per pledge per date.
+        Digests are per user per ISO week; milestones' per milestone per due
+        date; the others per pledge per date.
         """
         if kind == FollowUp.Kind.DIGEST:
             year, week, _ = due_on.isocalendar()
             return f"digest:{recipient_id}:{year}-W{week:02d}"
+        if kind == FollowUp.Kind.MILESTONE:
+            return f"milestone:{milestone_id}:{due_on.isoformat()}:{recipient_id}"
         return f"{kind}:{commitment_id}:{due_on.isoformat()}:{recipient_id}"
 
 
@@ -860,3 +923,94 @@ class ReplyFile(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class MoneyLine(models.Model):
+    """Money that moved under a pledge: committed (agreed, signed) or disbursed (paid), as aid trackers count it."""
+
+    class Kind(models.TextChoices):
+        COMMITTED = "committed", "Committed"
+        DISBURSED = "disbursed", "Disbursed"
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="money_lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3, validators=[currency_validator], help_text="ISO 4217 code.")
+    on = models.DateField("date", validators=date_range_validators)
+    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[web_url_validator])
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "money line"
+        ordering = ["on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="moneyline_amount_positive",
+                violation_error_message="Amounts are positive.",
+            ),
+        ]
+        indexes = [
+            # Totals per actor and per event: the lines of the pledges, by currency.
+            models.Index(fields=["commitment", "kind", "currency"], name="moneyline_commitment_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} {self.currency} on {self.on}"
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def overdue(self, today=None):
+        """Not done, and past the due date."""
+        return self.filter(done_on__isnull=True, due_on__lt=today or timezone.localdate())
+
+
+MAX_MILESTONE_WEIGHT = 100
+
+
+class Milestone(models.Model):
+    """A step of a pledge (a law passed, a first tranche paid), with its weight in the pledge's progress."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=300)
+    due_on = models.DateField("due", validators=date_range_validators)
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_MILESTONE_WEIGHT)],
+        help_text=f"Its share of the pledge's progress, against the other milestones (1 to {MAX_MILESTONE_WEIGHT}).",
+    )
+    done_on = models.DateField("done", null=True, blank=True, validators=date_range_validators)
+    evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=MAX_MILESTONE_WEIGHT),
+                name="milestone_weight_range",
+                violation_error_message=f"A weight is 1 to {MAX_MILESTONE_WEIGHT}.",
+            ),
+        ]
+        indexes = [
+            # The board's overdue count and the reminders: milestones not done, by due date.
+            models.Index(fields=["commitment", "due_on"], name="milestone_open_due", condition=Q(done_on__isnull=True)),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_overdue(self):
+        return self.done_on is None and self.due_on < timezone.localdate()

@@ -31,6 +31,7 @@ from django.db.models.functions import Cast, Concat, RowNumber
 from django.utils import timezone
 
 from . import board_cache
+from . import money as money_numbers
 from .extraction import KnownActor
 from .models import (
     COMPLIANCE_SCORES,
@@ -43,6 +44,7 @@ from .models import (
     ProgressUpdate,
     Status,
     Topic,
+    milestone_overdue_exists,
     overdue_condition,
 )
 
@@ -54,9 +56,11 @@ def commitments_for_display(queryset: QuerySet | None = None) -> QuerySet:
     """Pledges with what a list shows of them, in a fixed number of queries."""
     if queryset is None:
         queryset = Commitment.objects.all()
-    return queryset.select_related("made_by", "event", "owner").prefetch_related(
-        Prefetch("counterparts", queryset=Actor.objects.only("id", "name")),
-        "topics",
+    return with_milestone_overdue(
+        queryset.select_related("made_by", "event", "owner").prefetch_related(
+            Prefetch("counterparts", queryset=Actor.objects.only("id", "name")),
+            "topics",
+        )
     )
 
 
@@ -64,7 +68,12 @@ def commitments_for_list(queryset: QuerySet | None = None) -> QuerySet:
     """Pledges with their maker, event and owner: one query for a table that shows no topics."""
     if queryset is None:
         queryset = Commitment.objects.all()
-    return queryset.select_related("made_by", "event", "owner")
+    return with_milestone_overdue(queryset.select_related("made_by", "event", "owner"))
+
+
+def with_milestone_overdue(queryset: QuerySet) -> QuerySet:
+    """Pledges with `has_overdue_milestone`, which `Commitment.is_overdue` reads instead of a query per pledge."""
+    return queryset.annotate(has_overdue_milestone=milestone_overdue_exists(timezone.localdate()))
 
 
 def commitments_overdue(*, today: datetime.date, queryset: QuerySet | None = None) -> QuerySet:
@@ -225,6 +234,7 @@ def board_summary(
     display: Callable[[QuerySet], QuerySet] = commitments_for_display,
     charts: bool = False,
     cached: bool = False,
+    money: bool = False,
 ) -> dict:
     """What the board's top half and the API's board/ endpoint show.
 
@@ -235,16 +245,23 @@ def board_summary(
     counterparts and topics (two queries per list) that it does not show there.
     `cached=True` (only for an unfiltered `queryset`) takes the numbers over
     every pledge from `tracker.board_cache` until something changes; the
-    lists are always read afresh (each reads 20 rows by index).
+    lists are always read afresh (each reads 20 rows by index). `money` adds
+    the money totals and renewals per event (`money.board_money`), cached with
+    the rest.
     """
     today = today or timezone.localdate()
     queryset = Commitment.objects.all() if queryset is None else queryset
-    if cached:
-        aggregates = board_cache.cached_aggregates(
-            today=today, charts=charts, compute=lambda: board_aggregates(today=today, queryset=queryset, charts=charts)
-        )
-    else:
+
+    def compute():
         aggregates = board_aggregates(today=today, queryset=queryset, charts=charts)
+        if money:
+            aggregates.update(money_numbers.board_money(queryset))
+        return aggregates
+
+    if cached:
+        aggregates = board_cache.cached_aggregates(today=today, charts=charts, money=money, compute=compute)
+    else:
+        aggregates = compute()
     limit = SUMMARY_LIST_LENGTH
     return {
         **aggregates,
@@ -304,6 +321,7 @@ def followups_for_delivery(ids, **annotations) -> list[FollowUp]:
         "contact__actor",
         "request__cycle",
         "request__member",
+        "milestone",
     )
     may_view = Exists(users_who_may_view_pledges().filter(pk=OuterRef("recipient_id")))
     rows = (
@@ -530,10 +548,8 @@ def user_time_zone(user) -> str:
 
 
 def commitments_for_api_list(queryset: QuerySet | None = None) -> QuerySet:
-    """Pledges as the API lists them: what a list shows, and the members whose compliance is assessed."""
-    return commitments_for_display(queryset).prefetch_related(
-        Prefetch("members", queryset=Actor.objects.only("id", "name"))
-    )
+    """Pledges as the API lists them: what a list shows, with the pledge each renews (its id and title)."""
+    return commitments_for_display(queryset).select_related("renews")
 
 
 def commitments_for_api(queryset: QuerySet | None = None) -> QuerySet:

@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tracker import selectors
+from tracker import continuity, selectors
 from tracker.extraction import draft_title, guess_actor_kind
 from tracker.followups import followups_cancel_stale
 from tracker.models import (
@@ -52,6 +53,9 @@ COMMITMENT_FIELDS = (
     "check_every_days",
     "next_check_on",
     "owner",
+    "pledged_amount",
+    "pledged_currency",
+    "renews",
 )
 COMMITMENT_M2M_FIELDS = ("counterparts", "members", "topics", "watchers")
 
@@ -102,6 +106,11 @@ def _refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None 
         raise ValidationError(errors)
 
 
+def _currency_in_capitals(data: dict) -> dict:
+    currency = data.get("pledged_currency")
+    return {**data, "pledged_currency": currency.strip().upper()} if isinstance(currency, str) else data
+
+
 def _pk(value):
     return getattr(value, "pk", value)
 
@@ -111,11 +120,13 @@ def commitment_create(*, user=None, data: dict) -> Commitment:
 
     Its first check falls check_every_days from today unless next_check_on is given.
     """
+    data = _currency_in_capitals(data)
     _refuse_unknown_fields(data)
     _refuse_null_characters(data)
     _refuse_people_who_cannot_view(data)
     fields = {name: value for name, value in data.items() if name in COMMITMENT_FIELDS}
     commitment = Commitment(**fields, status=Status.ANNOUNCED, progress=0)
+    continuity.renews_validate(commitment, commitment.renews)
     _validate_check_interval(commitment.check_every_days)
     if commitment.next_check_on is None:
         commitment.next_check_on = timezone.localdate() + timedelta(days=commitment.check_every_days)
@@ -151,6 +162,7 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
         if name in data and data[name] != getattr(commitment, name):
             raise ValidationError({name: f"Record a progress update to change the {name}."})
     data = {name: value for name, value in data.items() if name not in ("status", "progress")}
+    data = _currency_in_capitals(data)
     _refuse_unknown_fields(data)
     _refuse_null_characters(data)
 
@@ -161,6 +173,10 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
         for name in COMMITMENT_FIELDS:
             if name in data:
                 setattr(locked, name, data[name])
+        if "renews" in data or "made_on" in data:
+            continuity.renews_validate(locked, locked.renews)
+        if "made_on" in data:
+            commitment_entries_validate(locked)
         _validate_check_interval(locked.check_every_days)
         if locked.check_every_days != interval_before and "next_check_on" not in data and not locked.is_terminal:
             locked.next_check_on = _last_assessed_on(locked) + timedelta(days=locked.check_every_days)
@@ -173,6 +189,23 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
         followups_cancel_stale(locked)
     _copy_fields(locked, commitment)
     return commitment
+
+
+def commitment_entries_validate(commitment: Commitment) -> None:
+    """A pledge's day cannot move past what happened under it: money that moved, steps due or done, renewals."""
+    made_on = commitment.made_on
+    found = []
+    lines = commitment.money_lines.filter(on__lt=made_on).count()
+    if lines:
+        found.append(f"{lines} money line{'s' if lines > 1 else ''} dated before it")
+    steps = commitment.milestones.filter(Q(due_on__lt=made_on) | Q(done_on__lt=made_on)).count()
+    if steps:
+        found.append(f"{steps} milestone{'s' if steps > 1 else ''} due or done before it")
+    renewals = commitment.renewed_by.filter(made_on__lt=made_on).count()
+    if renewals:
+        found.append(f"{renewals} later pledge{'s' if renewals > 1 else ''} renewing it made before it")
+    if found:
+        raise ValidationError({"made_on": f"The pledge has {' and '.join(found)}; correct those first."})
 
 
 def progress_validate(
@@ -392,6 +425,8 @@ ANALYST_EDITABLE_MODELS = (
     "contact",
     "evidencerequest",
     "reply",
+    "moneyline",
+    "milestone",
 )
 
 
@@ -399,7 +434,9 @@ def roles_ensure() -> dict:
     """Create or refresh the Analysts (edit) and Viewers (read) groups; returns them by name.
 
     Deleting is left to superusers: the timeline and the record of who
-    pledged what must not disappear through an analyst's click.
+    pledged what must not disappear through an analyst's click. Money lines
+    and milestones are the exception: deleting one corrects an entry, which
+    their change permission covers, and their history keeps the deleted row.
     """
     tracker_perms = Permission.objects.filter(content_type__app_label="tracker")
     view = tracker_perms.filter(codename__startswith="view_")
@@ -456,6 +493,8 @@ def commitments_create_from_drafts(
                     "due_on": _draft_due(draft),
                     "owner": user,
                     "counterparts": [counterpart] if counterpart else [],
+                    **_draft_money(draft),
+                    **_draft_renews(draft, made_by, made_on),
                 }
                 commitment = commitment_create(user=user, data=data)
         except ValidationError as exc:
@@ -463,6 +502,33 @@ def commitments_create_from_drafts(
             continue
         created.append(commitment)
     return created, skipped
+
+
+def _draft_renews(draft: dict, made_by: Actor, made_on: date) -> dict:
+    """The earlier pledge the analyst chose for the draft to renew: one of its maker's, made before."""
+    renews_id = draft.get("renews")
+    if not renews_id:
+        return {}
+    try:
+        renews_id = int(renews_id)
+        if not 0 < renews_id < 2**63:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError({"renews": f"“{renews_id}” is not a pledge's number."}) from None
+    earlier = Commitment.objects.filter(pk=renews_id, made_by=made_by, made_on__lte=made_on).first()
+    if earlier is None:
+        raise ValidationError(
+            {"renews": f"The pledge it should renew (#{renews_id}) is not one of {made_by.name}'s earlier pledges."}
+        )
+    return {"renews": earlier}
+
+
+def _draft_money(draft: dict) -> dict:
+    """The draft's amount, {"value", "currency"}, as the pledge's pledged amount; the pledge's rules check it."""
+    amount = draft.get("amount")
+    if not amount:
+        return {}
+    return {"pledged_amount": amount.get("value"), "pledged_currency": amount.get("currency") or ""}
 
 
 def _draft_actor(draft: dict) -> Actor:

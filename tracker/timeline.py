@@ -1,8 +1,9 @@
-"""The pledge page's timeline: progress updates, follow-ups, requests to offices, their replies and field
-changes merged into display rows."""
+"""The pledge page's timeline: progress updates, follow-ups, requests to offices, their replies, milestones done
+or overdue, and field changes merged into display rows."""
 
 import datetime
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import DeletedObject
 
@@ -15,14 +16,15 @@ FOLLOWUP_SCHEDULED_STATES = (FollowUp.State.PENDING, FollowUp.State.SENDING)
 
 
 def commitment_timeline(commitment: Commitment) -> dict:
-    """Progress updates, follow-ups, requests, replies and field changes of a pledge, newest first.
+    """Progress updates, follow-ups, requests, replies, milestones and field changes of a pledge, newest first.
 
-    At most nine queries, whatever the number of rows.
+    At most eleven queries, whatever the number of rows; ten when the
+    pledge's milestones are prefetched (views.commitment_for_page).
 
     Returns `entries` (the merged timeline) and `scheduled` (reminders not
     sent yet). Each entry has `kind` (update, followup, request,
-    request_withdrawn, reply, change or created), `at` (an aware datetime)
-    and `who` (a user or None).
+    request_withdrawn, reply, milestone_done, milestone_overdue, change or
+    created), `at` (an aware datetime) and `who` (a user or None).
     """
     entries = []
     for update in commitment.updates.select_related("author", "via_followup").order_by("created_at", "id"):
@@ -37,6 +39,7 @@ def commitment_timeline(commitment: Commitment) -> dict:
             entries.append({"kind": "followup", "at": at, "who": None, "followup": followup})
 
     entries += _request_entries(commitment)
+    entries += _milestone_entries(commitment)
 
     records = list(
         commitment.history.select_related("history_user", "made_by", "event", "owner").order_by(
@@ -97,6 +100,30 @@ def _request_entries(commitment: Commitment) -> list:
         reply.request = by_id[reply.request_id]
         entries.append({"kind": "reply", "at": reply.created_at, "who": None, "reply": reply})
     return entries
+
+
+def _milestone_entries(commitment: Commitment) -> list:
+    """A milestone done, on its done day; one not done past its due date, on the day it became overdue.
+
+    Days, not moments: each entry sits at the start of its day in the site's
+    time zone, and the page shows the day alone.
+    """
+    entries = []
+    for milestone in commitment.milestones.all():
+        if milestone.done_on is not None:
+            entries.append(
+                {"kind": "milestone_done", "at": _start_of(milestone.done_on), "who": None, "milestone": milestone}
+            )
+        elif milestone.is_overdue:
+            overdue_from = milestone.due_on + datetime.timedelta(days=1)
+            entries.append(
+                {"kind": "milestone_overdue", "at": _start_of(overdue_from), "who": None, "milestone": milestone}
+            )
+    return entries
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone())
 
 
 # The relations kept in the history, and what names their members.

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import assessment_views, checkin_views, reply_views, report_views, views
+from . import assessment_views, checkin_views, milestone_views, money_views, reply_views, report_views, views
 
 app_name = "tracker"
 
@@ -37,6 +37,12 @@ urlpatterns = [
     path("replies/<int:pk>/accept/", reply_views.reply_accept, name="reply-accept"),
     path("replies/<int:pk>/dismiss/", reply_views.reply_dismiss, name="reply-dismiss"),
     path("commitments/<int:pk>/members/", assessment_views.commitment_members, name="commitment-members"),
+    path("commitments/<int:pk>/money/", money_views.money_line_add, name="money-line-add"),
+    path("money-lines/<int:pk>/", money_views.money_line_change, name="money-line-change"),
+    path("money-lines/<int:pk>/delete/", money_views.money_line_delete, name="money-line-delete"),
+    path("commitments/<int:pk>/milestones/", milestone_views.milestone_add, name="milestone-add"),
+    path("milestones/<int:pk>/", milestone_views.milestone_change, name="milestone-change"),
+    path("milestones/<int:pk>/delete/", milestone_views.milestone_delete, name="milestone-delete"),
     path("assessments/", assessment_views.cycle_list, name="cycle-list"),
     path("assessments/new/", assessment_views.cycle_create, name="cycle-create"),
     path("assessments/<int:pk>/", assessment_views.cycle_detail, name="cycle-detail"),

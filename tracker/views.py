@@ -16,7 +16,17 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from . import assessment_report, charts, reply_views, selectors, services, timeline
+from . import (
+    assessment_report,
+    charts,
+    continuity,
+    milestone_views,
+    money_views,
+    reply_views,
+    selectors,
+    services,
+    timeline,
+)
 from .assessment_forms import MembersForm
 from .extraction import ExtractionError, extract_pledges
 from .filters import CommitmentFilter
@@ -108,6 +118,7 @@ def board(request):
         charts=True,
         # The numbers over every pledge are cached; a filtered set's are not.
         cached=not filterset.is_filtered,
+        money=True,
     )
     paginator = CountedPaginator(selectors.commitments_for_list(filtered), PAGE_SIZE, count=summary["total"])
     page = paginator.get_page(request.GET.get("page"))
@@ -129,8 +140,18 @@ def board(request):
         timeline_chart=charts.dates_timeline_chart(summary["dates_by_month"]),
         is_filtered=filterset.is_filtered,
         **_board_compliance(request, summary),
+        **money_views.board_panels(
+            summary,
+            actor_names=_choice_names(filterset, "made_by"),
+            event_names=_choice_names(filterset, "event"),
+        ),
     )
     return render(request, "tracker/board.html", context)
+
+
+def _choice_names(filterset, name) -> dict:
+    """Every actor's or event's name by id, from the filter form's choices: read already, so no query."""
+    return {int(pk): label for pk, label in filterset.filters[name].extra["choices"]}
 
 
 def _board_compliance(request, summary) -> dict:
@@ -211,6 +232,9 @@ CSV_HEADER = (
     "owner",
     "source_url",
     "url",
+    "pledged_amount",
+    "pledged_currency",
+    "renews",
 )
 
 
@@ -233,6 +257,10 @@ def _csv_row(commitment, site_url):
         commitment.owner.get_username() if commitment.owner else "",
         commitment.source_url,
         site_url + commitment.get_absolute_url(),
+        # Plain digits and a point, for a spreadsheet to read as a number; the currency in its own column.
+        f"{commitment.pledged_amount:f}" if commitment.pledged_amount is not None else "",
+        commitment.pledged_currency,
+        commitment.renews_id or "",
     )
 
 
@@ -263,8 +291,20 @@ def commitments_csv(request):
     return response
 
 
-def _render_detail(request, commitment, form, *, status=200, members_form=None, panel_forms=None):
-    """The pledge page; `panel_forms` are the requests panel's forms that failed (reply_views.requests_panel)."""
+def _render_detail(
+    request,
+    commitment,
+    form,
+    *,
+    status=200,
+    members_form=None,
+    panel_forms=None,
+    money_forms=None,
+    milestone_forms=None,
+):
+    """The pledge page; `panel_forms` are the requests panel's forms that failed (reply_views.requests_panel),
+    `money_forms` the money panel's (money_views.money_panel), `milestone_forms` the milestones panel's
+    (milestone_views.milestone_panel)."""
     if members_form is None and request.user.has_perm(MEMBERS_PERMISSION):
         members_form = MembersForm.for_commitment(commitment)
     context = {
@@ -274,17 +314,31 @@ def _render_detail(request, commitment, form, *, status=200, members_form=None, 
         "members_form": members_form,
         "timeline": timeline.commitment_timeline(commitment),
         "time_zone": selectors.user_time_zone(request.user),
+        "money_panel": money_views.money_panel(request, commitment, **(money_forms or {})),
+        "milestone_panel": milestone_views.milestone_panel(request, commitment, **(milestone_forms or {})),
+        "renewals": money_views.renewal_panel(commitment),
     }
     if request.user.has_perm(reply_views.VIEW_REQUESTS_PERMISSION):
         context["requests_panel"] = reply_views.requests_panel(request, commitment, **(panel_forms or {}))
     return render(request, "tracker/commitment_detail.html", context, status=status)
 
 
+def commitment_for_page():
+    """The pledge page's pledge: what the detail shows, its members, the pledge it renews with that one's event, and
+    its milestones (read by the milestones panel, the update form's suggestion and the timeline) with whether one is
+    overdue (read by `is_overdue`), so that none of them is a query of its own."""
+    return selectors.with_milestone_overdue(
+        selectors.commitment_for_detail()
+        .select_related("renews__event", "renews__made_by")
+        .prefetch_related("members", "milestones")
+    )
+
+
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def commitment_detail(request, pk):
-    commitment = get_object_or_404(selectors.commitment_for_detail().prefetch_related("members"), pk=pk)
+    commitment = get_object_or_404(commitment_for_page(), pk=pk)
     form = RecordUpdateForm.for_commitment(commitment) if request.user.has_perm(RECORD_UPDATE_PERMISSION) else None
     return _render_detail(request, commitment, form)
 
@@ -441,7 +495,15 @@ def _extract_find(request):
     if not drafts:
         return _render_extract(request, article_form=form, nothing_found=True)
     shown = drafts[:MAX_DRAFTS_SHOWN]
-    formset = DraftFormSet(initial=[DraftForm.initial_for(draft) for draft in shown])
+    suggestions = _earlier_pledges_alike(shown, source["article_date"] or timezone.localdate())
+    formset = DraftFormSet(
+        initial=[
+            {**DraftForm.initial_for(draft), "suggested": DraftForm.suggested_value(found)}
+            for draft, found in zip(shown, suggestions, strict=True)
+        ]
+    )
+    for form, found in zip(formset.forms, suggestions, strict=True):
+        form.set_suggestions(found)
     return _render_extract(
         request,
         formset=formset,
@@ -451,9 +513,33 @@ def _extract_find(request):
     )
 
 
+def _earlier_pledges_alike(drafts, made_on) -> list[list]:
+    """Per draft, its known maker's earlier pledges that read like it, most alike first.
+
+    One query finds the makers with earlier pledges; then a similarity query
+    and a load per draft of those makers only (at most MAX_DRAFTS_SHOWN).
+    """
+    known = {draft.actor_id for draft in drafts if draft.actor_id}
+    with_pledges = set(
+        Commitment.objects.filter(made_by_id__in=known, made_on__lte=made_on)
+        .order_by()
+        .values_list("made_by_id", flat=True)
+        .distinct()
+        if known
+        else ()
+    )
+    return [
+        continuity.similar_earlier_pledges(made_by=draft.actor_id, title=draft.title, quote=draft.text, made_on=made_on)
+        if draft.actor_id in with_pledges
+        else []
+        for draft in drafts
+    ]
+
+
 def _extract_create(request):
     source_form = ArticleSourceForm(request.POST, hidden=True)
     formset = DraftFormSet(request.POST)
+    formset.load_suggestions()
     source_valid = source_form.is_valid()
     if not (formset.is_valid() and source_valid):
         return _render_extract(

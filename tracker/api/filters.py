@@ -2,10 +2,12 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
 
+from tracker import continuity, money
 from tracker.filters import CommitmentFilterBase
 from tracker.models import Actor, Event, Topic, overdue_condition
 
@@ -51,7 +53,23 @@ class CommitmentFilter(CommitmentFilterBase):
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_overdue",
-        help_text="true: open pledges whose next check or target date has passed; false: all the others.",
+        help_text="true: open pledges whose next check, target date or a milestone's due date has passed (the milestone"
+        " not done); false: all the others.",
+    )
+    has_money = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_has_money",
+        help_text="true: pledges with a pledged amount or money committed or disbursed; false: all the others.",
+    )
+    renewing = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_renewing",
+        help_text="true: pledges that renew an earlier pledge; false: all the others.",
+    )
+    renewed = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_renewed",
+        help_text="true: pledges a later pledge renews; false: all the others.",
     )
 
     presentation = {
@@ -63,6 +81,19 @@ class CommitmentFilter(CommitmentFilterBase):
     def filter_overdue(self, queryset, name, value):
         overdue = overdue_condition(timezone.localdate())
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+    def filter_has_money(self, queryset, name, value):
+        return _either(queryset, money.money_condition(), value)
+
+    def filter_renewing(self, queryset, name, value):
+        return _either(queryset, Q(renews__isnull=False), value)
+
+    def filter_renewed(self, queryset, name, value):
+        return _either(queryset, Q(continuity.renewed_exists()), value)
+
+
+def _either(queryset, condition, value):
+    return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
 
 
 class CommitmentListFilter(CommitmentFilter):

@@ -7,6 +7,7 @@ tracker.services, so the API follows the same rules as the board and the admin.
 
 import copy
 from contextlib import contextmanager
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,7 +19,9 @@ from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
-from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
+from tracker.milestones import suggested_progress
+from tracker.models import Actor, Commitment, Event, Milestone, ProgressUpdate, Status, Topic
+from tracker.money import commitment_money
 
 
 @contextmanager
@@ -126,6 +129,31 @@ def _users():
     return get_user_model().objects.all()
 
 
+class CurrencyMoneySerializer(serializers.Serializer):
+    """One currency's money: amounts in different currencies are never added up or converted."""
+
+    # No max_digits: a sum over many pledges may have more digits than any one amount.
+    currency = serializers.CharField(read_only=True, help_text="ISO 4217 code.")
+    pledged = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    committed = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    disbursed = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    over_pledged = serializers.BooleanField(
+        read_only=True, help_text="More disbursed than pledged: allowed, and flagged."
+    )
+
+
+class PledgeMilestoneSerializer(serializers.ModelSerializer):
+    """A milestone as its pledge shows it; written at /commitments/<id>/milestones/ and /milestones/<id>/."""
+
+    evidence_url = serializers.CharField(read_only=True, help_text='A web address showing it was done, or "".')
+    is_overdue = serializers.BooleanField(read_only=True, help_text="Not done, and past its due date.")
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "title", "due_on", "weight", "done_on", "evidence_url", "is_overdue"]
+        read_only_fields = fields
+
+
 READ_ONLY_BY_SERVICE = {
     "status": "Record a progress update (POST to this pledge's updates/) to change the status.",
     "progress": "Record a progress update (POST to this pledge's updates/) to change the progress.",
@@ -166,6 +194,39 @@ class CommitmentSerializer(serializers.ModelSerializer):
     compliance_score = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="+1 fulfilled, 0 partial or in progress, -1 stalled or broken."
     )
+    pledged_amount = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        allow_null=True,
+        required=False,
+        help_text="The money the pledge names, in pledged_currency; the two are given together or not at all.",
+    )
+    pledged_currency = serializers.CharField(
+        max_length=3,
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        help_text="ISO 4217 code of the pledged amount, such as USD, JPY or KES; stored in capitals.",
+    )
+    renews = NestedPrimaryKeyField(
+        queryset=Commitment.objects.all(),
+        label_field="title",
+        allow_null=True,
+        required=False,
+        help_text="The earlier pledge this one renews or follows up; written as an id.",
+    )
+    renewed_by = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Ids of the later pledges that renew this one, latest first."
+    )
+    money = serializers.SerializerMethodField(
+        help_text="Pledged, committed and disbursed per currency (never converted or added across currencies)."
+    )
+    milestones = PledgeMilestoneSerializer(many=True, read_only=True, help_text="The pledge's steps, by due date.")
+    suggested_progress = serializers.SerializerMethodField(
+        help_text="The progress in per cent that the done milestones' share of the weights suggests; null without "
+        "milestones. The pledge's own progress changes only through a progress update."
+    )
 
     class Meta:
         model = Commitment
@@ -190,6 +251,13 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "next_check_on",
             "owner",
             "watchers",
+            "pledged_amount",
+            "pledged_currency",
+            "money",
+            "renews",
+            "renewed_by",
+            "milestones",
+            "suggested_progress",
             "is_overdue",
             "compliance_score",
             "url",
@@ -203,6 +271,20 @@ class CommitmentSerializer(serializers.ModelSerializer):
         path = commitment.get_absolute_url()
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else settings.SITE_URL.rstrip("/") + path
+
+    @extend_schema_field(CurrencyMoneySerializer(many=True))
+    def get_money(self, commitment) -> list:
+        # One query for the pledge's lines: the detail shows one pledge.
+        return CurrencyMoneySerializer(commitment_money(commitment).by_currency, many=True).data
+
+    @extend_schema_field(serializers.IntegerField(min_value=0, max_value=100, allow_null=True))
+    def get_suggested_progress(self, commitment) -> int | None:
+        # The milestones come from the detail's prefetch, which `milestones` reads too.
+        return suggested_progress(commitment.milestones.all())
+
+    def validate_pledged_currency(self, value):
+        # No currency is "", as the model keeps it; the service checks the code and writes it in capitals.
+        return value or ""
 
     def validate(self, attrs):
         # Read-only fields are otherwise dropped in silence; a client trying
@@ -284,6 +366,34 @@ class ComplianceSerializer(serializers.Serializer):
     total = serializers.IntegerField(read_only=True)
 
 
+class TotalMoneySerializer(CurrencyMoneySerializer):
+    pledges = serializers.IntegerField(read_only=True, help_text="Pledges with a pledged amount in this currency.")
+
+
+class GroupMoneySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    money = TotalMoneySerializer(many=True, read_only=True, help_text="One entry per currency.")
+
+
+class NamedRowSerializer(serializers.Serializer):
+    """An actor or an event, as {id, name}."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class EventRenewalsSerializer(serializers.Serializer):
+    event = NamedRowSerializer(read_only=True)
+    previous_event = NamedRowSerializer(
+        read_only=True, help_text="The event most of the pledges this event's pledges renew were made at."
+    )
+    previous_pledges = serializers.IntegerField(read_only=True, help_text="All the previous event's pledges.")
+    renewed = serializers.IntegerField(read_only=True, help_text="Of those, the ones a later pledge renews.")
+    fulfilled = serializers.IntegerField(read_only=True, help_text="Fulfilled, and not renewed.")
+    dropped = serializers.IntegerField(read_only=True, help_text="Neither renewed nor fulfilled.")
+
+
 class BoardSerializer(serializers.Serializer):
     today = serializers.DateField(read_only=True)
     counts = StatusCountsSerializer(read_only=True, help_text="Pledges per status.")
@@ -294,6 +404,17 @@ class BoardSerializer(serializers.Serializer):
     recently_updated = BoardItemSerializer(many=True, read_only=True, help_text="The 20 most recently changed.")
     compliance_by_actor = ComplianceSerializer(many=True, read_only=True)
     compliance_by_event = ComplianceSerializer(many=True, read_only=True)
+    money_by_actor = GroupMoneySerializer(
+        many=True, read_only=True, help_text="Money of the pledges per maker, per currency; makers with money only."
+    )
+    money_by_event = GroupMoneySerializer(
+        many=True, read_only=True, help_text="Money of the pledges per event, per currency; events with money only."
+    )
+    renewals_by_event = EventRenewalsSerializer(
+        many=True,
+        read_only=True,
+        help_text="Per event whose pledges renew earlier ones: what became of the previous event's pledges.",
+    )
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -333,8 +454,13 @@ class DraftSerializer(serializers.Serializer):
     title = serializers.CharField(help_text="A suggested short title.")
 
 
+# On each pledge's own address only: each would cost a list one more query per page.
+DETAIL_ONLY_FIELDS = ("watchers", "members", "money", "renewed_by", "milestones", "suggested_progress")
+
+
 class CommitmentListSerializer(CommitmentSerializer):
-    """A pledge in a list: everything but its watchers (on the pledge's own address), one query less per page."""
+    """A pledge in a list: everything but its watchers, members, money lines, renewals and milestones (on the
+    pledge's own address), so that a page is five queries."""
 
     class Meta(CommitmentSerializer.Meta):
-        fields = [name for name in CommitmentSerializer.Meta.fields if name != "watchers"]
+        fields = [name for name in CommitmentSerializer.Meta.fields if name not in DETAIL_ONLY_FIELDS]

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from . import assessments, evidence, views
+from . import assessments, continuity, evidence, milestones, money, views
 
 app_name = "api"
 
@@ -34,11 +34,25 @@ router.register(
 router.register("contacts", evidence.ContactViewSet, basename="contact")
 router.register("evidence-requests", evidence.EvidenceRequestViewSet, basename="evidence-request")
 router.register("replies", evidence.ReplyViewSet, basename="reply")
+router.register("money-lines", money.MoneyLineViewSet, basename="money-line")
+router.register("milestones", milestones.MilestoneViewSet, basename="milestone")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),
     # str, not int: an id that is not a number is DRF's JSON 404, like the router's detail routes.
     path("commitments/<str:commitment_id>/updates/", views.CommitmentUpdatesView.as_view(), name="commitment-updates"),
+    path(
+        "commitments/<str:commitment_id>/money-lines/",
+        money.CommitmentMoneyLinesView.as_view(),
+        name="commitment-money-lines",
+    ),
+    path(
+        "commitments/<str:commitment_id>/milestones/",
+        milestones.CommitmentMilestonesView.as_view(),
+        name="commitment-milestones",
+    ),
+    # Before the router's commitments/<id>/, which would take "similar" for an id.
+    path("commitments/similar/", continuity.SimilarPledgesView.as_view(), name="commitment-similar"),
     path("board/", views.BoardView.as_view(), name="board"),
     path("extract/", views.ExtractView.as_view(), name="extract"),
     *router.urls,

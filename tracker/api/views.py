@@ -23,6 +23,7 @@ from tracker.selectors import (
 )
 
 from .filters import BoundedSearchFilter, CommitmentFilter, CommitmentListFilter
+from .money import board_money
 from .schema import ERROR_SCHEMA, VALIDATION_ERROR_SCHEMA
 from .serializers import (
     ActorSerializer,
@@ -141,6 +142,9 @@ class CommitmentViewSet(ModelViewSet):
     def get_queryset(self):
         if self.action == "list":
             return commitments_for_api_list()
+        if self.action == "retrieve":
+            # Its milestones and the progress they suggest, in one query however many there are.
+            return commitments_for_api().prefetch_related("milestones")
         return commitments_for_api()
 
     def get_serializer_class(self):
@@ -226,8 +230,11 @@ class CommitmentUpdatesView(generics.ListCreateAPIView):
 
 
 @extend_schema(
-    summary="The board's summary: counts per status, overdue, due soon, compliance per actor and event",
-    description="Takes the same filters as the pledge list, to summarise a subset.",
+    summary="The board's summary: counts per status, overdue, due soon, compliance and money per actor and event",
+    description=(
+        "Takes the same filters as the pledge list, to summarise a subset. Money is totalled per currency, "
+        "never converted: an actor with pledges in dollars and in yen has two totals."
+    ),
     responses={200: BoardSerializer},
 )
 class BoardView(generics.GenericAPIView):
@@ -242,7 +249,8 @@ class BoardView(generics.GenericAPIView):
     def get(self, request):
         queryset = self.filter_queryset(self.get_queryset())
         # Unfiltered, the numbers over every pledge come from a cache (tracker.board_cache).
-        summary = board_summary(queryset=queryset, cached=not request.query_params)
+        summary = board_summary(queryset=queryset, cached=not request.query_params, money=True)
+        summary.update(board_money(summary))
         return Response(BoardSerializer(summary).data)
 
 

@@ -7,12 +7,16 @@ shows something due, something overdue, and updates spread over past weeks.
 Each pledge cites a published report of it (outlet, date, headline and
 address). The quotes are the words as reported, the speaker's own where the
 report quotes them; the progress notes are invented for the demo, and so are
-the interim assessment's scores, whose rationales say what they rest on.
+the interim assessment's scores, whose rationales say what they rest on, the
+money lines, whose notes say "Demo entry", and the Samurai Bond's milestones.
+Japan's TICAD 8 pledge (Tunis, 2022) is renewed by its TICAD 9 financing
+pledge, as a chain to follow.
 """
 
 import os
 import secrets
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -20,7 +24,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import assessments, services
+from tracker import assessments, milestones, money, services
 from tracker.models import Actor, AssessmentCycle, Commitment, Event, ProgressUpdate, Topic
 
 ACTORS = [
@@ -69,6 +73,13 @@ EVENT = {
     "country": "JP",
     "starts_on": date(2025, 8, 20),
     "ends_on": date(2025, 8, 22),
+}
+PREVIOUS_EVENT = {
+    "name": "TICAD 8",
+    "location": "Tunis",
+    "country": "TN",
+    "starts_on": date(2022, 8, 27),
+    "ends_on": date(2022, 8, 28),
 }
 
 # Each pledge: its fields, then the follow-up state to reach. `updates` are
@@ -204,6 +215,13 @@ COMMITMENTS = [
                 "note": "Demo entry: arrangers shortlisted; issuance timetable not yet public.",
             },
         ],
+        # Invented for the demo: two steps done, one overdue, the issue itself to come.
+        "milestones": [
+            {"title": "Bond named in the medium-term debt strategy", "due_days": -30, "weight": 1, "done_days": 36},
+            {"title": "Arrangers shortlisted", "due_days": -10, "weight": 1, "done_days": 2},
+            {"title": "Shelf registration filed in Japan", "due_days": -5, "weight": 2},
+            {"title": "Samurai Bond issued", "due_days": 120, "weight": 4},
+        ],
     },
     {
         "title": "Talks with Toyota on expanding electric vehicles in Kenya",
@@ -286,6 +304,92 @@ COMMITMENTS = [
         "due_on": date(2026, 3, 31),
         "check_every_days": 90,
         "next_check": 12,
+    },
+    # Before the pledge that renews it: `renews` names a pledge loaded already.
+    {
+        "title": "Invest US$30 billion of public and private funds in Africa over three years",
+        "kind": Commitment.Kind.PROMISE,
+        "made_by": "Government of Japan",
+        "counterparts": [],
+        "event": "TICAD 8",
+        "made_on": date(2022, 8, 27),
+        "topics": ["Finance", "Investment"],
+        "description": (
+            "Speaking online at the opening of TICAD 8 in Tunis, Prime Minister Kishida said Japan would "
+            "invest US$30 billion in public and private financial contributions over three years, with an "
+            "emphasis on investment in people and the quality of growth. The package included co-financing "
+            "of up to US$5 billion with the African Development Bank."
+        ),
+        "quote": (
+            "He stated that Japan is going to invest US$ 30 billion as the sum of public and private "
+            'financial contribution over the next three years, with an emphasis on "investment in people" '
+            'and "quality of growth".'
+        ),
+        "source_url": "https://www.mofa.go.jp/afr/af2/page1e_000469.html",
+        "source_title": (
+            "Ministry of Foreign Affairs of Japan, 27 August 2022: TICAD 8 (Day 1: Opening Session and Plenary 1)"
+        ),
+        "pledged_amount": Decimal("30000000000"),
+        "pledged_currency": "USD",
+        "check_every_days": 90,
+        "next_check": 40,
+    },
+    {
+        "title": "Up to US$5.5 billion of financing for Africa with the African Development Bank",
+        "kind": Commitment.Kind.PROMISE,
+        "made_by": "Government of Japan",
+        "counterparts": [],
+        "made_on": date(2025, 8, 20),
+        "topics": ["Finance", "Investment"],
+        "description": (
+            "Opening TICAD 9, Prime Minister Ishiba announced a financing framework of up to US$5.5 billion "
+            "with the African Development Bank, with the private-sector investment finance of the Japan "
+            "International Cooperation Agency (JICA) as a catalyst. Demo entry: linked as renewing Japan's "
+            "TICAD 8 pledge, whose package included co-financing with the same bank; the money lines are "
+            "invented for the demo."
+        ),
+        "quote": (
+            "Japan and the African Development Bank (AfDB) have announced a $5.5 billion financing framework "
+            "to accelerate sustainable growth and infrastructure development across Africa, leveraging the "
+            "Japan International Cooperation Agency's (JICA) private sector investment finance as a catalyst."
+        ),
+        "source_url": (
+            "https://nairametrics.com/2025/08/20/"
+            "japan-afdb-launch-5-5-billion-africa-financing-deal-as-tinubu-hails-nigerian-troops/"
+        ),
+        "source_title": (
+            "Nairametrics, 20 August 2025: Japan, AfDB launch $5.5 billion Africa financing deal "
+            "as Tinubu hails Nigerian troops"
+        ),
+        "pledged_amount": Decimal("5500000000"),
+        "pledged_currency": "USD",
+        "renews": "Invest US$30 billion of public and private funds in Africa over three years",
+        "check_every_days": 60,
+        "next_check": 25,
+        # Pledged, committed in part and disbursed in part; a yen loan stays in yen.
+        "money_lines": [
+            {
+                "days_ago": 75,
+                "kind": "committed",
+                "amount": "1200000000",
+                "currency": "USD",
+                "note": "Demo entry: invented for the demo, as if loan agreements had been signed.",
+            },
+            {
+                "days_ago": 30,
+                "kind": "disbursed",
+                "amount": "350000000",
+                "currency": "USD",
+                "note": "Demo entry: invented for the demo, as if a first tranche had been paid.",
+            },
+            {
+                "days_ago": 10,
+                "kind": "disbursed",
+                "amount": "15000000000",
+                "currency": "JPY",
+                "note": "Demo entry: invented for the demo; a yen loan is shown in yen, never converted.",
+            },
+        ],
     },
 ]
 
@@ -412,12 +516,16 @@ class Command(BaseCommand):
             topic, _ = Topic.objects.get_or_create(name=name, defaults={"slug": name.lower()})
             topics[name] = topic
         event, _ = Event.objects.get_or_create(name=EVENT["name"], defaults=EVENT)
+        previous_event, _ = Event.objects.get_or_create(name=PREVIOUS_EVENT["name"], defaults=PREVIOUS_EVENT)
+        events = {event.name: event, previous_event.name: previous_event}
 
         created = 0
         for spec in COMMITMENTS:
             if Commitment.objects.filter(title=spec["title"], made_by=actors[spec["made_by"]]).exists():
                 continue
-            self._create_commitment(spec, actors=actors, topics=topics, event=event, owner=analyst)
+            self._create_commitment(
+                spec, actors=actors, topics=topics, event=events[spec.get("event", EVENT["name"])], owner=analyst
+            )
             created += 1
 
         self.stdout.write(
@@ -504,10 +612,39 @@ class Command(BaseCommand):
             "check_every_days": spec["check_every_days"],
             "next_check_on": today + timedelta(days=spec.get("next_check", spec["check_every_days"])),
             "owner": owner,
+            "pledged_amount": spec.get("pledged_amount"),
+            "pledged_currency": spec.get("pledged_currency", ""),
         }
+        if "renews" in spec:
+            # None when the earlier pledge was removed by hand since an earlier run.
+            data["renews"] = Commitment.objects.filter(title=spec["renews"], made_by=actors[spec["made_by"]]).first()
         commitment = services.commitment_create(user=owner, data=data)
         entered_on = min(spec["made_on"] + timedelta(days=1), today)
         _backdate(commitment, entered_on)
+        for line in spec.get("money_lines", []):
+            money.money_line_add(
+                commitment=commitment,
+                user=owner,
+                data={
+                    "kind": line["kind"],
+                    "amount": line["amount"],
+                    "currency": line["currency"],
+                    "on": max(today - timedelta(days=line["days_ago"]), spec["made_on"]),
+                    "note": line["note"],
+                },
+            )
+        for step in spec.get("milestones", []):
+            done_days = step.get("done_days")
+            milestones.milestone_add(
+                commitment=commitment,
+                user=owner,
+                data={
+                    "title": step["title"],
+                    "due_on": max(today + timedelta(days=step["due_days"]), spec["made_on"]),
+                    "weight": step["weight"],
+                    "done_on": max(today - timedelta(days=done_days), spec["made_on"]) if done_days else None,
+                },
+            )
         for update in spec.get("updates", []):
             recorded_on = max(today - timedelta(days=update["days_ago"]), entered_on)
             progress_update = services.progress_record(
