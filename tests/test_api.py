@@ -925,8 +925,8 @@ def test_board_query_count_does_not_grow_with_the_pledges(superuser, django_asse
     # Token (1); the numbers (counts per status, total, overdue count, compliance
     # per actor and per event) in one query (1); three lists with maker, event and
     # owner joined, plus counterparts and topics (3 x 3); money per actor and per
-    # event (1); renewals (1: no pledge renews another here).
-    with django_assert_num_queries(13):
+    # event (1); renewals per event (2).
+    with django_assert_num_queries(14):
         response = client.get("/api/v1/board/")
 
     assert response.json()["total"] == size

@@ -188,32 +188,35 @@ def money_totals(queryset) -> dict:
     """Pledged, committed and disbursed per maker and per event, per currency, in one query.
 
     Returns {"made_by": {actor id: [CurrencyMoney, ...]}, "event": {event id: [...]}}.
-    Each part is a GROUP BY of its own, joined by UNION ALL: the pledged
-    amounts from the pledges, the lines from the lines of those pledges.
+    A UNION ALL of two GROUP BYs on maker and event together, folded here
+    into both tables: the pledged amounts (read from the partial index
+    commitment_pledged on PostgreSQL) and the lines of those pledges.
     """
-    parts = []
-    for by in GROUPS:
-        parts.append(
-            queryset.filter(pledged_amount__isnull=False)
-            .order_by()
-            .annotate(part=Value(by), group=F(by), money_kind=Value("pledged"), currency_code=F("pledged_currency"))
-            .values_list("part", "group", "money_kind", "currency_code")
-            .annotate(total=Sum("pledged_amount"), count=Count("*"))
+    pledged = (
+        queryset.filter(pledged_amount__isnull=False)
+        .order_by()
+        .annotate(maker=F("made_by_id"), at=F("event_id"), money_kind=Value("pledged"), code=F("pledged_currency"))
+        .values_list("maker", "at", "money_kind", "code")
+        .annotate(total=Sum("pledged_amount"), count=Count("*"))
+    )
+    lines = (
+        MoneyLine.objects.filter(commitment__in=queryset.order_by().values("pk"))
+        .order_by()
+        .annotate(
+            maker=F("commitment__made_by_id"), at=F("commitment__event_id"), money_kind=F("kind"), code=F("currency")
         )
-        parts.append(
-            MoneyLine.objects.filter(commitment__in=queryset.order_by().values("pk"))
-            .order_by()
-            .annotate(part=Value(by), group=F(f"commitment__{by}"), money_kind=F("kind"), currency_code=F("currency"))
-            .values_list("part", "group", "money_kind", "currency_code")
-            .annotate(total=Sum("amount"), count=Count("*"))
-        )
+        .values_list("maker", "at", "money_kind", "code")
+        .annotate(total=Sum("amount"), count=Count("*"))
+    )
     totals = {by: defaultdict(dict) for by in GROUPS}
-    for by, group, kind, currency, total, count in parts[0].union(*parts[1:], all=True):
-        money = totals[by][group].setdefault(currency, CurrencyMoney(currency))
+    for maker, event, kind, currency, total, count in pledged.union(lines, all=True):
         # str() first: SQLite sums decimals as floats.
-        setattr(money, kind, getattr(money, kind) + Decimal(str(total)).quantize(CENT))
-        if kind == "pledged":
-            money.pledges += count
+        amount = Decimal(str(total)).quantize(CENT)
+        for by, group in (("made_by", maker), ("event", event)):
+            money = totals[by][group].setdefault(currency, CurrencyMoney(currency))
+            setattr(money, kind, getattr(money, kind) + amount)
+            if kind == "pledged":
+                money.pledges += count
     return {
         by: {group: sorted(found.values(), key=lambda m: m.currency) for group, found in groups.items()}
         for by, groups in totals.items()
