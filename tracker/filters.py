@@ -202,6 +202,8 @@ class CommitmentFilter(CommitmentFilterBase):
         self.filters["event"].extra["choices"] = choices["events"]
         self.filters["topic"].extra["choices"] = choices["topics"]
         self.filters["owner"].extra["choices"] = choices["owners"]
+        # Read in the same query, for the board's bulk edits.
+        self.people_choices = choices["persons"]
         self.form.label_suffix = ""
 
     def filter_search(self, queryset, name, value):

@@ -375,7 +375,7 @@ NAME_SEPARATOR = "\x1f"
 
 
 def board_filter_choices() -> dict:
-    """The choices of the board's filter form: actors, countries, events, topics and owners.
+    """The choices of the board's filter form: actors, countries, events, topics, owners; and people for bulk edits.
 
     One UNION query rather than one per list: the board runs a dozen queries
     already and must stay at 15 whatever the number of pledges.
@@ -393,13 +393,19 @@ def board_filter_choices() -> dict:
             detail=Concat("first_name", Value(" "), "last_name", output_field=CharField()),
         )
     )
-    parts = [queryset.values_list(*columns).order_by() for queryset in (actors, events, topics, owners)]
+    # Whom a pledge may be given to or watched by: the board's bulk edits offer them.
+    people = users_who_may_view_pledges().annotate(
+        source=Value("person"),
+        label=F("username"),
+        detail=Concat("first_name", Value(" "), "last_name", output_field=CharField()),
+    )
+    parts = [queryset.values_list(*columns).order_by() for queryset in (actors, events, topics, owners, people)]
     rows = parts[0].union(*parts[1:], all=True)
-    choices = {"actors": [], "events": [], "topics": [], "owners": []}
+    choices = {"actors": [], "events": [], "topics": [], "owners": [], "persons": []}
     countries = set()
     for source, pk, label, detail in rows:
-        # Owners show their full name when they have one, else their username.
-        shown = (detail or "").strip() or label if source == "owner" else label
+        # People show their full name when they have one, else their username.
+        shown = (detail or "").strip() or label if source in ("owner", "person") else label
         choices[f"{source}s"].append((str(pk), shown))
         if source == "actor" and detail:
             countries.add(detail)

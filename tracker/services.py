@@ -77,7 +77,7 @@ def _refuse_unknown_fields(data: dict) -> None:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
 
 
-def _refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None = None) -> None:
+def refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None = None) -> None:
     """A newly named owner or watcher must be allowed to view pledges: their reminders quote the pledge.
 
     Those the pledge already names are let be, so that a pledge whose owner
@@ -123,7 +123,7 @@ def commitment_create(*, user=None, data: dict) -> Commitment:
     data = _currency_in_capitals(data)
     _refuse_unknown_fields(data)
     _refuse_null_characters(data)
-    _refuse_people_who_cannot_view(data)
+    refuse_people_who_cannot_view(data)
     fields = {name: value for name, value in data.items() if name in COMMITMENT_FIELDS}
     commitment = Commitment(**fields, status=Status.ANNOUNCED, progress=0)
     continuity.renews_validate(commitment, commitment.renews)
@@ -168,7 +168,7 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
 
     with transaction.atomic():
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
-        _refuse_people_who_cannot_view(data, commitment=locked)
+        refuse_people_who_cannot_view(data, commitment=locked)
         interval_before = locked.check_every_days
         for name in COMMITMENT_FIELDS:
             if name in data:

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import assessment_views, checkin_views, milestone_views, money_views, reply_views, report_views, views
+from .bulk_views import commitments_bulk
 
 app_name = "tracker"
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", views.board, name="board"),
     path("commitments.csv", views.commitments_csv, name="commitments-csv"),
+    path("commitments/bulk/", commitments_bulk, name="commitments-bulk"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment-detail"),
     path("commitments/<int:pk>/updates/", views.commitment_record_update, name="commitment-record-update"),
     path("preferences/", views.preferences, name="preferences"),
