@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "import_export",
     "tracker",
 ]
 
@@ -265,6 +266,17 @@ if FOLLOWUP_LEASE_SECONDS <= 2 * EMAIL_TIMEOUT:
     raise ImproperlyConfigured(
         f"FOLLOWUP_LEASE_SECONDS ({FOLLOWUP_LEASE_SECONDS}) must be more than twice EMAIL_TIMEOUT ({EMAIL_TIMEOUT})."
     )
+# Bulk import (tracker/importing.py): the largest file and the most rows one
+# import takes; above IMPORT_BACKGROUND_ROWS a Celery worker checks and imports.
+IMPORT_MAX_MB = read_int("IMPORT_MAX_MB", 10, minimum=1, maximum=100)
+IMPORT_MAX_ROWS = read_int("IMPORT_MAX_ROWS", 20000, minimum=1)
+IMPORT_BACKGROUND_ROWS = read_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
+# The admin's import of actors, events and topics (django-import-export):
+# the same permissions as adding and viewing, the file kept in the cache
+# between its preview and its confirmation.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 # At least a day: an escalation on the check date itself would duplicate the check-up.
 FOLLOWUP_ESCALATE_DAYS = read_int("FOLLOWUP_ESCALATE_DAYS", 7, minimum=1)
 # Days the check-in links of a reminder work (tracker/checkin.py); at most a

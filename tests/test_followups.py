@@ -663,6 +663,8 @@ def test_beat_runs_only_the_sweep_in_the_project_time_zone(settings):
         "tracker.tasks.followups_send",
         # Queued by a large assessment report's PDF link, never by beat.
         "tracker.tasks.report_pdf_write",
+        # Queued by the import of a large file, never by beat.
+        "tracker.tasks.import_job_run",
     }
 
 

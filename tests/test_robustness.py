@@ -23,8 +23,8 @@ from tests.factories import (
     body,
 )
 from tracker import services
+from tracker.exporting import neutralise as _neutralise
 from tracker.models import DATE_RANGE_MESSAGE, LATEST_DATE, Commitment, NotificationPreference
-from tracker.views import _neutralise
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import continuity, followups, milestones, money, selectors, services
+from tracker import continuity, followups, importing, milestones, money, selectors, services
 from tracker.forms import add_service_errors
 from tracker.models import (
     DATE_RANGE_MESSAGE,
@@ -116,15 +118,23 @@ def _id_or_404(model, value):
         raise Http404(f"No {model._meta.verbose_name} has the id {value!r}.")
 
 
+class NamedImportMixin(ImportExportMixin):
+    """Import and export in the admin, from and to CSV and XLSX, rows matched by name."""
+
+    formats = [base_formats.CSV, base_formats.XLSX]
+
+
 @admin.register(Actor)
-class ActorAdmin(ChangelistInputMixin, admin.ModelAdmin):
+class ActorAdmin(ChangelistInputMixin, NamedImportMixin, admin.ModelAdmin):
+    resource_classes = [importing.ActorResource]
     list_display = ("name", "kind", "country", "role")
     list_filter = ("kind", "country")
     search_fields = ("name", "aliases", "role")
 
 
 @admin.register(Event)
-class EventAdmin(ChangelistInputMixin, admin.ModelAdmin):
+class EventAdmin(ChangelistInputMixin, NamedImportMixin, admin.ModelAdmin):
+    resource_classes = [importing.EventResource]
     list_display = ("name", "location", "country", "starts_on", "ends_on")
     list_filter = ("country",)
     search_fields = ("name", "location")
@@ -132,7 +142,8 @@ class EventAdmin(ChangelistInputMixin, admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(ChangelistInputMixin, admin.ModelAdmin):
+class TopicAdmin(ChangelistInputMixin, NamedImportMixin, admin.ModelAdmin):
+    resource_classes = [importing.TopicResource]
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -480,6 +491,9 @@ SIMILARITY_FIELDS = {"title", "quote", "made_by", "made_on"}
 
 @admin.register(Commitment)
 class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
+    # Pledges are imported on the analysts' import page, with its preview and
+    # the services' rules; the list links to it.
+    change_list_template = "admin/tracker/commitment/change_list.html"
     # The event is a filter, not a column, and progress shares the status
     # column: nine columns do not fit beside the navigation and filter
     # sidebars at 1,366 px.

@@ -1021,3 +1021,49 @@ class Milestone(models.Model):
     @property
     def is_overdue(self):
         return self.done_on is None and self.due_on < timezone.localdate()
+
+
+class ImportJob(models.Model):
+    """One uploaded file of pledges: checked (the preview), then imported whole or not at all.
+
+    The file is kept in the row, so that a worker on another machine can read
+    it; its report is the preview, then the result.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    class State(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        CHECKED = "checked", "Checked"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Not imported"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=4, choices=Format.choices)
+    data = models.BinaryField()
+    create_missing = models.BooleanField(
+        default=False, help_text="Create the actors, events and topics the file names that do not exist yet."
+    )
+    rows = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
+    report = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_by_user")]
+
+    def __str__(self):
+        return self.file_name
+
+    def get_absolute_url(self):
+        return reverse("tracker:import-detail", args=[self.pk])
+
+    @property
+    def is_running(self):
+        return self.state in (self.State.CHECKING, self.State.IMPORTING)

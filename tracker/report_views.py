@@ -29,8 +29,8 @@ from kombu.exceptions import OperationalError
 
 from . import assessment_report, charts, selectors, tasks
 from .assessment_report import Report
+from .exporting import neutralise as _neutralise
 from .models import AssessmentCycle
-from .views import _neutralise
 
 # Viewers and Analysts both hold it (services.roles_ensure).
 REPORT_PERMISSION = "tracker.view_assessmentcycle"

@@ -494,7 +494,7 @@ class GroupConcat(Aggregate):
         return super().as_sql(compiler, connection, function="STRING_AGG", **extra_context)
 
 
-def _names_of(through, target: str) -> Subquery:
+def names_of(through, target: str) -> Subquery:
     return Subquery(
         through.objects.filter(commitment_id=OuterRef("pk"))
         .order_by()
@@ -511,8 +511,8 @@ def commitments_for_export(queryset: QuerySet | None = None) -> QuerySet:
     """
     queryset = Commitment.objects.all() if queryset is None else queryset
     return commitments_for_list(queryset).annotate(
-        counterpart_names=_names_of(Commitment.counterparts.through, "actor"),
-        topic_names=_names_of(Commitment.topics.through, "topic"),
+        counterpart_names=names_of(Commitment.counterparts.through, "actor"),
+        topic_names=names_of(Commitment.topics.through, "topic"),
     )
 
 

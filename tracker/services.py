@@ -134,7 +134,8 @@ def commitment_create(*, user=None, data: dict) -> Commitment:
     with transaction.atomic(), _one_history_record(commitment, "+", user):
         commitment.save()
         for name in COMMITMENT_M2M_FIELDS:
-            getattr(commitment, name).set(data.get(name, ()))
+            if data.get(name):  # a new pledge has none yet: nothing to read or remove
+                getattr(commitment, name).set(data[name])
     return commitment
 
 

@@ -123,3 +123,13 @@ def report_pdf_write(source, target):
     from tracker import report_views
 
     report_views.pdf_write(source=source, target=target)
+
+
+# A file at the row limit takes minutes: far past the app's 60 s default.
+@shared_task(soft_time_limit=1800, time_limit=1860)
+def import_job_run(job_id, step):
+    """Check or import a large uploaded file (tracker.import_jobs); the job row keeps the report."""
+    # Imported here: import_jobs imports this module to queue the task.
+    from tracker import import_jobs
+
+    import_jobs.job_run(job_id, step)

@@ -1,6 +1,15 @@
 from django.urls import path, register_converter
 
-from . import assessment_views, checkin_views, milestone_views, money_views, reply_views, report_views, views
+from . import (
+    assessment_views,
+    checkin_views,
+    import_views,
+    milestone_views,
+    money_views,
+    reply_views,
+    report_views,
+    views,
+)
 from .bulk_views import commitments_bulk
 
 app_name = "tracker"
@@ -24,6 +33,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", views.board, name="board"),
     path("commitments.csv", views.commitments_csv, name="commitments-csv"),
+    path("commitments.xlsx", views.commitments_xlsx, name="commitments-xlsx"),
     path("commitments/bulk/", commitments_bulk, name="commitments-bulk"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment-detail"),
     path("commitments/<int:pk>/updates/", views.commitment_record_update, name="commitment-record-update"),
@@ -31,6 +41,10 @@ urlpatterns = [
     path("preferences/calendar-token/", views.calendar_token_reset, name="calendar-token-reset"),
     path("calendar/<calendar_token:token>.ics", views.calendar_feed, name="calendar"),
     path("extract/", views.extract, name="extract"),
+    path("import/", import_views.import_page, name="import"),
+    path("import/template.xlsx", import_views.import_template, name="import-template"),
+    path("import/<int:pk>/", import_views.import_detail, name="import-detail"),
+    path("import/<int:pk>/confirm/", import_views.import_confirm, name="import-confirm"),
     path("checkin/<str:token>/", checkin_views.checkin, name="checkin"),
     path("reply/<str:token>/", reply_views.reply, name="reply"),
     path("replies/files/<int:pk>/", reply_views.reply_file, name="reply-file"),

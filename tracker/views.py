@@ -1,4 +1,3 @@
-import csv
 import datetime
 import logging
 
@@ -20,6 +19,7 @@ from . import (
     assessment_report,
     charts,
     continuity,
+    exporting,
     milestone_views,
     money_views,
     reply_views,
@@ -52,12 +52,6 @@ RECORD_UPDATE_PERMISSION = "tracker.add_progressupdate"
 VIEW_PERMISSION = "tracker.view_commitment"
 EXTRACT_PERMISSION = "tracker.add_commitment"
 MEMBERS_PERMISSION = "tracker.change_commitment"
-# A spreadsheet runs a cell starting with one of these as a formula: OWASP's
-# list (https://owasp.org/www-community/attacks/CSV_Injection: = + - @ tab CR
-# LF), the fullwidth forms that the OWASP Testing Guide ("Testing for CSV
-# Injection") warns some locales read as the ASCII ones, and ; which
-# LibreOffice and Excel may take as a cell separator.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", ";", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @never_cache
@@ -200,95 +194,43 @@ def _filter_errors(filterset):
     ]
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer's output."""
-
-    def write(self, value):
-        return value
-
-
-def _neutralise(value):
-    # Leading spaces protect nothing: LibreOffice can trim them on import.
-    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
-        return "'" + value
-    return value
-
-
-CSV_HEADER = (
-    "id",
-    "title",
-    "status",
-    "progress",
-    "made_by",
-    "maker_country",
-    "counterparts",
-    "event",
-    "kind",
-    "topics",
-    "made_on",
-    "due_on",
-    "next_check_on",
-    "overdue",
-    "owner",
-    "source_url",
-    "url",
-    "pledged_amount",
-    "pledged_currency",
-    "renews",
-)
-
-
-def _csv_row(commitment, site_url):
-    return (
-        commitment.pk,
-        commitment.title,
-        commitment.get_status_display(),
-        commitment.progress,
-        commitment.made_by.name,
-        commitment.made_by.country,
-        "; ".join(selectors.split_names(commitment.counterpart_names)),
-        commitment.event.name if commitment.event else "",
-        commitment.get_kind_display(),
-        "; ".join(selectors.split_names(commitment.topic_names)),
-        commitment.made_on.isoformat(),
-        commitment.due_on.isoformat() if commitment.due_on else "",
-        commitment.next_check_on.isoformat() if commitment.next_check_on else "",
-        "yes" if commitment.is_overdue else "no",
-        commitment.owner.get_username() if commitment.owner else "",
-        commitment.source_url,
-        site_url + commitment.get_absolute_url(),
-        # Plain digits and a point, for a spreadsheet to read as a number; the currency in its own column.
-        f"{commitment.pledged_amount:f}" if commitment.pledged_amount is not None else "",
-        commitment.pledged_currency,
-        commitment.renews_id or "",
-    )
-
-
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def commitments_csv(request):
     """The board's filtered list as CSV, streamed: the same query string gives the same pledges."""
+    return _export(request, "csv")
+
+
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+@require_GET
+def commitments_xlsx(request):
+    """The board's filtered list as an Excel workbook, with the CSV's columns."""
+    return _export(request, "xlsx")
+
+
+def _export(request, file_format: str):
     filterset = _board_filter(request, timezone.localdate())
     if filterset.is_bound and not filterset.is_valid():
-        problems = "; ".join(
-            f"{label}: {message}" if label else message for label, message in _filter_errors(filterset)
-        )
-        return HttpResponseBadRequest(f"These filters could not be read: {problems}", content_type="text/plain")
-    commitments = selectors.commitments_for_export(filterset.qs).iterator(chunk_size=CSV_CHUNK_SIZE)
+        return _unreadable_filters(filterset)
+    commitments = exporting.commitments_for_spreadsheet(filterset.qs).iterator(chunk_size=CSV_CHUNK_SIZE)
     site_url = request.build_absolute_uri("/").rstrip("/")
-    # Every cell quoted, as OWASP advises: a ; inside a cell then cannot start
-    # a new cell (and a formula) in a spreadsheet that splits on ;.
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
-
-    def lines():
-        yield writer.writerow(CSV_HEADER)
-        for commitment in commitments:
-            yield writer.writerow([_neutralise(value) for value in _csv_row(commitment, site_url)])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pledges-{timezone.localdate().isoformat()}.csv"'
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            exporting.csv_lines(commitments, site_url), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        rows = (exporting.commitment_row(commitment, site_url) for commitment in commitments)
+        response = HttpResponse(exporting.xlsx_bytes(rows), content_type=exporting.XLSX_CONTENT_TYPE)
+    name = f"pledges-{timezone.localdate().isoformat()}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _unreadable_filters(filterset):
+    problems = "; ".join(f"{label}: {message}" if label else message for label, message in _filter_errors(filterset))
+    return HttpResponseBadRequest(f"These filters could not be read: {problems}", content_type="text/plain")
 
 
 def _render_detail(
