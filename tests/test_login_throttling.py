@@ -96,6 +96,29 @@ def test_the_token_endpoint_locks_after_five_failures(analyst):
     assert "token" in other.json()
 
 
+def test_successful_token_requests_never_lock_out(analyst):
+    client = api_client_for(None)
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}).status_code for _ in range(8)
+    ]
+
+    assert statuses == [200] * 8
+    assert not AccessAttempt.objects.filter(username="analyst", failures_since_start__gt=0).exists()
+
+
+def test_a_token_success_clears_the_failures_before_it(analyst):
+    client = api_client_for(None)
+    for _ in range(4):
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": "wrong"})
+    assert client.post("/api/v1/auth/token/", {"username": "analyst", "password": PASSWORD}).status_code == 200
+
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": "analyst", "password": "wrong"}).status_code for _ in range(4)
+    ]
+
+    assert statuses == [400] * 4, "the four failures before the success no longer count"
+
+
 @pytest.mark.parametrize(
     ("proxies", "forwarded", "expected"),
     [

@@ -1,9 +1,11 @@
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -72,14 +74,21 @@ class TokenObtainView(ObtainAuthToken):
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except ValidationError:
             if getattr(request, "login_refused", False):
                 return Response(
                     {"detail": lockout_message(request.login_lock)}, status=status.HTTP_429_TOO_MANY_REQUESTS
                 )
             raise
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        # A login, as on the pages: axes clears the username's counted attempts
+        # on this signal, without which every success would count towards a lockout.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        return Response({"token": token.key})
 
 
 class ModelViewSet(viewsets.ModelViewSet):
