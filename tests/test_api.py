@@ -1,10 +1,14 @@
 """The REST API under /api/v1/: permissions, validation, filters, query counts, throttling."""
 
+import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
@@ -13,6 +17,7 @@ from tests.factories import (
     ActorFactory,
     CommitmentFactory,
     EventFactory,
+    MilestoneFactory,
     ProgressUpdateFactory,
     TopicFactory,
     UserFactory,
@@ -21,6 +26,7 @@ from tests.factories import (
     today,
 )
 from tracker import services
+from tracker.api.serializers import CommitmentListSerializer
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Status, Topic
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +307,38 @@ def test_pledges_link_to_their_page_on_the_board(analyst):
     assert response.json()["url"] == f"http://testserver/commitments/{commitment.pk}/"
     listed = api_client_for(analyst).get("/api/v1/commitments/").json()["results"][0]
     assert listed["url"] == f"http://testserver/commitments/{commitment.pk}/"
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Tokyo"])
+def test_the_list_writes_each_pledge_as_the_serializer_fields_would(analyst_api_client, settings, time_zone):
+    # The list serializer writes its rows itself, for speed; the fields still document them (the schema).
+    settings.TIME_ZONE = time_zone
+    earlier = CommitmentFactory(made_on=date(2024, 8, 20), status=Status.FULFILLED, progress=100)
+    renewing = CommitmentFactory(
+        title="Renewed <b>pledge</b>",
+        renews=earlier,
+        status=Status.IN_PROGRESS,
+        progress=40,
+        due_on=today() - timedelta(days=1),
+        pledged_amount=Decimal("5500000000.5"),
+        pledged_currency="USD",
+        topics=[TopicFactory(name="Trade"), TopicFactory(name="Health")],
+    )
+    renewing.counterparts.add(ActorFactory(name="Zambia"), ActorFactory(name="Angola"))
+    bare = CommitmentFactory(event=None, owner=None, next_check_on=None, status=Status.STALLED, kind="target")
+    late_step = MilestoneFactory(
+        commitment=CommitmentFactory(status=Status.IN_PROGRESS), due_on=today() - timedelta(days=3)
+    )
+
+    response = analyst_api_client.get("/api/v1/commitments/")
+
+    fields = CommitmentListSerializer(context={"request": response.wsgi_request})
+    expected = [serializers.Serializer.to_representation(fields, pledge) for pledge in Commitment.objects.all()]
+    rows = response.json()["results"]
+    assert rows == json.loads(JSONRenderer().render(expected))
+    assert [list(row) for row in rows] == [list(row) for row in expected]
+    overdue = {row["id"]: row["is_overdue"] for row in rows}
+    assert overdue == {late_step.commitment_id: True, bare.pk: False, renewing.pk: True, earlier.pk: False}
 
 
 # Writing pledges
@@ -807,8 +845,9 @@ def test_an_unknown_address_under_the_api_is_a_json_404(analyst_api_client):
 
 
 # Token (1), user and group permissions together (1, tracker.auth), count (1),
-# rows with maker, event and owner (1), counterparts and topics (2). Watchers,
-# members, money and renewals are on each pledge's own address, not in the list.
+# rows with maker, event, owner, the pledge each renews and whether a milestone
+# is overdue (1), counterparts and topics (2). Watchers, members, money and
+# renewals are on each pledge's own address, not in the list.
 ANALYST_LIST_QUERIES = 6
 # A superuser's permissions need no query: token (1) plus the list's own 4.
 SUPERUSER_LIST_QUERIES = 5
@@ -820,6 +859,8 @@ def test_pledge_list_query_count_does_not_grow_with_the_pledges(
     analyst, superuser, django_assert_num_queries, size, person, queries
 ):
     bulk_pledges(size)
+    first = Commitment.objects.order_by("pk").first()
+    Commitment.objects.exclude(pk=first.pk).update(renews=first)
     client = api_client_for(analyst if person == "analyst" else superuser)
 
     with django_assert_num_queries(queries):
@@ -827,6 +868,7 @@ def test_pledge_list_query_count_does_not_grow_with_the_pledges(
 
     assert len(response.json()["results"]) == size
     assert all(row["counterparts"] and row["topics"] for row in response.json()["results"])
+    assert all(row["renews"] == {"id": first.pk, "title": first.title} for row in response.json()["results"][:-1])
     assert all("watchers" not in row for row in response.json()["results"])
 
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -458,9 +460,65 @@ class DraftSerializer(serializers.Serializer):
 DETAIL_ONLY_FIELDS = ("watchers", "members", "money", "renewed_by", "milestones", "suggested_progress")
 
 
+# Formatting as the fields above do it (the API's date settings), for the list's own to_representation.
+_as_date = serializers.DateField().to_representation
+_as_amount = CommitmentSerializer._declared_fields["pledged_amount"].to_representation
+# Any id that cannot be mistaken for another part of an address (see CommitmentListSerializer.address_of).
+_SAMPLE_ID = 918273645546372819
+
+
+def _named(row, label_field="name"):
+    return None if row is None else {"id": row.pk, label_field: getattr(row, label_field)}
+
+
 class CommitmentListSerializer(CommitmentSerializer):
     """A pledge in a list: everything but its watchers, members, money lines, renewals and milestones (on the
     pledge's own address), so that a page is five queries."""
 
     class Meta(CommitmentSerializer.Meta):
         fields = [name for name in CommitmentSerializer.Meta.fields if name not in DETAIL_ONLY_FIELDS]
+
+    @cached_property
+    def address_of(self):
+        """The pledge's `url` from its id: reverse() once for the page instead of once a row."""
+        head, _, tail = self.get_url(Commitment(pk=_SAMPLE_ID)).partition(str(_SAMPLE_ID))
+        return lambda pk: f"{head}{pk}{tail}"
+
+    @cached_property
+    def as_datetime(self):
+        """DateTimeField's output in the current time zone, looked up once for the page instead of twice a row."""
+        return serializers.DateTimeField(default_timezone=timezone.get_current_timezone()).to_representation
+
+    def to_representation(self, commitment):
+        # The same keys and values as the fields give (tests/test_api.py compares the two), written out: DRF's
+        # walk through the fields, a reverse() a row included, took six times as long for a page of 50. The
+        # fields above still describe the list in the OpenAPI schema.
+        as_datetime = self.as_datetime
+        return {
+            "id": commitment.pk,
+            "title": commitment.title,
+            "description": commitment.description,
+            "quote": commitment.quote,
+            "source_url": commitment.source_url,
+            "source_title": commitment.source_title,
+            "made_by": _named(commitment.made_by),
+            "counterparts": [_named(actor) for actor in commitment.counterpart_list],
+            "event": _named(commitment.event),
+            "made_on": _as_date(commitment.made_on),
+            "kind": commitment.kind,
+            "topics": [_named(topic) for topic in commitment.topic_list],
+            "status": commitment.status,
+            "progress": commitment.progress,
+            "due_on": _as_date(commitment.due_on),
+            "check_every_days": commitment.check_every_days,
+            "next_check_on": _as_date(commitment.next_check_on),
+            "owner": _named(commitment.owner, "username"),
+            "pledged_amount": None if commitment.pledged_amount is None else _as_amount(commitment.pledged_amount),
+            "pledged_currency": commitment.pledged_currency,
+            "renews": _named(commitment.renews, "title"),
+            "is_overdue": commitment.is_overdue,
+            "compliance_score": commitment.compliance_score,
+            "url": self.address_of(commitment.pk),
+            "created_at": as_datetime(commitment.created_at),
+            "updated_at": as_datetime(commitment.updated_at),
+        }
