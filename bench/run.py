@@ -3,13 +3,15 @@
 Environment: BENCH_DATABASE_URL (PostgreSQL, created if missing), BENCH_REDIS_URL
 (db 9 by default), BENCH_SIZES ("1000 100000"), BENCH_ROUNDS (20), BENCH_WARMUP (3),
 BENCH_CSV_ROUNDS (5), BENCH_SWEEP_ROUNDS (5), BENCH_EMAILS (2000),
-BENCH_HTTP_SECONDS (10), BENCH_OUTPUT (docs/PERFORMANCE.md).
+BENCH_HTTP_SECONDS (10), BENCH_IMPORT_ROWS ("1000 10000": the files the import scenario
+checks and imports), BENCH_OUTPUT (docs/PERFORMANCE.md).
 
 BENCH_SCENARIOS runs some of the scenarios only, for a quick look at one
 part: a list of board (the cached board, the board after a change, the
 filtered board), api, pledge, csv, report (an assessment cycle's report of
 100 pledges x 30 members), similar (the earlier pledges that read like a new
-one, for the maker with the most pledges), http, sweep, delivery. Such a run
+one, for the maker with the most pledges), http, sweep, delivery, import (a
+generated file of new pledges checked and imported, then removed). Such a run
 writes no docs/PERFORMANCE.md and no var/bench/results.json, which need every
 scenario: its raw results go to BENCH_OUTPUT (var/bench/partial-results.json
 unless set) and a line per scenario to the output. With BENCH_REUSE_DATA=1 it
@@ -85,7 +87,8 @@ def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
     return {"pledges": size, "updates": updates, "seed_seconds": seconds}
 
 
-SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar", "http", "sweep", "delivery")
+# import runs last: it writes thousands of pledges (removed again after, leaving dead rows behind).
+SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar", "http", "sweep", "delivery", "import")
 
 
 def _words(name: str, default: str) -> list[str]:
@@ -107,6 +110,7 @@ def main() -> None:
     rounds, warmup = _int("BENCH_ROUNDS", 20), _int("BENCH_WARMUP", 3)
     csv_rounds, sweep_rounds = _int("BENCH_CSV_ROUNDS", 5), _int("BENCH_SWEEP_ROUNDS", 5)
     emails, http_seconds = _int("BENCH_EMAILS", 2000), _int("BENCH_HTTP_SECONDS", 10)
+    import_rows = [int(rows) for rows in _words("BENCH_IMPORT_ROWS", "1000 10000")]
     default_output = "var/bench/partial-results.json" if partial else "docs/PERFORMANCE.md"
     output = BASE_DIR / os.environ.get("BENCH_OUTPUT", default_output)
     smtp_port, http_port = free_port(), free_port()
@@ -151,6 +155,9 @@ def main() -> None:
             delivery["floor"] = processes.smtplib_floor(environment, smtp_port, emails=due)
             delivery["profile"] = processes.profile_sends(environment, smtp_port, emails=min(200, size // 10))
             run["delivery"] = delivery
+        if "import" in only:
+            progress(f"Import of pledges from a file ({', '.join(f'{rows:,}' for rows in import_rows)} rows)")
+            run["import"] = scenarios.import_pledges(rows=import_rows)
         run["load_average"] = [round(load, 2) for load in os.getloadavg()]
         results["sizes"][str(size)] = run
         if partial:
@@ -183,6 +190,14 @@ def _print_scenarios(size: int, run: dict) -> None:
         progress(line)
         if scenario.get("plan"):
             progress("Plan of the similarity query:\n" + scenario["plan"])
+    for measured in (run.get("import") or {}).get("files", []):
+        for step in ("check", "import"):
+            done = measured[step]
+            progress(
+                f"{size:,} pledges, {step} of {measured['rows']:,} rows: {done['seconds']:.1f} s"
+                f" ({done['rows_per_second']:.0f} rows/s), {done['queries']:,} queries"
+                f" ({done['queries_per_row']:.2f} per row), {done['sql_seconds']:.1f} s in SQL"
+            )
     progress(f"Load average (1, 5, 15 min): {', '.join(map(str, run['load_average']))}")
 
 

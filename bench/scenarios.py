@@ -4,30 +4,39 @@ Each returns a dict: what was measured (`median_ms`, `p95_ms`, `rounds`),
 the SQL query count, and the floor measured in the same run (`floor`).
 """
 
+import csv
 import datetime
+import io
+import random
 import re
+import time
 import tracemalloc
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from bench.harness import count_queries, data_queries, measure, progress, replay
 from bench.urls import TRIVIAL_URL
-from tracker import assessments, board_cache, continuity, selectors, services
+from tracker import assessments, board_cache, continuity, importing, selectors, services
 from tracker import followups as outbox
+from tracker.exporting import PLEDGE_COLUMNS
+from tracker.management.commands.seed_bench import MARK, PLACES, THINGS, VERBS
 from tracker.models import (
     Actor,
     AssessmentCycle,
     Commitment,
     ComplianceScore,
     CycleCommitment,
+    Event,
     FollowUp,
     ProgressUpdate,
     Status,
+    Topic,
 )
 
 READER = "bench-reader"
@@ -44,6 +53,11 @@ REPORT_PLEDGES = 100
 REPORT_MEMBERS = 30
 REPORT_CYCLE = "Bench: assessment report"
 SIMILAR_NAME = "similar earlier pledges"
+IMPORTER = "bench-importer"
+# The file the import target is about, and a smaller one to show that queries grow with the rows, not faster.
+IMPORT_ROWS = 10_000
+IMPORT_SMALL_ROWS = 1_000
+IMPORT_TITLE = "Bench import"
 # The GiST trigram index of migration 0013, on the maker and the text, which continuity._similar_postgresql reads.
 TRIGRAM_INDEX = "commitment_maker_text_trgm"
 PLAN_INDEX = re.compile(r"Bitmap Index Scan on (\S+)|Index (?:Only )?Scan(?: Backward)? using (\S+)")
@@ -409,6 +423,198 @@ def similar(*, rounds, warmup):
         "plan": plan,
         "floor": floor,
     }
+
+
+IMPORT_STATUSES = {Status.ANNOUNCED: 70, Status.IN_PROGRESS: 20, Status.PARTIALLY_FULFILLED: 5, Status.FULFILLED: 5}
+IMPORT_CURRENCIES = ("USD", "EUR", "JPY", "KES")
+SAVEPOINT_STATEMENTS = {"SAVEPOINT": "SAVEPOINT", "RELEASE": "RELEASE SAVEPOINT", "ROLLBACK": "ROLLBACK TO SAVEPOINT"}
+STATEMENT_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"', re.IGNORECASE)
+
+
+def importer():
+    """An Analyst: the import's timeline entries and audit records are written under this account."""
+    roles = services.roles_ensure()
+    user, _ = get_user_model().objects.get_or_create(
+        username=IMPORTER, defaults={"email": "bench-importer@example.org"}
+    )
+    user.groups.add(roles[services.ANALYSTS_GROUP])
+    return user
+
+
+def import_file(rows: int, *, seed: int = 2025) -> bytes:
+    """A CSV of `rows` new pledges in the export's columns, naming the seeded makers, events, topics and owners.
+
+    No two rows share a title or a quote, so none is a duplicate. Three in
+    ten start beyond Announced (the import records a timeline entry for
+    those, with evidence where the status needs it); some name counterparts,
+    members, topics and money, as a real spreadsheet would.
+    """
+    pick = random.Random(seed + rows)  # noqa: S311 - test data, not secrets
+    actors = list(Actor.objects.order_by("pk").values_list("name", flat=True))
+    events = list(Event.objects.order_by("pk").values_list("name", flat=True))
+    topics = list(Topic.objects.order_by("pk").values_list("name", flat=True))
+    owners = list(
+        get_user_model()
+        .objects.filter(username__startswith="bench-analyst-")
+        .order_by("pk")
+        .values_list("username", flat=True)
+    )
+    statuses, weights = list(IMPORT_STATUSES), list(IMPORT_STATUSES.values())
+    kinds = [str(label) for label in Commitment.Kind.labels]
+    today = timezone.localdate()
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(PLEDGE_COLUMNS)
+    for number in range(1, rows + 1):
+        verb, things, place = pick.choice(VERBS), pick.choice(THINGS), pick.choice(PLACES)
+        status = pick.choices(statuses, weights)[0]
+        made_on = today - datetime.timedelta(days=pick.randint(30, 2000))
+        due_on = made_on + datetime.timedelta(days=pick.randint(90, 1500)) if pick.random() < 0.6 else None
+        maker = pick.choice(actors)
+        others = [name for name in pick.sample(actors, 4) if name != maker]
+        money = pick.random() < 0.1
+        row = {
+            "id": "",
+            "title": f"{IMPORT_TITLE} {number}: {verb} {things} in {place}",
+            "status": Status(status).label,
+            "progress": {Status.ANNOUNCED: 0, Status.FULFILLED: 100}.get(status, pick.randint(5, 90)),
+            "evidence_url": f"https://example.org/evidence/{number}" if status != Status.ANNOUNCED else "",
+            "made_by": maker,
+            "counterparts": "; ".join(others[: pick.randint(0, 2)]),
+            "members": "; ".join([maker, *others[:2]]) if pick.random() < 0.1 else "",
+            "event": pick.choice(events) if events and pick.random() < 0.8 else "",
+            "kind": pick.choice(kinds),
+            "topics": "; ".join(pick.sample(topics, min(len(topics), pick.randint(0, 2)))),
+            "made_on": made_on.isoformat(),
+            "due_on": due_on.isoformat() if due_on else "",
+            "check_every_days": pick.choice((14, 30, 60, 90)),
+            "next_check_on": "",
+            "owner": pick.choice(owners) if owners and pick.random() < 0.9 else "",
+            "quote": f"We will {verb} {pick.randint(2, 400)} {things} in {place} by {made_on.year + pick.randint(1, 6)}"
+            f" (row {number} of the import).",
+            "description": "Imported for the benchmarks.",
+            "source_url": f"https://example.org/bench-import/{number}",
+            "source_title": MARK,
+            "pledged_amount": f"{pick.randint(1_000_000, 5_000_000_000)}.00" if money else "",
+            "pledged_currency": pick.choice(IMPORT_CURRENCIES) if money else "",
+            "renews": "",
+        }
+        writer.writerow([row[column] for column in PLEDGE_COLUMNS])
+    return out.getvalue().encode()
+
+
+def statement_kind(sql: str) -> str:
+    """What a statement does and to which table: INSERT tracker_commitment, SELECT auth_user, SAVEPOINT..."""
+    words = sql.lstrip("( \n").split(None, 1)
+    verb = words[0].upper() if words else ""
+    if verb in SAVEPOINT_STATEMENTS:
+        return SAVEPOINT_STATEMENTS[verb]
+    table = STATEMENT_TABLE.search(sql)
+    # A SELECT of no table: Django checking a CheckConstraint (SELECT 1 WHERE ...), or a function's value.
+    return f"{verb} {table.group(1)}" if table else f"{verb} (no table)"
+
+
+class QueryTally:
+    """An execute wrapper: every statement counted by kind, with the time spent waiting for the database.
+
+    Lighter than CaptureQueriesContext, which keeps every statement's text
+    (hundreds of megabytes for an import of 10,000 rows) and formats it.
+    """
+
+    def __init__(self):
+        self.counts, self.seconds = Counter(), Counter()
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = statement_kind(sql)
+            self.counts[kind] += 1
+            self.seconds[kind] += time.perf_counter() - start
+
+    def top(self, rows: int, limit: int = 15) -> list[dict]:
+        return [
+            {"statement": kind, "queries": count, "per_row": count / rows, "ms": self.seconds[kind] * 1000}
+            for kind, count in self.counts.most_common(limit)
+        ]
+
+
+def import_once(data: bytes, *, name: str, user, dry_run: bool) -> dict:
+    """importing.read_file and importing.run on the file, as the import page does, timed and its queries counted."""
+    tally = QueryTally()
+    start = time.perf_counter()
+    with connection.execute_wrapper(tally):
+        dataset, warnings = importing.read_file(name, data)
+        read = time.perf_counter() - start
+        result = importing.run(dataset, user=user, file_name=name, dry_run=dry_run, warnings=warnings)
+    seconds = time.perf_counter() - start
+    rows = len(dataset)
+    if result["file_errors"] or result["counts"][importing.NEW] != rows or result["saved"] == dry_run:
+        problems = [f"row {row['row']}: {row['errors']}" for row in result["rows"][:5] if row["errors"]]
+        raise AssertionError(f"{name}: {result['counts']}, {result['file_errors']} {'; '.join(problems)}")
+    queries = sum(tally.counts.values())
+    sql_seconds = sum(tally.seconds.values())
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "read_seconds": read,
+        "rows_per_second": rows / seconds,
+        "queries": queries,
+        "queries_per_row": queries / rows,
+        "sql_seconds": sql_seconds,
+        "statements": tally.top(rows),
+        "counts": result["counts"],
+    }
+
+
+def imported_pledges_delete() -> int:
+    """Remove the import scenario's pledges, with their timeline, relations and audit records.
+
+    The removal itself writes no audit record (simple-history would write
+    one per pledge), so that the other scenarios see the seeded data as it was.
+    """
+    ids = list(Commitment.objects.filter(title__startswith=IMPORT_TITLE).values_list("pk", flat=True))
+    with override_settings(SIMPLE_HISTORY_ENABLED=False):
+        for start in range(0, len(ids), 2000):
+            Commitment.objects.filter(pk__in=ids[start : start + 2000]).delete()
+    for start in range(0, len(ids), 2000):
+        Commitment.history.model.objects.filter(id__in=ids[start : start + 2000]).delete()
+    board_cache.summary_changed()
+    return len(ids)
+
+
+def import_pledges(*, rows=(IMPORT_SMALL_ROWS, IMPORT_ROWS)) -> dict:
+    """Check (a dry run), then import, a generated file of each size in `rows`; the pledges removed after each.
+
+    One round of each: a round is thousands of rows, and every round
+    writes them. Two sizes of file, so that the queries per row show that
+    queries grow with the rows and not faster.
+    """
+    user = importer()
+    leftover = imported_pledges_delete()  # from a run that stopped half-way
+    if leftover:
+        progress(f"  import: removed {leftover:,} pledges an earlier run left")
+    files = []
+    for count in rows:
+        data = import_file(count)
+        name = f"bench-import-{count}.csv"
+        measured = {"rows": count, "bytes": len(data)}
+        for step, dry_run in (("check", True), ("import", False)):
+            measured[step] = import_once(data, name=name, user=user, dry_run=dry_run)
+            done = measured[step]
+            progress(
+                f"  {step} of {count:,} rows: {done['seconds']:.1f} s ({done['rows_per_second']:.0f} rows/s),"
+                f" {done['queries']:,} queries ({done['queries_per_row']:.2f} per row),"
+                f" {done['sql_seconds']:.1f} s waiting for the database"
+            )
+        start = time.perf_counter()
+        removed = imported_pledges_delete()
+        measured["cleanup_seconds"] = time.perf_counter() - start
+        if removed != count:
+            raise AssertionError(f"{name}: {removed:,} pledges to remove after the import, not {count:,}")
+        files.append(measured)
+    return {"name": "import", "files": files, "pledges_after": Commitment.objects.count()}
 
 
 READ_SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar")

@@ -12,7 +12,9 @@ from django.core.management import call_command
 
 from bench import harness, report, scenarios
 from bench.processes import parse_wrk
-from tracker.models import Commitment, FollowUp, ProgressUpdate
+from tracker import importing
+from tracker.exporting import PLEDGE_COLUMNS
+from tracker.models import Actor, Commitment, FollowUp, ProgressUpdate, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +84,54 @@ def test_the_sweep_scenario_finds_exactly_the_pledges_made_due(seeded):
     assert not FollowUp.objects.filter(kind=FollowUp.Kind.ESCALATION).exists()
     assert result["woken"] == FollowUp.objects.count() == result["queued"]
     assert result["median_ms"] > 0
+
+
+def test_the_import_scenario_checks_then_imports_a_generated_file_and_removes_the_pledges_again(seeded):
+    before = Commitment.objects.count()
+    updates_before = ProgressUpdate.objects.count()
+
+    result = scenarios.import_pledges(rows=(5, 20))
+
+    files = {measured["rows"]: measured for measured in result["files"]}
+    assert set(files) == {5, 20}
+    for rows, measured in files.items():
+        for step in ("check", "import"):
+            done = measured[step]
+            assert done["counts"] == {"new": rows, "changed": 0, "unchanged": 0, "duplicate": 0, "error": 0}
+            assert done["seconds"] > done["read_seconds"] > 0
+            assert done["queries_per_row"] == done["queries"] / rows
+            by_statement = {item["statement"]: item["queries"] for item in done["statements"]}
+            # The check writes every pledge too, then rolls back: both steps do the same work.
+            assert by_statement["INSERT tracker_commitment"] == rows
+            assert "SAVEPOINT" in by_statement
+    # Fixed lookups spread over more rows: never more queries per row in the larger file.
+    assert files[20]["import"]["queries_per_row"] <= files[5]["import"]["queries_per_row"]
+    assert Commitment.objects.count() == before == result["pledges_after"]
+    assert ProgressUpdate.objects.count() == updates_before
+    assert not Commitment.history.model.objects.filter(title__startswith=scenarios.IMPORT_TITLE).exists()
+
+
+def test_the_generated_import_file_names_the_seeded_data_and_repeats_no_pledge(seeded):
+    dataset, _ = importing.read_file("bench.csv", scenarios.import_file(200))
+
+    assert dataset.headers == list(PLEDGE_COLUMNS)
+    assert len(set(dataset["title"])) == len(set(dataset["quote"])) == 200
+    assert set(dataset["made_by"]) <= set(Actor.objects.values_list("name", flat=True))
+    assert {name for cell in dataset["topics"] for name in importing.split_list(cell)} <= set(
+        Topic.objects.values_list("name", flat=True)
+    )
+    assert any(dataset["counterparts"]) and any(dataset["topics"]) and any(dataset["pledged_amount"])
+    assert {"Announced", "In progress"} <= set(dataset["status"])
+
+
+def test_statements_are_counted_by_kind_and_table():
+    assert scenarios.statement_kind('INSERT INTO "tracker_commitment" ("title") VALUES (%s)') == (
+        "INSERT tracker_commitment"
+    )
+    assert scenarios.statement_kind('SELECT 1 AS "a" FROM "auth_user" WHERE "id" = 1') == "SELECT auth_user"
+    assert scenarios.statement_kind('RELEASE SAVEPOINT "s1_x2"') == "RELEASE SAVEPOINT"
+    assert scenarios.statement_kind('UPDATE "tracker_commitment" SET "status" = 1') == "UPDATE tracker_commitment"
+    assert scenarios.statement_kind('SELECT 1 AS "_check" WHERE COALESCE((0 >= 0), true)') == "SELECT (no table)"
 
 
 def test_a_replayed_floor_runs_the_captured_sql(seeded):
@@ -192,3 +242,47 @@ def test_the_report_checks_each_board_s_query_count_at_every_size():
     verdicts = {row["target"]: row for row in report.targets(results)}
     assert verdicts["Board queries ≤ 15, independent of N"]["met"] is False
     assert "board after a change: 14, 15" in verdicts["Board queries ≤ 15, independent of N"]["measured"]
+
+
+def _with_import(results, size, *, seconds, per_row):
+    """An import measured at `size` pledges: files of 1,000 and 10,000 rows, queries per row of each."""
+    files = []
+    for rows, queries_per_row in zip((1000, 10000), per_row, strict=True):
+        step = {"seconds": seconds * rows / 10000, "rows_per_second": 10000 / seconds, "sql_seconds": 1.0}
+        step |= {"queries": round(queries_per_row * rows), "queries_per_row": queries_per_row}
+        step["statements"] = [{"statement": "INSERT tracker_commitment", "queries": rows, "per_row": 1.0, "ms": 9.0}]
+        files.append({"rows": rows, "check": step, "import": step})
+    results["sizes"][size]["import"] = {"name": "import", "files": files}
+    return results
+
+
+def test_the_report_holds_the_import_target_and_checks_queries_grow_with_the_rows():
+    results = _results(board_ms=100.0, floor_ms=50.0, csv_peaks={"1000": 2.0, "100000": 2.1}, emails_per_second=300)
+    _with_import(results, "100000", seconds=45.0, per_row=(21.5, 21.0))
+
+    verdicts = {row["target"]: row for row in report.targets(results)}
+    assert verdicts["Import of 10,000 pledges < 60 s"]["met"] is True
+    assert verdicts["Import of 10,000 pledges < 60 s"]["measured"].startswith("45.0 s (222 rows/s)")
+    assert verdicts["Import queries grow no faster than the rows"]["met"] is True
+    page = report.render(results)
+    assert "### Import of pledges from a file (check, then import)" in page
+    assert "| 100,000 | 10,000 | import | 45.0 | 222 | 210,000 | 21.00 |" in page
+    assert "| `INSERT tracker_commitment` | 10,000 | 1.00 | 9 |" in page
+
+
+def test_the_report_says_by_how_much_a_slow_import_misses_and_flags_queries_that_outgrow_the_rows():
+    results = _results(board_ms=100.0, floor_ms=50.0, csv_peaks={"1000": 2.0, "100000": 2.1}, emails_per_second=300)
+    _with_import(results, "100000", seconds=150.0, per_row=(21.0, 30.0))
+
+    verdicts = {row["target"]: row for row in report.targets(results)}
+    assert verdicts["Import of 10,000 pledges < 60 s"]["met"] is False
+    assert verdicts["Import of 10,000 pledges < 60 s"]["shortfall"] == "90 s over (2.5x the target)"
+    assert verdicts["Import queries grow no faster than the rows"]["met"] is False
+
+
+def test_the_report_says_the_import_was_not_run():
+    results = _results(board_ms=100.0, floor_ms=50.0, csv_peaks={"1000": 2.0, "100000": 2.1}, emails_per_second=300)
+
+    verdicts = {row["target"]: row for row in report.targets(results)}
+    assert verdicts["Import of 10,000 pledges < 60 s"]["met"] is None
+    assert "### Import of pledges" not in report.render(results)
