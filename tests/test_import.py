@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -305,9 +305,53 @@ def test_queries_grow_no_faster_than_the_rows(analyst, kenya):
         return len(captured)
 
     small, middle, large = queries(10), queries(20), queries(40)
-    # Fixed lookups plus the same few writes per row: no lookup per cell.
-    assert large - small == 3 * (middle - small)
-    assert (middle - small) / 10 <= 30, "writes per row"
+    # Fixed lookups, and new pledges saved a batch at a time (CREATE_BATCH): no query per row or cell.
+    assert small == middle == large
+
+
+def test_new_pledges_are_saved_in_batches_with_their_relations_audit_and_timeline(analyst, kenya, japan, monkeypatch):
+    monkeypatch.setattr(importing, "CREATE_BATCH", 3)
+    TopicFactory(name="Trade", slug="trade")
+    header = ["title", "made_by", "made_on", "quote", "topics", "counterparts", "status", "progress", "owner"]
+    rows = [
+        [f"P {i}", "Kenya", "2025-08-21", f"Q {i}", "Trade", "Ishiba", "In progress" if i % 2 else "", "", "analyst"]
+        for i in range(7)
+    ]
+
+    report = check(csv_bytes(rows, header), user=analyst, dry_run=False)
+
+    assert report["saved"] and report["counts"]["new"] == 7
+    pledges = Commitment.objects.filter(title__startswith="P ")
+    assert {row["id"] for row in report["rows"]} == set(pledges.values_list("pk", flat=True))
+    for pledge in pledges:
+        assert [topic.name for topic in pledge.topics.all()] == ["Trade"]
+        assert list(pledge.counterparts.all()) == [japan]
+        assert pledge.owner == analyst
+        record = pledge.history.get()
+        assert (record.history_type, record.history_user, record.status) == ("+", analyst, pledge.status)
+        assert [link.actor_id for link in record.counterparts.all()] == [japan.pk]
+    moved = pledges.filter(status=Status.IN_PROGRESS)
+    assert moved.count() == 3
+    for pledge in moved:
+        update = pledge.updates.get()
+        assert (update.author, update.status_before, update.note) == (
+            analyst,
+            Status.ANNOUNCED,
+            "Imported from pledges.csv.",
+        )
+        assert pledge.next_check_on == update.recorded_on + timedelta(days=pledge.check_every_days)
+    assert not ProgressUpdate.objects.filter(commitment__in=pledges.exclude(status=Status.IN_PROGRESS)).exists()
+
+
+def test_a_file_with_an_error_saves_no_batch(analyst, kenya, monkeypatch):
+    monkeypatch.setattr(importing, "CREATE_BATCH", 2)
+    rows = [[f"P {i}", "Kenya", "2025-08-21", f"Q {i}", "", "", ""] for i in range(5)]
+    rows.append(["Bad", "Nobody", "2025-08-21", "Q bad", "", "", ""])
+
+    report = check(csv_bytes(rows), user=analyst, dry_run=False)
+
+    assert not report["saved"] and report["counts"] == {**report["counts"], "new": 5, "error": 1}
+    assert not Commitment.objects.exists()
 
 
 def test_listing_is_capped_but_counts_cover_every_row(analyst, kenya, monkeypatch):

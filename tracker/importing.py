@@ -38,6 +38,8 @@ KINDS = (NEW, CHANGED, UNCHANGED, DUPLICATE, ERROR)
 ROWS_LISTED = 1000
 # New rows for which the preview looks for earlier pledges that read alike.
 SIMILAR_ROWS = 200
+# New pledges are checked row by row and saved this many at a time (services.commitments_create_many).
+CREATE_BATCH = 500
 QUOTES_PER_QUERY = 5000
 REQUIRED_FOR_NEW = ("title", "made_by", "made_on")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
@@ -353,6 +355,8 @@ class Lookups:
             for user in get_user_model().objects.filter(username__in=usernames)
             if user.get_username().casefold() in {name.casefold() for name in usernames}
         }
+        # Who may own a pledge, for every owner the file names: one query, not one per row.
+        self.viewers = services.pledge_viewers(self.users.values())
         if create_missing:
             self._create_missing(column, actor_names, event_names, topic_names)
         ids = set()
@@ -574,6 +578,11 @@ class PledgeResource(resources.ModelResource):
         skip_diff = True
         clean_model_instances = False
         use_transactions = True
+        # No savepoint per row: the file is imported whole or not at all, and
+        # each service call that writes has its own. New pledges are saved in
+        # batches (save_instance, flush); django-import-export's own bulk
+        # lists stay empty, as save_instance is this class's.
+        use_bulk = True
 
     def __init__(self, *, user=None, file_name: str = "", create_missing: bool = False, on_row=None):
         super().__init__()
@@ -585,6 +594,10 @@ class PledgeResource(resources.ModelResource):
         self.lookups: Lookups | None = None
         self.seen_quotes: dict = {}
         self.similar_left = SIMILAR_ROWS
+        # New pledges checked and not yet saved, with their rows' reports, which get the ids once saved.
+        self.pending: list[tuple[services.NewPledge, RowReport]] = []
+        self.has_errors = False
+        self.flush_error: Exception | None = None
         # Pledges this run created: a check rolls them back, so they are never suggested.
         self.created_ids: set[int] = set()
 
@@ -663,14 +676,21 @@ class PledgeResource(resources.ModelResource):
         values = instance._import_values
         fields = {name: value for name, value in values.items() if name not in STATUS_COLUMNS}
         if is_create:
-            created = services.commitment_create(user=self.user, data=fields)
-            status = values.get("status") or Status.ANNOUNCED
-            progress = values.get("progress")
-            if status != Status.ANNOUNCED or progress:
-                self._record(created, status, progress, values.get("evidence_url", ""))
-            instance.pk = created.pk
-            instance._created = created
-            self.created_ids.add(created.pk)
+            try:
+                pledge = services.commitment_prepare(
+                    user=self.user,
+                    data=fields,
+                    status=values.get("status"),
+                    progress=values.get("progress"),
+                    evidence_url=values.get("evidence_url", ""),
+                    note=self._note(),
+                    viewers=self.lookups.viewers,
+                    relations_read=True,
+                )
+            except ValidationError as error:
+                raise ValidationError(_columns_of_update(error)) from error
+            instance._created = pledge.commitment
+            instance._pending = pledge
             return
         changed = {column for column, _, _ in instance._import_changes}
         if changed & {"status", "progress"}:
@@ -692,11 +712,14 @@ class PledgeResource(resources.ModelResource):
                 status=status,
                 progress=progress,
                 evidence_url=evidence_url,
-                note=f"Imported from {self.file_name}." if self.file_name else "Imported.",
+                note=self._note(),
             )
         except ValidationError as error:
             # The timeline's rules name the update's fields; the file's columns are status, progress, evidence_url.
             raise ValidationError(_columns_of_update(error)) from error
+
+    def _note(self) -> str:
+        return f"Imported from {self.file_name}." if self.file_name else "Imported."
 
     def save_m2m(self, instance, row, **kwargs):
         # The services set the relations with the pledge.
@@ -705,10 +728,36 @@ class PledgeResource(resources.ModelResource):
     def import_row(self, row, instance_loader, **kwargs):
         # Reported here rather than in after_import_row, which a row with an error never reaches.
         row_result = super().import_row(row, instance_loader, **kwargs)
-        self.reports.append(self._report(row, row_result, kwargs["row_number"], dry_run=kwargs.get("dry_run")))
+        report = self._report(row, row_result, kwargs["row_number"], dry_run=kwargs.get("dry_run"))
+        self.reports.append(report)
+        self.has_errors = self.has_errors or report.kind == ERROR
+        pledge = getattr(row_result.instance, "_pending", None)
+        if pledge is not None and report.kind == NEW:
+            self.pending.append((pledge, report))
+            if len(self.pending) >= CREATE_BATCH:
+                self.flush()
         if self.on_row:
             self.on_row(len(self.reports), len(self.dataset))
         return row_result
+
+    def flush(self):
+        """Save the pledges checked so far, unless a row has an error: then nothing is kept anyway."""
+        pending, self.pending = self.pending, []
+        if self.has_errors or self.flush_error is not None or not pending:
+            return
+        try:
+            services.commitments_create_many(user=self.user, pledges=[pledge for pledge, _ in pending])
+        except Exception as error:  # reported by after_import, as the import's own error
+            self.flush_error = error
+            return
+        for pledge, report in pending:
+            report.pledge_id = pledge.commitment.pk
+            self.created_ids.add(pledge.commitment.pk)
+
+    def after_import(self, dataset, result, **kwargs):
+        self.flush()
+        if self.flush_error is not None:
+            raise self.flush_error
 
     def _report(self, row, row_result, row_number: int, *, dry_run) -> RowReport:
         instance = row_result.instance

@@ -6,6 +6,7 @@ refuses input raises ValidationError with a message an analyst understands,
 keyed by the field it is about.
 """
 
+import dataclasses
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker import continuity, selectors
+from tracker import board_cache, continuity, selectors
 from tracker.extraction import draft_title, guess_actor_kind
 from tracker.followups import followups_cancel_stale
 from tracker.models import (
@@ -77,11 +78,15 @@ def _refuse_unknown_fields(data: dict) -> None:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
 
 
-def refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None = None) -> None:
+def refuse_people_who_cannot_view(
+    data: dict, *, commitment: Commitment | None = None, viewers: frozenset | None = None
+) -> None:
     """A newly named owner or watcher must be allowed to view pledges: their reminders quote the pledge.
 
     Those the pledge already names are let be, so that a pledge whose owner
     has lost access can still be edited; the sender sends them nothing.
+    `viewers`: the ids of the users who may view pledges, when the caller
+    has read them once for many pledges (pledge_viewers); else a query.
     """
     new_ids = {}
     owner = data.get("owner")
@@ -93,8 +98,14 @@ def refuse_people_who_cannot_view(data: dict, *, commitment: Commitment | None =
     ids = set().union(*new_ids.values())
     if not ids:
         return
-    may_view = selectors.users_who_may_view_pledges().values("pk")
-    refused = dict(get_user_model().objects.filter(pk__in=ids).exclude(pk__in=may_view).values_list("pk", "username"))
+    if viewers is not None:
+        named = [data.get("owner"), *(data.get("watchers") or ())]
+        refused = {_pk(user): getattr(user, "username", _pk(user)) for user in named if _pk(user) in ids - viewers}
+    else:
+        may_view = selectors.users_who_may_view_pledges().values("pk")
+        refused = dict(
+            get_user_model().objects.filter(pk__in=ids).exclude(pk__in=may_view).values_list("pk", "username")
+        )
     remedy = f"give them the {ANALYSTS_GROUP} or {VIEWERS_GROUP} role first, or choose someone who has it."
     errors = {}
     for field, verb in (("owner", "own"), ("watchers", "watch")):
@@ -115,22 +126,143 @@ def _pk(value):
     return getattr(value, "pk", value)
 
 
-def commitment_create(*, user=None, data: dict) -> Commitment:
-    """Record a new pledge as Announced from COMMITMENT_FIELDS and COMMITMENT_M2M_FIELDS.
+def pledge_viewers(users) -> frozenset:
+    """The ids of those among `users` who may view pledges (and so own or watch one), in one query."""
+    ids = {_pk(user) for user in users} - {None}
+    if not ids:
+        return frozenset()
+    return frozenset(selectors.users_who_may_view_pledges().filter(pk__in=ids).values_list("pk", flat=True))
 
-    Its first check falls check_every_days from today unless next_check_on is given.
+
+# Relations that full_clean would look up again, one query each, when the
+# caller has just read them: commitment_prepare(relations_read=True).
+COMMITMENT_FOREIGN_KEYS = ("made_by", "event", "owner", "renews")
+
+
+def _commitment_validate(commitment: Commitment, *, relations_read: bool = False) -> None:
+    # validate_constraints=False: the CheckConstraints in Commitment.Meta repeat
+    # the fields' validators and clean(), which full_clean runs in Python; Django
+    # would check each again with a query and two savepoints. The database
+    # still enforces them on save.
+    commitment.full_clean(exclude=COMMITMENT_FOREIGN_KEYS if relations_read else None, validate_constraints=False)
+
+
+@dataclasses.dataclass
+class NewPledge:
+    """A new pledge checked by commitment_prepare and not yet saved: its relations and first timeline entry."""
+
+    commitment: Commitment
+    relations: dict = dataclasses.field(default_factory=dict)
+    update: ProgressUpdate | None = None
+
+
+def commitment_prepare(
+    *,
+    user=None,
+    data: dict,
+    status: str | None = None,
+    progress: int | None = None,
+    evidence_url: str = "",
+    note: str = "",
+    viewers: frozenset | None = None,
+    relations_read: bool = False,
+) -> NewPledge:
+    """A new pledge checked by every rule commitment_create and progress_record apply, unsaved.
+
+    With a status beyond Announced (or a progress) it starts with that
+    timeline entry, by `user`, as if progress_record were called right
+    after commitment_create. `viewers` (pledge_viewers) and `relations_read`
+    (the actors, event, owner and renewed pledge were just read) spare the
+    queries that a caller checking many pledges has already made once.
+    Save with commitments_create_many.
     """
     data = _currency_in_capitals(data)
     _refuse_unknown_fields(data)
     _refuse_null_characters(data)
-    refuse_people_who_cannot_view(data)
+    refuse_people_who_cannot_view(data, viewers=viewers)
     fields = {name: value for name, value in data.items() if name in COMMITMENT_FIELDS}
     commitment = Commitment(**fields, status=Status.ANNOUNCED, progress=0)
     continuity.renews_validate(commitment, commitment.renews)
     _validate_check_interval(commitment.check_every_days)
     if commitment.next_check_on is None:
         commitment.next_check_on = timezone.localdate() + timedelta(days=commitment.check_every_days)
-    commitment.full_clean()
+    _commitment_validate(commitment, relations_read=relations_read)
+    relations = {name: list(data[name]) for name in COMMITMENT_M2M_FIELDS if data.get(name)}
+    pledge = NewPledge(commitment=commitment, relations=relations)
+    status = status or Status.ANNOUNCED
+    if status != Status.ANNOUNCED or progress:
+        today = timezone.localdate()
+        progress = progress_validate(
+            commitment=commitment,
+            status=status,
+            progress=progress,
+            evidence_url=evidence_url,
+            recorded_on=today,
+            note=note,
+        )
+        pledge.update = ProgressUpdate(
+            author=user,
+            recorded_on=today,
+            status_before=Status.ANNOUNCED,
+            status_after=status,
+            progress=progress,
+            note=note.strip(),
+            evidence_url=evidence_url.strip(),
+        )
+        commitment.status, commitment.progress = status, progress
+        commitment.next_check_on = (
+            None if commitment.is_terminal else today + timedelta(days=commitment.check_every_days)
+        )
+    return pledge
+
+
+def commitments_create_many(*, user=None, pledges: list[NewPledge]) -> list[Commitment]:
+    """Save pledges that commitment_prepare checked: a few statements for the lot, not a dozen per pledge.
+
+    Each gets one audit record (its state after its first timeline entry)
+    with its relations, as commitment_create writes one.
+    """
+    if not pledges:
+        return []
+    with transaction.atomic():
+        commitments = Commitment.objects.bulk_create([pledge.commitment for pledge in pledges])
+        links = {}
+        for name in COMMITMENT_M2M_FIELDS:
+            descriptor = getattr(Commitment, name)
+            through, target = descriptor.through, descriptor.field.m2m_reverse_field_name()
+            rows = [
+                through(commitment_id=pledge.commitment.pk, **{f"{target}_id": pk})
+                for pledge in pledges
+                for pk in dict.fromkeys(_pk(item) for item in pledge.relations.get(name, ()))
+            ]
+            links[name] = through.objects.bulk_create(rows)
+        updates = []
+        for pledge in pledges:
+            if pledge.update is not None:
+                pledge.update.commitment = pledge.commitment
+                updates.append(pledge.update)
+        ProgressUpdate.objects.bulk_create(updates)
+        for commitment in commitments:
+            commitment._history_user = user
+        records = {record.id: record for record in Commitment.history.bulk_history_create(commitments)}
+        for history_field, history_model in COMMITMENT_HISTORY.m2m_models.items():
+            if history_field.model is not Commitment or history_field.name not in links:
+                continue
+            attnames = [through_field.attname for through_field in history_field.remote_field.through._meta.fields]
+            history_model.objects.bulk_create(
+                history_model(history=records[link.commitment_id], **{name: getattr(link, name) for name in attnames})
+                for link in links[history_field.name]
+            )
+    board_cache.summary_changed()  # bulk_create sends no signal
+    return commitments
+
+
+def commitment_create(*, user=None, data: dict) -> Commitment:
+    """Record a new pledge as Announced from COMMITMENT_FIELDS and COMMITMENT_M2M_FIELDS.
+
+    Its first check falls check_every_days from today unless next_check_on is given.
+    """
+    commitment = commitment_prepare(data=data).commitment
     with transaction.atomic(), _one_history_record(commitment, "+", user):
         commitment.save()
         for name in COMMITMENT_M2M_FIELDS:
