@@ -20,38 +20,19 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils.html import escape
 from kombu.exceptions import OperationalError
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from tests.factories import ActorFactory, CommitmentFactory, TopicFactory, UserFactory
 from tests.processes import Cluster, free_port, wait_until
+from tests.test_import import csv_bytes, xlsx_bytes
 from tracker import exporting, import_jobs, importing, tasks
 from tracker.import_views import RECENT_JOBS
 from tracker.models import Actor, Commitment, ImportJob, ProgressUpdate, Status
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["title", "made_by", "made_on", "quote", "kind", "topics", "due_on"]
 IMPORT_URL = reverse("tracker:import")
 TEMPLATE_URL = reverse("tracker:import-template")
-
-
-def csv_bytes(rows, header=HEADER, *, encoding="utf-8", delimiter=","):
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def xlsx_bytes(rows, header=HEADER):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def pledge_rows(count, *, maker="Kenya"):

@@ -210,9 +210,7 @@ def commitment_prepare(
             evidence_url=evidence_url.strip(),
         )
         commitment.status, commitment.progress = status, progress
-        commitment.next_check_on = (
-            None if commitment.is_terminal else today + timedelta(days=commitment.check_every_days)
-        )
+        commitment.next_check_on = _next_check_after(commitment, today)
     return pledge
 
 
@@ -454,12 +452,17 @@ def progress_record(
         )
         locked.status = status
         locked.progress = progress
-        locked.next_check_on = None if locked.is_terminal else recorded_on + timedelta(days=locked.check_every_days)
+        locked.next_check_on = _next_check_after(locked, recorded_on)
         locked._history_user = author
         locked.save(update_fields=["status", "progress", "next_check_on", "updated_at"])
         followups_cancel_stale(locked)
     _copy_fields(locked, commitment)
     return update
+
+
+def _next_check_after(commitment: Commitment, recorded_on: date) -> date | None:
+    """A pledge's next check after an update on `recorded_on`: none once its status is closed."""
+    return None if commitment.is_terminal else recorded_on + timedelta(days=commitment.check_every_days)
 
 
 def commitments_assign_owner(*, commitments, owner, user=None) -> int:
