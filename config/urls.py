@@ -1,5 +1,6 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
@@ -25,5 +26,8 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("tracker.public.root_urls")),
+    path("embed/", include("tracker.public.embed_urls")),
     path("", include("tracker.urls")),
 ]
+urlpatterns += i18n_patterns(path("public/", include("tracker.public.urls")))

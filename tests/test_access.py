@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 # form (signed; an altered link is a 400: test_checkin and test_reply_pages).
 PUBLIC = re.compile(
     r"^/(accounts/(login|logout|password_reset|reset)|admin/(login|logout)/|api/v1/auth/token/|healthz$|calendar/"
-    r"|checkin/|reply/|static/)"
+    r"|checkin/|reply/|static/"
+    # The language switcher (the login page has it too) and what anyone may
+    # read: test_public checks that these show published pledges only.
+    r"|language/$|(en|fr|sw)/public/|embed/|sitemap\.xml$|robots\.txt$|api/v1/public/)"
 )
 
 

@@ -742,15 +742,16 @@ def test_preferences_show_and_save_the_users_choices(analyst_client, analyst):
     assert '<label for="id_time_zone">Time zone</label>' in body(page)
 
     response = analyst_client.post(
-        reverse("tracker:preferences"), {"reminders_enabled": "on", "time_zone": "Africa/Nairobi"}
+        reverse("tracker:preferences"), {"reminders_enabled": "on", "time_zone": "Africa/Nairobi", "language": "sw"}
     )
 
     assert response.status_code == 302
     preference = NotificationPreference.objects.get(user=analyst)
-    assert (preference.reminders_enabled, preference.digest_enabled, preference.time_zone) == (
+    assert (preference.reminders_enabled, preference.digest_enabled, preference.time_zone, preference.language) == (
         True,
         False,
         "Africa/Nairobi",
+        "sw",
     )
 
 

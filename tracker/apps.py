@@ -7,7 +7,7 @@ class TrackerConfig(AppConfig):
     verbose_name = "Policy commitments"
 
     def ready(self):
-        from . import auth, board_cache
+        from . import auth, board_cache, languages  # noqa: F401 (languages connects its login receiver)
 
         auth.connect_signals()
         board_cache.connect_signals()

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from . import checkin, evidence, selectors
+from . import checkin, evidence, languages, selectors
 from .assessment_report import cycle_report
 from .models import Commitment, FollowUp
 
@@ -80,6 +80,11 @@ def followup_message(
     """
     if followup.contact_id is not None:
         return request_message(followup, connection=connection)
+    with translation.override(languages.of_user(followup.recipient)):
+        return _followup_message(followup, connection=connection, last_updates=last_updates)
+
+
+def _followup_message(followup: FollowUp, *, connection, last_updates: dict | None) -> EmailMultiAlternatives:
     preferences_url = absolute_url(reverse("tracker:preferences"))
     context = {
         "followup": followup,
@@ -132,6 +137,11 @@ def request_message(followup: FollowUp, *, connection=None) -> EmailMultiAlterna
     source) and never who follows it inside.
     """
     request, contact = followup.request, followup.contact
+    with translation.override(languages.supported(contact.language) or languages.default()):
+        return _request_message(followup, request, contact, connection=connection)
+
+
+def _request_message(followup: FollowUp, request, contact, *, connection) -> EmailMultiAlternatives:
     context = {
         "followup": followup,
         "request": request,

@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from tracker.continuity import SUGGESTIONS as MAX_SUGGESTIONS
@@ -95,6 +96,11 @@ class PreferencesForm(LabelledForm):
         label="Weekly digest", required=False, help_text="One email a week about the pledges you follow."
     )
     time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    language = forms.ChoiceField(
+        label="Language",
+        choices=settings.LANGUAGES,
+        help_text="The language of these pages and of the emails you receive.",
+    )
 
 
 # The /extract/ page: an article in (step 1), its draft pledges out as one

@@ -2,6 +2,9 @@ from itertools import chain
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils import translation
+
+from . import languages
 
 NULL_CHARACTER_MESSAGE = "The address holds a null character (%00), which no filter accepts."
 NULL_HEADER_MESSAGE = "A header or cookie holds a null character, which HTTP does not allow."
@@ -61,3 +64,27 @@ def client_ip(request) -> str:
         if len(hops) >= settings.TRUSTED_PROXIES:
             return hops[-settings.TRUSTED_PROXIES]
     return request.META.get("REMOTE_ADDR", "")
+
+
+class UserLanguageMiddleware:
+    """A signed-in analyst's pages in the language of their preferences.
+
+    The language is in the session (tracker.languages.remember), so this
+    reads no table. The public pages (whose address names the language) and
+    requests without a session cookie are left to LocaleMiddleware: reading
+    the session would add `Vary: Cookie` to pages meant for shared caches.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and translation.get_language_from_path(request.path_info) is None
+        ):
+            code = languages.supported(request.session.get(languages.SESSION_KEY))
+            if code:
+                translation.activate(code)
+                request.LANGUAGE_CODE = code
+        return self.get_response(request)

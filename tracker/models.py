@@ -270,6 +270,11 @@ class Commitment(models.Model):
         related_name="renewed_by",
         help_text="The earlier pledge this one renews or follows up.",
     )
+    is_public = models.BooleanField(
+        "public",
+        default=False,
+        help_text="Shown on the public pages, without a login: its words, source, status and public updates.",
+    )
     # Money the pledge names ("up to $5.5 billion"), in its own currency: never converted.
     pledged_amount = models.DecimalField(
         max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
@@ -308,6 +313,8 @@ class Commitment(models.Model):
             ),
         ]
         indexes = [
+            # The public board's list: published pledges only, newest first.
+            models.Index(fields=["-made_on", "-id"], name="commitment_public_made_on", condition=Q(is_public=True)),
             # The money totals per maker and per event: the pledges that name money, read from this index alone.
             models.Index(
                 fields=["made_by", "event", "pledged_currency", "pledged_amount"],
@@ -403,6 +410,11 @@ class ProgressUpdate(models.Model):
     status_after = models.CharField("status", max_length=20, choices=Status.choices)
     progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
     note = models.TextField(blank=True)
+    note_is_internal = models.BooleanField(
+        "internal note",
+        default=True,
+        help_text="An internal note is never shown on the public pages; the status, date and evidence link are.",
+    )
     evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
     # The reminder whose signed link recorded this update (tracker/checkin.py), if one did.
     via_followup = models.ForeignKey(
@@ -605,6 +617,14 @@ def validate_time_zone(value):
         raise ValidationError(f"{value!r} is not a known time zone; use a name such as Africa/Nairobi.")
 
 
+class Language(models.TextChoices):
+    """The languages the tracker writes in."""
+
+    ENGLISH = "en", "English"
+    FRENCH = "fr", "French"
+    SWAHILI = "sw", "Swahili"
+
+
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
@@ -613,6 +633,12 @@ class NotificationPreference(models.Model):
     digest_enabled = models.BooleanField("weekly digest", default=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+    language = models.CharField(
+        max_length=5,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The language of the pages and of the emails you receive.",
+    )
 
     def __str__(self):
         return f"Notification preferences of {self.user}"
@@ -797,14 +823,6 @@ class ScoreRevision(models.Model):
 
     def __str__(self):
         return f"Revision of {self.score} on {self.revised_at:%Y-%m-%d}"
-
-
-class Language(models.TextChoices):
-    """The languages the tracker writes in."""
-
-    ENGLISH = "en", "English"
-    FRENCH = "fr", "French"
-    SWAHILI = "sw", "Swahili"
 
 
 class Contact(models.Model):

@@ -524,8 +524,8 @@ def notification_preference_get(*, user) -> NotificationPreference:
 
 
 def notification_preference_update(*, user, data: dict) -> NotificationPreference:
-    """Change the given preference fields (reminders_enabled, digest_enabled, time_zone)."""
-    allowed = {"reminders_enabled", "digest_enabled", "time_zone"}
+    """Change the given preference fields (reminders_enabled, digest_enabled, time_zone, language)."""
+    allowed = {"reminders_enabled", "digest_enabled", "time_zone", "language"}
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(f"Unknown preference fields: {', '.join(sorted(unknown))}.")

@@ -11,6 +11,7 @@ from . import (
     views,
 )
 from .bulk_views import commitments_bulk
+from .language_views import switch as language_switch
 
 app_name = "tracker"
 
@@ -37,6 +38,7 @@ urlpatterns = [
     path("commitments/bulk/", commitments_bulk, name="commitments-bulk"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment-detail"),
     path("commitments/<int:pk>/updates/", views.commitment_record_update, name="commitment-record-update"),
+    path("language/", language_switch, name="language"),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/calendar-token/", views.calendar_token_reset, name="calendar-token-reset"),
     path("calendar/<calendar_token:token>.ics", views.calendar_feed, name="calendar"),

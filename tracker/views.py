@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
@@ -20,6 +20,7 @@ from . import (
     charts,
     continuity,
     exporting,
+    languages,
     milestone_views,
     money_views,
     reply_views,
@@ -328,6 +329,8 @@ def preferences(request):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                languages.remember(request, form.cleaned_data["language"])
+                translation.activate(form.cleaned_data["language"])
                 messages.success(request, "Preferences saved.")
                 return redirect("tracker:preferences")
         status = 400
@@ -337,6 +340,7 @@ def preferences(request):
                 "reminders_enabled": preference.reminders_enabled,
                 "digest_enabled": preference.digest_enabled,
                 "time_zone": preference.time_zone,
+                "language": preference.language,
             }
         )
         status = 200

@@ -1,0 +1,1 @@
+"""What anyone may read without a login: published pledges, their feeds, embeds and badges."""

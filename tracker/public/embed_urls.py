@@ -1,0 +1,4 @@
+# Embeddable cards and status badges: the only routes other sites may frame.
+app_name = "embed"
+
+urlpatterns = []

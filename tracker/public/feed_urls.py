@@ -1,0 +1,2 @@
+# The Atom feeds, under each language's public prefix.
+urlpatterns = []

@@ -1,0 +1,2 @@
+# sitemap.xml and robots.txt, at the site's root where crawlers look for them.
+urlpatterns = []
