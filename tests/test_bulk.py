@@ -582,4 +582,6 @@ def test_a_status_change_is_not_offered(analyst_client, pledges):
         "remove_topic",
         "add_watcher",
         "postpone",
+        "publish",
+        "unpublish",
     ]

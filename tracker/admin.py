@@ -23,7 +23,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from tracker import continuity, followups, importing, milestones, money, selectors, services
+from tracker import bulk, continuity, followups, importing, milestones, money, selectors, services
 from tracker.forms import add_service_errors
 from tracker.models import (
     DATE_RANGE_MESSAGE,
@@ -174,7 +174,7 @@ class ProgressUpdateForm(forms.ModelForm):
 
     class Meta:
         model = ProgressUpdate
-        fields = ("recorded_on", "status_after", "progress", "note", "evidence_url")
+        fields = ("recorded_on", "status_after", "progress", "note", "note_is_internal", "evidence_url")
         widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
     def __init__(self, *args, **kwargs):
@@ -189,7 +189,8 @@ class ProgressUpdateForm(forms.ModelForm):
                 self.fields[name].show_hidden_initial = True
 
     def has_changed(self):
-        return any(name in self.changed_data for name in self.Meta.fields)
+        # The internal-note box alone records nothing: it qualifies a note.
+        return any(name in self.changed_data for name in self.Meta.fields if name != "note_is_internal")
 
     def commitment_for_validation(self):
         return self.instance.commitment
@@ -219,6 +220,7 @@ class ProgressUpdateForm(forms.ModelForm):
             status=data["status_after"],
             progress=data["progress"],
             note=data.get("note") or "",
+            note_is_internal=data.get("note_is_internal", True),
             evidence_url=data.get("evidence_url") or "",
             recorded_on=data.get("recorded_on"),
             expected_status=data.get("status_seen") or None,
@@ -248,7 +250,16 @@ class ProgressUpdateInline(admin.TabularInline):
     model = ProgressUpdate
     form = ProgressUpdateForm
     formset = ProgressUpdateFormSet
-    fields = ("recorded_on", "status_before", "status_after", "progress", "note", "evidence_url", "author")
+    fields = (
+        "recorded_on",
+        "status_before",
+        "status_after",
+        "progress",
+        "note",
+        "note_is_internal",
+        "evidence_url",
+        "author",
+    )
     readonly_fields = ("status_before", "author")
     extra = 1
     can_delete = False
@@ -515,6 +526,7 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
         "owner",
         "topics",
         OverdueFilter,
+        "is_public",
     )
     search_fields = ("title", "description", "quote")
     date_hierarchy = "made_on"
@@ -524,6 +536,7 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     fieldsets = (
         (None, {"fields": ("title", "kind", "made_by", "counterparts", "members", "event", "made_on", "topics")}),
         ("Words and source", {"fields": ("quote", "description", "source_url", "source_title")}),
+        ("Public site", {"fields": ("is_public",)}),
         ("Money and continuity", {"fields": ("pledged_amount", "pledged_currency", "renews")}),
         (
             "Follow-up",
@@ -533,7 +546,7 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     )
     form = CommitmentAdminForm
     action_form = CommitmentActionForm
-    actions = ("assign_owner", "postpone_next_check")
+    actions = ("assign_owner", "postpone_next_check", "publish", "unpublish")
     history_list_display = ("status", "progress", "next_check_on", "owner")
 
     @admin.display(description="status, progress", ordering="status")
@@ -728,6 +741,16 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
         if skipped:
             text += f" {skipped} closed pledge(s) have no next check and were left alone."
         self.message_user(request, text, messages.SUCCESS)
+
+    @admin.action(description="Publish selected pledges on the public site", permissions=["change"])
+    def publish(self, request, queryset):
+        changed = bulk.commitments_set_public(commitments=queryset, public=True, user=request.user)
+        self.message_user(request, f"{changed} pledge(s) published on the public site.", messages.SUCCESS)
+
+    @admin.action(description="Withdraw selected pledges from the public site", permissions=["change"])
+    def unpublish(self, request, queryset):
+        changed = bulk.commitments_set_public(commitments=queryset, public=False, user=request.user)
+        self.message_user(request, f"{changed} pledge(s) withdrawn from the public site.", messages.SUCCESS)
 
 
 class ProgressUpdateAdminForm(ProgressUpdateForm):

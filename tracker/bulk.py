@@ -22,6 +22,8 @@ class BulkAction(models.TextChoices):
     REMOVE_TOPIC = "remove_topic", "Remove a topic"
     ADD_WATCHER = "add_watcher", "Add a watcher"
     POSTPONE = "postpone", "Postpone the next check"
+    PUBLISH = "publish", "Publish on the public site"
+    UNPUBLISH = "unpublish", "Withdraw from the public site"
 
 
 def commitments_add_topic(*, commitments, topic, user=None) -> int:
@@ -57,6 +59,15 @@ def commitments_add_watcher(*, commitments, watcher, user=None) -> int:
     return len(changing)
 
 
+def commitments_set_public(*, commitments, public: bool, user=None) -> int:
+    """Publish the pledges on the public site, or withdraw them from it; returns how many changed."""
+    with transaction.atomic():  # all or none
+        changing = _locked(_as_queryset(commitments).exclude(is_public=public))
+        for commitment in changing:
+            services.commitment_update(commitment=commitment, user=user, data={"is_public": public})
+    return len(changing)
+
+
 def commitments_to_change(*, commitments: QuerySet, action: str, value) -> QuerySet:
     """The pledges among `commitments` that `action` with `value` would change, as its service decides.
 
@@ -73,6 +84,8 @@ def commitments_to_change(*, commitments: QuerySet, action: str, value) -> Query
         return commitments.exclude(watchers=value)
     if action == BulkAction.POSTPONE:
         return commitments.exclude(status__in=Status.terminal())
+    if action in (BulkAction.PUBLISH, BulkAction.UNPUBLISH):
+        return commitments.exclude(is_public=value)
     raise ValidationError({"action": "Choose one of the changes offered."})
 
 
@@ -101,6 +114,8 @@ def commitments_bulk_change(*, commitments: QuerySet, action: str, value, user=N
         return commitments_add_watcher(commitments=commitments, watcher=value, user=user)
     if action == BulkAction.POSTPONE:
         return services.commitments_postpone(commitments=commitments, days=value, user=user)
+    if action in (BulkAction.PUBLISH, BulkAction.UNPUBLISH):
+        return commitments_set_public(commitments=commitments, public=value, user=user)
     raise ValidationError({"action": "Choose one of the changes offered."})
 
 

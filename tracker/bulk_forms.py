@@ -32,6 +32,9 @@ ARGUMENT = {
     BulkAction.REMOVE_TOPIC: "topic",
     BulkAction.ADD_WATCHER: "watcher",
     BulkAction.POSTPONE: "days",
+    # Publishing takes no argument: the action says which way.
+    BulkAction.PUBLISH: None,
+    BulkAction.UNPUBLISH: None,
 }
 MISSING_ARGUMENT = {
     "owner": "Choose the owner to assign.",
@@ -46,6 +49,8 @@ UNCHANGED = {
     BulkAction.REMOVE_TOPIC: "without this topic",
     BulkAction.ADD_WATCHER: "already watched by this person",
     BulkAction.POSTPONE: "closed, with no next check",
+    BulkAction.PUBLISH: "already public",
+    BulkAction.UNPUBLISH: "not public",
 }
 
 
@@ -163,7 +168,7 @@ class BulkEditForm(LabelledForm):
         action = data.get("action")
         if action:
             name = ARGUMENT[action]
-            if name not in self.errors and data.get(name) is None:
+            if name and name not in self.errors and data.get(name) is None:
                 self.add_error(name, MISSING_ARGUMENT[name])
         if not any(name in self.errors for name in ("ids", "page_ids", "filters")):
             self._clean_selection(data)
@@ -207,8 +212,10 @@ class BulkEditForm(LabelledForm):
 
     @property
     def argument(self):
-        """The chosen action's argument, cleaned: a user, a topic or a number of days."""
-        return self.cleaned_data[ARGUMENT[self.cleaned_data["action"]]]
+        """The chosen action's argument, cleaned: a user, a topic, a number of days, or whether to publish."""
+        action = self.cleaned_data["action"]
+        name = ARGUMENT[action]
+        return self.cleaned_data[name] if name else action == BulkAction.PUBLISH
 
     def selection_fields(self):
         """(name, value) of the hidden inputs that choose the same pledges again."""
@@ -221,13 +228,8 @@ class BulkEditForm(LabelledForm):
     def confirm_fields(self):
         """(name, value) of the hidden inputs that make the same change once more, confirmed."""
         name = ARGUMENT[self.cleaned_data["action"]]
-        value = self.cleaned_data[name]
-        return [
-            *self.selection_fields(),
-            ("action", self.cleaned_data["action"]),
-            (name, getattr(value, "pk", value)),
-            ("confirm", "1"),
-        ]
+        argument = [(name, getattr(self.argument, "pk", self.argument))] if name else []
+        return [*self.selection_fields(), ("action", self.cleaned_data["action"]), *argument, ("confirm", "1")]
 
     def board_url(self):
         """The board with the filters it was posted from (and its page), for going back."""
@@ -244,6 +246,8 @@ class BulkEditForm(LabelledForm):
             BulkAction.REMOVE_TOPIC: lambda: f"Remove the topic “{value}”.",
             BulkAction.ADD_WATCHER: lambda: f"Add {person(value)} as a watcher.",
             BulkAction.POSTPONE: lambda: f"Postpone the next check by {_plural(value, 'day')}.",
+            BulkAction.PUBLISH: lambda: "Publish on the public site: anyone can read them without a login.",
+            BulkAction.UNPUBLISH: lambda: "Withdraw from the public site: their public pages will be gone.",
         }[action]()
 
     def unchanged_reason(self):
@@ -260,4 +264,6 @@ class BulkEditForm(LabelledForm):
             BulkAction.REMOVE_TOPIC: lambda: f"Topic “{value}” removed from {pledges}.",
             BulkAction.ADD_WATCHER: lambda: f"{person(value)} now watches {more}.",
             BulkAction.POSTPONE: lambda: f"Next check postponed by {_plural(value, 'day')} on {pledges}.",
+            BulkAction.PUBLISH: lambda: f"{pledges} published on the public site.",
+            BulkAction.UNPUBLISH: lambda: f"{pledges} withdrawn from the public site.",
         }[action]()

@@ -59,6 +59,13 @@ class RecordUpdateForm(LabelledForm):
         help_text="Per cent, 0 to 100. Leave empty to keep the current progress.",
     )
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # Unticked (and absent) keeps the note internal: nothing is published by omission.
+    publish_note = forms.BooleanField(
+        label="Show the note on the public page",
+        required=False,
+        help_text="Left unticked, the note stays internal; the status, date and evidence link of a published "
+        "pledge are public either way.",
+    )
     evidence_url = forms.CharField(
         label="Evidence URL",
         required=False,

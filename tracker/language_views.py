@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import translate_url
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,7 +25,11 @@ def switch(request):
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response = HttpResponseRedirect(translate_url(next_url, code))
+    # translate_url resolves the address in the active language: a public
+    # address names its own (/fr/public/), which must be active to resolve.
+    with translation.override(translation.get_language_from_path(next_url) or translation.get_language()):
+        next_url = translate_url(next_url, code)
+    response = HttpResponseRedirect(next_url)
     if request.user.is_authenticated:
         services.notification_preference_update(user=request.user, data={"language": code})
     languages.remember(request, code)

@@ -53,6 +53,7 @@ COMMITMENT_FIELDS = (
     "due_on",
     "check_every_days",
     "next_check_on",
+    "is_public",
     "owner",
     "pledged_amount",
     "pledged_currency",
@@ -414,6 +415,7 @@ def progress_record(
     status: str,
     progress: int | None = None,
     note: str = "",
+    note_is_internal: bool = True,
     evidence_url: str = "",
     recorded_on: date | None = None,
     expected_status: str | None = None,
@@ -447,6 +449,7 @@ def progress_record(
             status_after=status,
             progress=progress,
             note=note.strip(),
+            note_is_internal=note_is_internal,
             evidence_url=evidence_url.strip(),
             via_followup=via_followup,
         )

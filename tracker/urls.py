@@ -12,6 +12,7 @@ from . import (
 )
 from .bulk_views import commitments_bulk
 from .language_views import switch as language_switch
+from .publishing_views import commitment_publish
 
 app_name = "tracker"
 
@@ -37,6 +38,7 @@ urlpatterns = [
     path("commitments.xlsx", views.commitments_xlsx, name="commitments-xlsx"),
     path("commitments/bulk/", commitments_bulk, name="commitments-bulk"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment-detail"),
+    path("commitments/<int:pk>/publish/", commitment_publish, name="commitment-publish"),
     path("commitments/<int:pk>/updates/", views.commitment_record_update, name="commitment-record-update"),
     path("language/", language_switch, name="language"),
     path("preferences/", views.preferences, name="preferences"),

@@ -302,6 +302,7 @@ def commitment_record_update(request, pk):
                 status=data["status"],
                 progress=data["progress"],
                 note=data["note"],
+                note_is_internal=not data["publish_note"],
                 evidence_url=data["evidence_url"],
                 expected_status=data["expected_status"],
             )

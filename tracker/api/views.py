@@ -232,6 +232,7 @@ class CommitmentUpdatesView(generics.ListCreateAPIView):
                 status=data["status_after"],
                 progress=data.get("progress"),
                 note=data.get("note", ""),
+                note_is_internal=data.get("note_is_internal", True),
                 evidence_url=data.get("evidence_url", ""),
                 recorded_on=data.get("recorded_on"),
                 expected_status=data.get("expected_status"),
