@@ -4,11 +4,12 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-admin.site.site_header = "Policy Commitment Tracker"
-admin.site.site_title = "Commitment Tracker"
-admin.site.index_title = "Pledges, follow-ups and who watches them"
+admin.site.site_header = _("Policy Commitment Tracker")
+admin.site.site_title = _("Commitment Tracker")
+admin.site.index_title = _("Pledges, follow-ups and who watches them")
 admin.site.site_url = "/"  # "View site" leads to the status board
 
 urlpatterns = [

@@ -56,3 +56,14 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_between_tests():
+    # LocaleMiddleware leaves the last request's language active in the thread,
+    # as a web process does between requests; a test that read a French page
+    # must not make the next one's messages French.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

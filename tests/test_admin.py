@@ -318,7 +318,7 @@ def test_bulk_assign_owner(client, analyst, roles):
         follow=True,
     )
 
-    assert "Wanjiru now owns 2 more pledge(s)" in response.content.decode()
+    assert "Wanjiru now owns 2 more pledges." in response.content.decode()
     assert set(Commitment.objects.values_list("owner", flat=True)) == {new_owner.pk}
 
 
@@ -352,8 +352,8 @@ def test_bulk_postpone_by_n_days(client, analyst):
     )
 
     body = response.content.decode()
-    assert "Postponed the next check of 1 pledge(s) by 7 days" in body
-    assert "1 closed pledge(s) have no next check" in body
+    assert "Postponed the next check of 1 pledge by 7 days." in body
+    assert "1 closed pledge has no next check and was left alone." in body
     open_one.refresh_from_db()
     assert open_one.next_check_on == date(2026, 1, 17)
 
@@ -495,6 +495,17 @@ def test_history_page_shows_who_changed_what(client, superuser, analyst):
 
     assert "Retitled" in body
     assert "analyst" in body
+
+
+def test_history_columns_are_named_and_shown_as_the_pledge_page_names_them(client, superuser):
+    commitment = CommitmentFactory(status=Status.IN_PROGRESS)
+    client.force_login(superuser)
+
+    body = client.get(url(Commitment, "history", commitment.pk)).content.decode()
+
+    assert '<th scope="col">Next check</th>' in body
+    assert "<td>In progress</td>" in body
+    assert "next_check_on" not in body and "<td>in_progress</td>" not in body
 
 
 def test_only_those_who_may_change_a_pledge_may_revert_it_to_an_old_version(client, viewer, analyst):

@@ -71,7 +71,7 @@ def test_analyst_scores_a_cell_then_reviews_and_publishes_the_cycle(server_url, 
     expect(japan_cell).to_contain_text("+1 Full compliance")
     expect(japan_cell).to_contain_text(RATIONALE)
     expect(japan_cell.get_by_role("link", name="Correct")).to_be_visible()
-    expect(page.locator("select, textarea")).to_have_count(0)
+    expect(page.locator("main select, main textarea")).to_have_count(0)
     expect(page.get_by_role("button", name="Save row")).to_have_count(0)
     page.screenshot(path=artifacts_dir / "assessment-published.png", full_page=True)
 

@@ -388,6 +388,8 @@ def test_unreadable_filters_are_a_400_notice_naming_them_not_a_500(analyst_clien
     csv_response = analyst_client.get(reverse("tracker:commitments-csv") + board_url(**params)[1:])
     assert csv_response.status_code == 400
     assert label in csv_response.content.decode()
+    # Said in the reader's language, accents and all.
+    assert csv_response["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_out_of_range_page_numbers_show_a_page(analyst_client, filter_data):

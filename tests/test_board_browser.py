@@ -122,9 +122,9 @@ def test_analyst_filters_opens_the_samurai_bond_and_records_an_update(server_url
 
     list_table.get_by_role("link", name=SAMURAI_BOND).click()
     expect(page.get_by_role("heading", name=SAMURAI_BOND, level=1)).to_be_visible()
-    page.get_by_label("Status").select_option("partially_fulfilled")
+    page.get_by_label("Status", exact=True).select_option("partially_fulfilled")
     page.get_by_label("Progress").fill("60")
-    page.get_by_label("Note").fill("Arrangers appointed; recorded from the browser test.")
+    page.get_by_label("Note", exact=True).fill("Arrangers appointed; recorded from the browser test.")
     page.get_by_label("Evidence URL").fill("https://example.org/samurai-bond")
     page.get_by_role("button", name="Record update").click()
 
@@ -144,7 +144,7 @@ def test_refused_update_shows_the_message_next_to_the_field(server_url, demo, br
     log_in(page, server_url)
     page.locator("table.list-table").get_by_role("link", name=SAMURAI_BOND).click()
 
-    page.get_by_label("Status").select_option("fulfilled")
+    page.get_by_label("Status", exact=True).select_option("fulfilled")
     page.get_by_label("Progress").fill("100")
     page.get_by_role("button", name="Record update").click()
 

@@ -107,7 +107,8 @@ def test_the_page_says_what_will_happen_with_one_button(client, pledge):
     page = body(client.get(links["no-change"]))
 
     assert "Record no change: the pledge stays In progress; the next check falls in 21 days." in page
-    assert page.count("<button") == 1
+    # The language switcher in the header has a button of its own; the page's content has one.
+    assert page.split('<main id="main">', 1)[1].count("<button") == 1
     assert "Review tariffs on Kenyan avocados" in page
 
 

@@ -728,7 +728,7 @@ def test_superuser_retries_failed_followups_from_the_admin(client, superuser):
         follow=True,
     )
     assert "1 follow-up queued again" in response.text
-    assert "1 not retried: only failed follow-ups can be retried." in response.text
+    assert "1 follow-up not retried: only failed follow-ups can be retried." in response.text
     failed.refresh_from_db()
     sent.refresh_from_db()
     assert failed.state == FollowUp.State.PENDING

@@ -304,7 +304,9 @@ def test_queries_grow_no_faster_than_the_rows(analyst, kenya):
         Commitment.objects.all().delete()
         return len(captured)
 
-    small, middle, large = queries(10), queries(20), queries(40)
+    # At most 20 rows: SQLite takes 999 parameters a statement, so Django splits the history's INSERT of more
+    # rows of ~30 columns in two, a split that owes nothing to the import.
+    small, middle, large = queries(5), queries(10), queries(20)
     # Fixed lookups, and new pledges saved a batch at a time (CREATE_BATCH): no query per row or cell.
     assert small == middle == large
 

@@ -249,7 +249,7 @@ def test_a_reminder_is_emailed_with_the_step_and_a_link_to_the_milestones(pledge
     message = mailoutbox[0]
     assert message.to == [pledge.owner.email]
     assert message.subject == f"Milestone overdue: Shelf <registration> filed ({pledge.title})"
-    assert "was due on 5 January 2026 and is not marked done" in message.body
+    assert "was due on 5 Jan 2026 and is not marked done" in message.body
     assert f"/commitments/{pledge.pk}/#milestones" in message.body
     html = message.alternatives[0][0]
     assert "Shelf &lt;registration&gt; filed" in html

@@ -286,7 +286,7 @@ def test_an_analyst_deletes_a_line(analyst_client, pledge):
 
     assert response.status_code == 302
     assert list(MoneyLine.objects.all()) == [kept]
-    assert "Disbursed: 40 USD on 01 Sep 2025 deleted." in body(analyst_client.get(response["Location"]))
+    assert "Disbursed: 40 USD on 1 Sep 2025 deleted." in body(analyst_client.get(response["Location"]))
 
 
 def test_a_viewer_sees_the_money_but_may_not_change_it(viewer_client, pledge):

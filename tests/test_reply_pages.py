@@ -7,6 +7,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -769,3 +770,18 @@ def test_more_files_than_the_site_takes_is_a_bad_request(client, analyst, pledge
 
     assert response.status_code == 400
     assert not Reply.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["fr", "sw"])
+def test_the_reply_page_speaks_the_offices_language_unless_the_reader_chose_another(
+    client, analyst, pledge, office, language
+):
+    office.language = language
+    office.save()
+    path = reply_path(ask(pledge, office, analyst))
+
+    page = body(client.get(path, HTTP_ACCEPT_LANGUAGE="en"))
+    assert f'<html lang="{language}">' in page
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="en">' in body(client.get(path))

@@ -13,12 +13,13 @@ from django.db import connection
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
-from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
@@ -26,7 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from tracker import bulk, continuity, followups, importing, milestones, money, selectors, services
 from tracker.forms import add_service_errors
 from tracker.models import (
-    DATE_RANGE_MESSAGE,
+    DATE_RANGE_ERROR,
     EARLIEST_DATE,
     LATEST_DATE,
     Actor,
@@ -57,7 +58,7 @@ class ChangelistInputMixin:
         if problem is None and "action" in request.POST:
             selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
             if not all(_is_id(self.model, value) for value in selected):
-                problem = "The rows chosen for the action are not all ids of rows."
+                problem = gettext("The rows chosen for the action are not all ids of rows.")
         if problem:
             return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
         return super().changelist_view(request, extra_context)
@@ -71,9 +72,9 @@ def _date_hierarchy_problem(params, field: str) -> str | None:
     try:
         chosen = date(int(parts["year"]), int(parts["month"] or 1), int(parts["day"] or 1))
     except (ValueError, OverflowError):
-        return f"{given} is not a date."
+        return gettext("%(given)s is not a date.") % {"given": given}
     if not EARLIEST_DATE <= chosen <= LATEST_DATE:
-        return f"{given}: {DATE_RANGE_MESSAGE}"
+        return gettext("%(field)s: %(error)s") % {"field": given, "error": DATE_RANGE_ERROR}
     return None
 
 
@@ -115,7 +116,7 @@ def _is_id(model, value) -> bool:
 
 def _id_or_404(model, value):
     if not _is_id(model, value):
-        raise Http404(f"No {model._meta.verbose_name} has the id {value!r}.")
+        raise Http404(gettext("No %(name)s has the id %(id)s.") % {"name": model._meta.verbose_name, "id": repr(value)})
 
 
 class NamedImportMixin(ImportExportMixin):
@@ -150,11 +151,11 @@ class TopicAdmin(ChangelistInputMixin, NamedImportMixin, admin.ModelAdmin):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
+    title = _("overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Overdue"), ("no", "Not overdue"))
+        return (("yes", _("Overdue")), ("no", _("Not overdue")))
 
     def queryset(self, request, queryset):
         overdue = Commitment.objects.overdue()
@@ -263,8 +264,8 @@ class ProgressUpdateInline(admin.TabularInline):
     readonly_fields = ("status_before", "author")
     extra = 1
     can_delete = False
-    verbose_name = "progress update"
-    verbose_name_plural = "Timeline (record an update in the blank row)"
+    verbose_name = _("progress update")
+    verbose_name_plural = _("Timeline (record an update in the blank row)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
@@ -291,9 +292,9 @@ class FollowUpInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    verbose_name_plural = "Follow-ups (reminder emails)"
+    verbose_name_plural = _("Follow-ups (reminder emails)")
 
-    @admin.display(description="to")
+    @admin.display(description=pgettext_lazy("addressee of a follow-up", "to"))
     def to(self, obj):
         return followup_addressee(obj)
 
@@ -359,7 +360,7 @@ class MoneyLineInline(admin.TabularInline):
     fields = (*money.LINE_FIELDS, "created_by")
     readonly_fields = ("created_by",)
     extra = 1
-    verbose_name_plural = "Money committed and disbursed (never converted: each line in its own currency)"
+    verbose_name_plural = _("Money committed and disbursed (never converted: each line in its own currency)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
@@ -385,12 +386,12 @@ class MilestoneInline(admin.TabularInline):
     fields = (*milestones.FIELDS, "overdue", "created_by")
     readonly_fields = ("overdue", "created_by")
     extra = 1
-    verbose_name_plural = "Milestones (mark one done by giving the day it was done)"
+    verbose_name_plural = _("Milestones (mark one done by giving the day it was done)")
 
-    @admin.display(description="overdue")
+    @admin.display(description=_("overdue"))
     def overdue(self, obj):
         # The blank row has no due date yet.
-        return "Overdue" if obj.pk is not None and obj.is_overdue else ""
+        return gettext("Overdue") if obj.pk is not None and obj.is_overdue else ""
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by")
@@ -404,13 +405,13 @@ class CommitmentActionForm(ActionForm):
     owner = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
-        label="Owner",
-        help_text="For “Assign owner”.",
+        label=_("Owner"),
+        help_text=_("For “Assign owner”."),
     )
     # Checked by PostponeForm in the action itself: a bad value here would
     # make the admin drop the action with a vague "No action selected".
     days = forms.CharField(
-        required=False, label="Days", widget=forms.NumberInput(attrs={"min": 1, "style": "width: 5em"})
+        required=False, label=_("Days"), widget=forms.NumberInput(attrs={"min": 1, "style": "width: 5em"})
     )
 
     def __init__(self, *args, **kwargs):
@@ -437,8 +438,9 @@ class CommitmentAdminForm(forms.ModelForm):
             self.fields["owner"].queryset = users.filter(Q(pk__in=may_view) | Q(pk=self.instance.owner_id))
             owner = self.instance.owner if self.instance.owner_id else None
             if owner is not None and not selectors.users_who_may_view_pledges().filter(pk=owner.pk).exists():
-                warning = f"{owner.get_username()} can no longer view pledges and gets no reminders"
-                self.fields["owner"].help_text = f"{warning}: choose an owner who can."
+                self.fields["owner"].help_text = gettext(
+                    "%(user)s can no longer view pledges and gets no reminders: choose an owner who can."
+                ) % {"user": owner.get_username()}
         if "watchers" in self.fields:
             watching = self.instance.watchers.values("pk") if self.instance.pk else []
             self.fields["watchers"].queryset = users.filter(Q(pk__in=may_view) | Q(pk__in=watching))
@@ -492,7 +494,7 @@ class PostponeForm(forms.Form):
     days = forms.IntegerField(
         min_value=1,
         max_value=services.MAX_POSTPONE_DAYS,
-        error_messages={"required": "Enter the number of days in the “Days” box."},
+        error_messages={"required": _("Enter the number of days in the “Days” box.")},
     )
 
 
@@ -535,25 +537,28 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
     readonly_fields = ("status", "progress", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("title", "kind", "made_by", "counterparts", "members", "event", "made_on", "topics")}),
-        ("Words and source", {"fields": ("quote", "description", "source_url", "source_title")}),
-        ("Public site", {"fields": ("is_public",)}),
-        ("Money and continuity", {"fields": ("pledged_amount", "pledged_currency", "renews")}),
+        (_("Words and source"), {"fields": ("quote", "description", "source_url", "source_title")}),
+        (_("Public site"), {"fields": ("is_public",)}),
+        (_("Money and continuity"), {"fields": ("pledged_amount", "pledged_currency", "renews")}),
         (
-            "Follow-up",
+            _("Follow-up"),
             {"fields": ("status", "progress", "due_on", "check_every_days", "next_check_on", "owner", "watchers")},
         ),
-        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        (
+            pgettext_lazy("when a pledge was created and updated", "Record"),
+            {"fields": ("created_at", "updated_at"), "classes": ("collapse",)},
+        ),
     )
     form = CommitmentAdminForm
     action_form = CommitmentActionForm
     actions = ("assign_owner", "postpone_next_check", "publish", "unpublish")
     history_list_display = ("status", "progress", "next_check_on", "owner")
 
-    @admin.display(description="status, progress", ordering="status")
+    @admin.display(description=_("status, progress"), ordering="status")
     def status_and_progress(self, obj):
-        return f"{obj.get_status_display()}, {obj.progress}%"
+        return gettext("%(status)s, %(progress)s%%") % {"status": obj.get_status_display(), "progress": obj.progress}
 
-    @admin.display(description="overdue", boolean=True)
+    @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):
         return obj.is_overdue
 
@@ -613,23 +618,31 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
             return
         links = format_html_join(
             "; ",
-            '<a href="{}">{}</a> ({}, {}% alike)',
+            '<a href="{}">{}</a> ({})',
             (
                 (
                     reverse("admin:tracker_commitment_change", args=[found.commitment.pk]),
                     found.commitment.title,
-                    ", ".join(
-                        str(part) for part in (found.commitment.event, date_format(found.commitment.made_on)) if part
-                    ),
-                    round(found.similarity * 100),
+                    gettext("%(where_and_when)s, %(similarity)s%% alike")
+                    % {
+                        "where_and_when": ", ".join(
+                            str(part)
+                            for part in (found.commitment.event, date_format(found.commitment.made_on))
+                            if part
+                        ),
+                        "similarity": round(found.similarity * 100),
+                    },
                 )
                 for found in suggestions
             ),
         )
+        # As Django's admin writes its own messages: format_html escapes the values, not the translated text.
         self.message_user(
             request,
             format_html(
-                "Earlier pledges of {} read alike: {}. If it renews one of these, set Renews.", obj.made_by, links
+                gettext("Earlier pledges of {maker} read alike: {links}. If it renews one of these, set Renews."),
+                maker=obj.made_by,
+                links=links,
             ),
             messages.INFO,
         )
@@ -654,7 +667,11 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
                 formset.new_objects.append(update_form.record(commitment=form.instance, author=request.user))
             except ValidationError as exc:
                 # Another analyst's update landed between validation and save.
-                self.message_user(request, f"The update was not recorded: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("The update was not recorded: %(errors)s") % {"errors": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
 
     def _save_money_lines(self, request, commitment, formset):
         # The rows were checked by MoneyLineForm.clean; saving goes through the same service.
@@ -679,7 +696,11 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
                 data = {name: row.cleaned_data[name] for name in money.LINE_FIELDS}
                 formset.new_objects.append(money.money_line_add(commitment=commitment, user=request.user, data=data))
         except ValidationError as exc:
-            self.message_user(request, f"The money lines were not all saved: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("The money lines were not all saved: %(errors)s") % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
 
     def _save_milestones(self, request, commitment, formset):
         # The rows were checked by MilestoneForm.clean; saving goes through the same service.
@@ -706,51 +727,86 @@ class CommitmentAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin)
                     milestones.milestone_add(commitment=commitment, user=request.user, data=data)
                 )
         except ValidationError as exc:
-            self.message_user(request, f"The milestones were not all saved: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("The milestones were not all saved: %(errors)s") % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
 
-    @admin.action(description="Assign owner to selected pledges", permissions=["change"])
+    @admin.action(description=_("Assign owner to selected pledges"), permissions=["change"])
     def assign_owner(self, request, queryset):
         form = CommitmentActionForm(request.POST)
         form.fields["action"].choices = self.get_action_choices(request)
         if not form.is_valid() or not form.cleaned_data.get("owner"):
-            self.message_user(request, "Choose the owner to assign in the “Owner” box.", messages.ERROR)
+            self.message_user(request, gettext("Choose the owner to assign in the “Owner” box."), messages.ERROR)
             return
         owner = form.cleaned_data["owner"]
         try:
             changed = services.commitments_assign_owner(commitments=queryset, owner=owner, user=request.user)
         except ValidationError as exc:
-            self.message_user(request, f"Owner not assigned: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request, gettext("Owner not assigned: %(errors)s") % {"errors": " ".join(exc.messages)}, messages.ERROR
+            )
             return
-        self.message_user(request, f"{owner} now owns {changed} more pledge(s).", messages.SUCCESS)
+        text = ngettext(
+            "%(owner)s now owns %(count)s more pledge.", "%(owner)s now owns %(count)s more pledges.", changed
+        ) % {"owner": owner, "count": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Postpone next check of selected pledges by N days", permissions=["change"])
+    @admin.action(description=_("Postpone next check of selected pledges by N days"), permissions=["change"])
     def postpone_next_check(self, request, queryset):
         form = PostponeForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, f"Nothing postponed: {' '.join(form.errors['days'])}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Nothing postponed: %(errors)s") % {"errors": " ".join(form.errors["days"])},
+                messages.ERROR,
+            )
             return
         try:
             moved = services.commitments_postpone(
                 commitments=queryset, days=form.cleaned_data["days"], user=request.user
             )
         except ValidationError as exc:
-            self.message_user(request, f"Nothing postponed: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request, gettext("Nothing postponed: %(errors)s") % {"errors": " ".join(exc.messages)}, messages.ERROR
+            )
             return
         skipped = queryset.count() - moved
-        text = f"Postponed the next check of {moved} pledge(s) by {form.cleaned_data['days']} days."
+        days = form.cleaned_data["days"]
+        text = ngettext(
+            "Postponed the next check of %(count)s pledge by %(days)s.",
+            "Postponed the next check of %(count)s pledges by %(days)s.",
+            moved,
+        ) % {"count": moved, "days": ngettext("%(count)s day", "%(count)s days", days) % {"count": days}}
         if skipped:
-            text += f" {skipped} closed pledge(s) have no next check and were left alone."
+            left_alone = ngettext(
+                "%(count)s closed pledge has no next check and was left alone.",
+                "%(count)s closed pledges have no next check and were left alone.",
+                skipped,
+            ) % {"count": skipped}
+            text = f"{text} {left_alone}"
         self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Publish selected pledges on the public site", permissions=["change"])
+    @admin.action(description=_("Publish selected pledges on the public site"), permissions=["change"])
     def publish(self, request, queryset):
         changed = bulk.commitments_set_public(commitments=queryset, public=True, user=request.user)
-        self.message_user(request, f"{changed} pledge(s) published on the public site.", messages.SUCCESS)
+        text = ngettext(
+            "%(count)s pledge published on the public site.",
+            "%(count)s pledges published on the public site.",
+            changed,
+        ) % {"count": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
-    @admin.action(description="Withdraw selected pledges from the public site", permissions=["change"])
+    @admin.action(description=_("Withdraw selected pledges from the public site"), permissions=["change"])
     def unpublish(self, request, queryset):
         changed = bulk.commitments_set_public(commitments=queryset, public=False, user=request.user)
-        self.message_user(request, f"{changed} pledge(s) withdrawn from the public site.", messages.SUCCESS)
+        text = ngettext(
+            "%(count)s pledge withdrawn from the public site.",
+            "%(count)s pledges withdrawn from the public site.",
+            changed,
+        ) % {"count": changed}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 class ProgressUpdateAdminForm(ProgressUpdateForm):
@@ -786,7 +842,11 @@ class ProgressUpdateAdmin(ChangelistInputMixin, admin.ModelAdmin):
             update = form.record(commitment=form.cleaned_data["commitment"], author=request.user)
         except ValidationError as exc:
             # Another analyst's update landed between validation and save.
-            self.message_user(request, f"The update was not recorded: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("The update was not recorded: %(errors)s") % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
             return
         obj.pk = update.pk
         obj.refresh_from_db()
@@ -819,22 +879,37 @@ class FollowUpAdmin(ChangelistInputMixin, admin.ModelAdmin):
     readonly_fields = [field.name for field in FollowUp._meta.fields]
     actions = ["retry"]
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def error(self, obj):
         return Truncator(obj.last_error).chars(80)
 
-    @admin.display(description="to")
+    @admin.display(description=pgettext_lazy("addressee of a follow-up", "to"))
     def to(self, obj):
         return followup_addressee(obj)
 
-    @admin.action(description="Retry the selected failed follow-ups", permissions=["retry"])
+    @admin.action(description=_("Retry the selected failed follow-ups"), permissions=["retry"])
     def retry(self, request, queryset):
         count = followups.followups_retry(followups=queryset)
         skipped = queryset.count() - count
-        self.message_user(request, f"{count} follow-up{pluralize(count)} queued again; the next sweep sends them.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s follow-up queued again; the next sweep sends it.",
+                "%(count)s follow-ups queued again; the next sweep sends them.",
+                count,
+            )
+            % {"count": count},
+        )
         if skipped:
             self.message_user(
-                request, f"{skipped} not retried: only failed follow-ups can be retried.", messages.WARNING
+                request,
+                ngettext(
+                    "%(count)s follow-up not retried: only failed follow-ups can be retried.",
+                    "%(count)s follow-ups not retried: only failed follow-ups can be retried.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
             )
 
     def has_retry_permission(self, request):
@@ -930,11 +1005,15 @@ class MoneyLineAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
 
 
 class MilestoneStateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = pgettext_lazy("state of a milestone", "state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return (("done", "Done"), ("overdue", "Overdue"), ("upcoming", "Not done, not yet due"))
+        return (
+            ("done", pgettext_lazy("milestone", "Done")),
+            ("overdue", _("Overdue")),
+            ("upcoming", _("Not done, not yet due")),
+        )
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -964,11 +1043,11 @@ class MilestoneAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
     readonly_fields = ("created_by", "created_at")
     history_list_display = ("title", "due_on", "weight", "done_on")
 
-    @admin.display(description="pledge", ordering="commitment__title")
+    @admin.display(description=_("pledge"), ordering="commitment__title")
     def pledge(self, obj):
         return obj.commitment
 
-    @admin.display(description="overdue", boolean=True)
+    @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):
         return obj.is_overdue
 

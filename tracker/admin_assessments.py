@@ -10,10 +10,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker import assessments
@@ -73,8 +74,8 @@ class CyclePledgesInline(FrozenWhenPublishedInline, admin.TabularInline):
     # it costs no query per row, where a select would.
     readonly_fields = ("position", "commitment")
     extra = 0
-    verbose_name = "pledge"
-    verbose_name_plural = "Pledges and their criteria"
+    verbose_name = _("pledge")
+    verbose_name_plural = _("Pledges and their criteria")
 
     def get_queryset(self, request):
         # The row's label, "<pledge> in <cycle>", reads both.
@@ -98,7 +99,10 @@ class AddPledgesFormSet(BaseInlineFormSet):
         for row in self.forms:
             commitment = row.cleaned_data.get("commitment") if row.has_changed() else None
             if commitment is not None and commitment.pk in present:
-                row.add_error("commitment", f"“{commitment}” is one of this cycle's pledges already.")
+                row.add_error(
+                    "commitment",
+                    gettext("“%(pledge)s” is one of this cycle's pledges already.") % {"pledge": commitment},
+                )
 
 
 class AddPledgesInline(FrozenWhenPublishedInline, admin.TabularInline):
@@ -109,8 +113,8 @@ class AddPledgesInline(FrozenWhenPublishedInline, admin.TabularInline):
     autocomplete_fields = ("commitment",)
     extra = 3
     can_delete = False
-    verbose_name = "pledge to add"
-    verbose_name_plural = "Add pledges (added after those above, in this order)"
+    verbose_name = _("pledge to add")
+    verbose_name_plural = _("Add pledges (added after those above, in this order)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -127,14 +131,20 @@ class AssessmentCycleAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
     readonly_fields = ("state", "published_at", "created_by", "created_at")
     fieldsets = (
         (None, {"fields": ("name", "kind", "event", "period_start", "period_end", "previous")}),
-        ("State", {"fields": ("state", "published_at", "created_by", "created_at")}),
+        (
+            pgettext_lazy("state of an assessment cycle", "State"),
+            {"fields": ("state", "published_at", "created_by", "created_at")},
+        ),
     )
     actions = ("move_to_review", "back_to_draft", "publish")
     history_list_display = ("state", "published_at")
 
-    @admin.display(description="period", ordering="period_end")
+    @admin.display(description=_("period"), ordering="period_end")
     def period(self, obj):
-        return f"{date_format(obj.period_start)} to {date_format(obj.period_end)}"
+        return gettext("%(start)s to %(end)s") % {
+            "start": date_format(obj.period_start),
+            "end": date_format(obj.period_end),
+        }
 
     def get_inlines(self, request, obj):
         if obj is None:
@@ -164,7 +174,11 @@ class AssessmentCycleAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
             self._save_pledges(request, cycle, formset)
         except ValidationError as exc:
             # Published by someone else between loading the page and saving it.
-            self.message_user(request, f"The pledges were not saved: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("The pledges were not saved: %(errors)s") % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
 
     def _save_pledges(self, request, cycle, formset):
         deleted = formset.deleted_forms if formset.can_delete else []
@@ -197,22 +211,30 @@ class AssessmentCycleAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
                 assessments.criteria_set(entry=entry, user=request.user, data=data)
             formset.new_objects.append(entry)
 
-    @admin.action(description="Move to review", permissions=["change"])
+    @admin.action(description=_("Move to review"), permissions=["change"])
     def move_to_review(self, request, queryset):
         for cycle in self._move(request, queryset, AssessmentCycle.State.REVIEW):
-            self.message_user(request, f"“{cycle}” is in review. {_missing_summary(cycle)}", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("“%(cycle)s” is in review. %(missing)s") % {"cycle": cycle, "missing": _missing_summary(cycle)},
+                messages.SUCCESS,
+            )
 
-    @admin.action(description="Back to draft", permissions=["change"])
+    @admin.action(description=_("Back to draft"), permissions=["change"])
     def back_to_draft(self, request, queryset):
         moved = self._move(request, queryset, AssessmentCycle.State.DRAFT)
         if moved:
-            self.message_user(request, f"Back to draft: {_names(moved)}.", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Back to draft: %(cycles)s.") % {"cycles": _names(moved)}, messages.SUCCESS
+            )
 
-    @admin.action(description="Publish (freezes the cycle)", permissions=["change"])
+    @admin.action(description=_("Publish (freezes the cycle)"), permissions=["change"])
     def publish(self, request, queryset):
         moved = self._move(request, queryset, AssessmentCycle.State.PUBLISHED)
         if moved:
-            self.message_user(request, f"Published and frozen: {_names(moved)}.", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Published and frozen: %(cycles)s.") % {"cycles": _names(moved)}, messages.SUCCESS
+            )
 
     def _move(self, request, queryset, state) -> list:
         moved = []
@@ -220,7 +242,12 @@ class AssessmentCycleAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
             try:
                 moved.append(assessments.cycle_move(cycle=cycle, state=state, user=request.user))
             except ValidationError as exc:
-                self.message_user(request, f"“{cycle}” was not moved: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("“%(cycle)s” was not moved: %(errors)s")
+                    % {"cycle": cycle, "errors": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
         return moved
 
 
@@ -231,26 +258,40 @@ def _names(cycles) -> str:
 def _missing_summary(cycle) -> str:
     missing = assessments.cycle_missing(cycle)
     if missing["complete"]:
-        return "Every cell is assessed with a rationale, and every pledge has its criteria."
+        return gettext("Every cell is assessed with a rationale, and every pledge has its criteria.")
+    counts = {key: len(missing[key]) for key in ("not_assessed", "no_rationale", "no_criteria")}
     parts = []
-    for key, text in (
-        ("not_assessed", "cell{} not assessed"),
-        ("no_rationale", "score{} without a rationale"),
-        ("no_criteria", "pledge{} without all three criteria"),
-    ):
-        count = len(missing[key])
-        if count:
-            parts.append(f"{count} {text.format(pluralize(count))}")
-    return f"Missing: {', '.join(parts)}."
+    if counts["not_assessed"]:
+        parts.append(
+            ngettext("%(count)s cell not assessed", "%(count)s cells not assessed", counts["not_assessed"])
+            % {"count": counts["not_assessed"]}
+        )
+    if counts["no_rationale"]:
+        parts.append(
+            ngettext(
+                "%(count)s score without a rationale", "%(count)s scores without a rationale", counts["no_rationale"]
+            )
+            % {"count": counts["no_rationale"]}
+        )
+    if counts["no_criteria"]:
+        parts.append(
+            ngettext(
+                "%(count)s pledge without all three criteria",
+                "%(count)s pledges without all three criteria",
+                counts["no_criteria"],
+            )
+            % {"count": counts["no_criteria"]}
+        )
+    return gettext("Missing: %(items)s.") % {"items": ", ".join(parts)}
 
 
 class ComplianceScoreForm(forms.ModelForm):
     """A cell as an analyst scores it; validated by assessments.score_validate."""
 
     evidence_urls = forms.CharField(
-        label="Evidence links",
+        label=_("Evidence links"),
         required=False,
-        help_text="One web address per line; +1 and -1 need at least one.",
+        help_text=_("One web address per line; +1 and -1 need at least one."),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "inputmode": "url"}),
     )
 
@@ -327,7 +368,11 @@ class ComplianceScoreAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
             )
         except ValidationError as exc:
             # The cycle was published between validation and saving.
-            self.message_user(request, f"The score was not saved: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("The score was not saved: %(errors)s") % {"errors": " ".join(exc.messages)},
+                messages.ERROR,
+            )
             return
         obj.pk = cell.pk
         obj.refresh_from_db()
@@ -364,11 +409,11 @@ class ScoreRevisionAdmin(ChangelistInputMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="cell", ordering="score")
+    @admin.display(description=_("cell"), ordering="score")
     def cell(self, obj):
         return str(obj.score)
 
-    @admin.display(description="reason")
+    @admin.display(description=_("reason"))
     def short_reason(self, obj):
         return Truncator(obj.reason).chars(80)
 

@@ -10,17 +10,19 @@ it is done on the pledge's page.
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.template.defaultfilters import filesizeformat, pluralize
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker import evidence
 from tracker.admin import ActorAdmin, ChangelistInputMixin, HistoryIdsMixin
 from tracker.models import Actor, Contact, EvidenceRequest, Reply
 
-ACCEPT_ON_THE_PLEDGE = (
+ACCEPT_ON_THE_PLEDGE = _(
     "Accept a reply on its pledge's page, where you choose the status its evidence shows; dismiss it here or there."
 )
 
@@ -42,7 +44,7 @@ class ContactInline(admin.TabularInline):
     fields = ("name", "email", "role", "language", "is_active")
     extra = 0
     show_change_link = True
-    verbose_name_plural = "Contacts (the offices that answer for this actor)"
+    verbose_name_plural = _("Contacts (the offices that answer for this actor)")
 
     def get_queryset(self, request):
         # Each row's label names the actor.
@@ -66,7 +68,7 @@ class ReplyInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    @admin.display(description="reply")
+    @admin.display(description=pgettext_lazy("a reply from an office", "reply"))
     def short_text(self, obj):
         return Truncator(obj.text).chars(120)
 
@@ -109,12 +111,12 @@ class EvidenceRequestAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
     actions = ("withdraw",)
     history_list_display = ("state", "reminders_sent")
 
-    @admin.display(description="pledge or cycle")
+    @admin.display(description=_("pledge or cycle"))
     def subject(self, obj):
         return obj.commitment or obj.cycle
 
     @admin.action(
-        description="Withdraw (cancels the unsent emails; the reply link stops working)", permissions=["withdraw"]
+        description=_("Withdraw (cancels the unsent emails; the reply link stops working)"), permissions=["withdraw"]
     )
     def withdraw(self, request, queryset):
         withdrawn = []
@@ -122,10 +124,19 @@ class EvidenceRequestAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryA
             try:
                 withdrawn.append(evidence.evidence_request_withdraw(request=made, user=request.user))
             except ValidationError as exc:
-                self.message_user(request, f"“{made}” was not withdrawn: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("“%(request)s” was not withdrawn: %(errors)s")
+                    % {"request": made, "errors": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
         if withdrawn:
             count = len(withdrawn)
-            self.message_user(request, f"{count} request{pluralize(count)} withdrawn.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)s request withdrawn.", "%(count)s requests withdrawn.", count) % {"count": count},
+                messages.SUCCESS,
+            )
 
     def has_withdraw_permission(self, request):
         return request.user.has_perm("tracker.change_evidencerequest")
@@ -165,23 +176,23 @@ class ReplyAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
     actions = ("dismiss",)
     history_list_display = ("state", "reviewed_by")
 
-    @admin.display(description="office")
+    @admin.display(description=_("office"))
     def contact(self, obj):
         return obj.request.contact
 
-    @admin.display(description="pledge or cycle")
+    @admin.display(description=_("pledge or cycle"))
     def about(self, obj):
         return obj.request.commitment or obj.request.cycle
 
-    @admin.display(description="reply")
+    @admin.display(description=pgettext_lazy("a reply from an office", "reply"))
     def short_text(self, obj):
         return Truncator(obj.text).chars(80)
 
-    @admin.display(description="files", ordering="file_count")
+    @admin.display(description=_("files"), ordering="file_count")
     def file_count(self, obj):
         return obj.file_count
 
-    @admin.display(description="links")
+    @admin.display(description=_("links"))
     def link_list(self, obj):
         # Checked as http(s) addresses when the reply came in; escaped here all the same.
         return format_html_join(
@@ -190,7 +201,7 @@ class ReplyAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
             ((link, link) for link in obj.links),
         )
 
-    @admin.display(description="files")
+    @admin.display(description=_("files"))
     def attachments(self, obj):
         # Downloaded through the tracker's own view, as an attachment, by logged-in users only.
         return format_html_join(
@@ -207,20 +218,21 @@ class ReplyAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
             ),
         )
 
-    @admin.display(description="accepting")
+    @admin.display(description=_("accepting"))
     def review(self, obj):
         if obj.request.kind != EvidenceRequest.Kind.EVIDENCE:
-            return "A reply on draft scores is read beside the scores, on the cycle's page."
+            return gettext("A reply on draft scores is read beside the scores, on the cycle's page.")
         if obj.state != Reply.State.PENDING:
             return "-"
         return format_html(
-            '{} <a href="{}#reply-{}">Open the pledge\'s page</a>',
+            '{} <a href="{}#reply-{}">{}</a>',
             ACCEPT_ON_THE_PLEDGE,
             obj.request.commitment.get_absolute_url(),
             obj.pk,
+            gettext("Open the pledge's page"),
         )
 
-    @admin.action(description="Dismiss (kept on record, not as evidence)", permissions=["review"])
+    @admin.action(description=_("Dismiss (kept on record, not as evidence)"), permissions=["review"])
     def dismiss(self, request, queryset):
         dismissed = 0
         for reply in queryset.select_related("request__contact__actor"):
@@ -228,9 +240,19 @@ class ReplyAdmin(ChangelistInputMixin, HistoryIdsMixin, SimpleHistoryAdmin):
                 evidence.reply_dismiss(reply=reply, user=request.user)
                 dismissed += 1
             except ValidationError as exc:
-                self.message_user(request, f"“{reply}” was not dismissed: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("“%(reply)s” was not dismissed: %(errors)s")
+                    % {"reply": reply, "errors": " ".join(exc.messages)},
+                    messages.ERROR,
+                )
         if dismissed:
-            self.message_user(request, f"{dismissed} repl{pluralize(dismissed, 'y,ies')} dismissed.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)s reply dismissed.", "%(count)s replies dismissed.", dismissed)
+                % {"count": dismissed},
+                messages.SUCCESS,
+            )
 
     def has_review_permission(self, request):
         return request.user.has_perm("tracker.change_reply")

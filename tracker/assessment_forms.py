@@ -1,6 +1,8 @@
 """Forms of the assessment pages; the rules themselves are in tracker.assessments."""
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tracker.assessments import CRITERIA_FIELDS, evidence_urls_parse
 from tracker.evidence import DRAFT_SCORES_MESSAGE, MAX_MESSAGE_LENGTH
@@ -18,7 +20,7 @@ def _date_input():
 
 def score_field(**attrs):
     return forms.TypedChoiceField(
-        label="Score",
+        label=_("Score"),
         choices=SCORE_CHOICES,
         coerce=int,
         empty_value=None,
@@ -29,13 +31,16 @@ def score_field(**attrs):
 
 def rationale_field(rows=3, **attrs):
     return forms.CharField(
-        label="Rationale", required=False, strip=True, widget=forms.Textarea(attrs={"rows": rows, **attrs})
+        label=_("Rationale"), required=False, strip=True, widget=forms.Textarea(attrs={"rows": rows, **attrs})
     )
 
 
-def evidence_field(rows=2, help_text="One web address per line.", **attrs):
+EVIDENCE_HELP = _("One web address per line.")
+
+
+def evidence_field(rows=2, help_text=EVIDENCE_HELP, **attrs):
     return forms.CharField(
-        label="Evidence links",
+        label=_("Evidence links"),
         required=False,
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows, "inputmode": "url", **attrs}),
@@ -44,22 +49,22 @@ def evidence_field(rows=2, help_text="One web address per line.", **attrs):
 
 class CycleForm(LabelledForm):
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=AssessmentCycle._meta.get_field("name").max_length,
-        help_text="Such as TICAD 9 interim, February 2026.",
+        help_text=_("Such as TICAD 9 interim, February 2026."),
     )
     event = forms.ModelChoiceField(
-        label="Event", queryset=Event.objects.order_by("name"), required=False, empty_label="No event"
+        label=_("Event"), queryset=Event.objects.order_by("name"), required=False, empty_label=_("No event")
     )
-    kind = forms.ChoiceField(label="Kind", choices=AssessmentCycle.Kind.choices)
-    period_start = forms.DateField(label="Period starts", widget=_date_input())
-    period_end = forms.DateField(label="Period ends", widget=_date_input())
+    kind = forms.ChoiceField(label=_("Kind"), choices=AssessmentCycle.Kind.choices)
+    period_start = forms.DateField(label=_("Period starts"), widget=_date_input())
+    period_end = forms.DateField(label=_("Period ends"), widget=_date_input())
     previous = forms.ModelChoiceField(
-        label="Follows the interim cycle",
+        label=_("Follows the interim cycle"),
         queryset=AssessmentCycle.objects.filter(kind=AssessmentCycle.Kind.INTERIM).order_by("name"),
         required=False,
-        empty_label="None",
-        help_text="For a final cycle: its report shows the change since that interim one.",
+        empty_label=pgettext_lazy("no interim cycle", "None"),
+        help_text=_("For a final cycle: its report shows the change since that interim one."),
     )
 
 
@@ -74,7 +79,7 @@ class AddPledgesForm(forms.Form):
 
     commitments = forms.ModelMultipleChoiceField(
         queryset=Commitment.objects.all(),
-        error_messages={"required": "Tick at least one pledge to add."},
+        error_messages={"required": _("Tick at least one pledge to add.")},
     )
 
 
@@ -88,19 +93,19 @@ class RemovePledgeForm(forms.Form):
 
 class CriteriaForm(LabelledForm):
     criteria_full = forms.CharField(
-        label="Criteria for +1",
+        label=_("Criteria for +1"),
         required=False,
         help_text=CycleCommitment._meta.get_field("criteria_full").help_text,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     criteria_partial = forms.CharField(
-        label="Criteria for 0",
+        label=_("Criteria for 0"),
         required=False,
         help_text=CycleCommitment._meta.get_field("criteria_partial").help_text,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     criteria_none = forms.CharField(
-        label="Criteria for -1",
+        label=_("Criteria for -1"),
         required=False,
         help_text=CycleCommitment._meta.get_field("criteria_none").help_text,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -152,7 +157,13 @@ class RowScoresForm(LabelledForm):
         """A service's ValidationError about one cell, next to that cell's inputs."""
         for name, messages in error.message_dict.items():
             if name in ROW_ERRORS:
-                self.add_error(None, [f"{member.name}: {message}" for message in messages])
+                self.add_error(
+                    None,
+                    [
+                        gettext("%(member)s: %(message)s") % {"member": member.name, "message": message}
+                        for message in messages
+                    ],
+                )
             else:
                 field = {"score": "score", "rationale": "rationale", "evidence_urls": "evidence"}.get(name)
                 self.add_error(f"{field}_{member.pk}" if field else None, messages)
@@ -163,10 +174,10 @@ class ReviseScoreForm(LabelledForm):
     rationale = rationale_field(rows=4)
     evidence = evidence_field(rows=3)
     reason = forms.CharField(
-        label="Reason for the correction",
+        label=_("Reason for the correction"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The report shows it beside the corrected score.",
-        error_messages={"required": "Say why the published score is corrected; the report shows it."},
+        help_text=_("The report shows it beside the corrected score."),
+        error_messages={"required": _("Say why the published score is corrected; the report shows it.")},
     )
 
     @classmethod
@@ -181,11 +192,13 @@ class ReviseScoreForm(LabelledForm):
 
 class MembersForm(LabelledForm):
     members = forms.ModelMultipleChoiceField(
-        label="Assessed members",
+        label=_("Assessed members"),
         queryset=Actor.objects.order_by("name"),
         required=False,
-        help_text="Whose compliance assessments score, such as each government a communique binds. "
-        "None chosen: the maker alone.",
+        help_text=_(
+            "Whose compliance assessments score, such as each government a communique binds. "
+            "None chosen: the maker alone."
+        ),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
 
@@ -196,10 +209,10 @@ class MembersForm(LabelledForm):
 
 class DraftScoresForm(LabelledForm):
     message = forms.CharField(
-        label="Message",
+        label=_("Message"),
         initial=DRAFT_SCORES_MESSAGE,
         required=False,
         max_length=MAX_MESSAGE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Each office's email opens with it, above its member's draft scores.",
+        help_text=_("Each office's email opens with it, above its member's draft scores."),
     )

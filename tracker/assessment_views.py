@@ -17,6 +17,8 @@ from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import assessments, evidence, selectors, services, views
@@ -60,10 +62,13 @@ MISSING_SHOWN = 25
 
 SCORE_CLASSES = {Score.FULL: "full", Score.PARTIAL: "partial", Score.NONE: "none"}
 STATE_MESSAGES = {
-    AssessmentCycle.State.DRAFT: "The cycle is back in draft.",
-    AssessmentCycle.State.REVIEW: "The cycle is in review: nothing is locked yet; what is missing is listed below.",
-    AssessmentCycle.State.PUBLISHED: "Published: the cycle is frozen. "
-    "A score can now be corrected only with a revision that gives the reason.",
+    AssessmentCycle.State.DRAFT: gettext_lazy("The cycle is back in draft."),
+    AssessmentCycle.State.REVIEW: gettext_lazy(
+        "The cycle is in review: nothing is locked yet; what is missing is listed below."
+    ),
+    AssessmentCycle.State.PUBLISHED: gettext_lazy(
+        "Published: the cycle is frozen. A score can now be corrected only with a revision that gives the reason."
+    ),
 }
 
 
@@ -134,7 +139,7 @@ def _cycle_counts(cycles) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def cycle_create(request):
-    _require(request, CYCLE_ADD_PERMISSION, "Only analysts create assessment cycles.")
+    _require(request, CYCLE_ADD_PERMISSION, _("Only analysts create assessment cycles."))
     status = 200
     if request.method == "POST":
         form = CycleForm(request.POST)
@@ -144,7 +149,7 @@ def cycle_create(request):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, f"Cycle “{cycle.name}” created. Now choose its pledges.")
+                messages.success(request, _("Cycle “%(name)s” created. Now choose its pledges.") % {"name": cycle.name})
                 return redirect("tracker:cycle-pledges", cycle.pk)
         status = 400
     else:
@@ -163,7 +168,7 @@ def cycle_pledges(request, pk):
     cycle = _cycle_or_404(pk)
     if request.method == "GET":
         return _render_pledges(request, cycle)
-    _require(request, CYCLE_CHANGE_PERMISSION, "Only analysts choose a cycle's pledges.")
+    _require(request, CYCLE_CHANGE_PERMISSION, _("Only analysts choose a cycle's pledges."))
     action = request.POST.get("action")
     try:
         if action == "add":
@@ -186,9 +191,12 @@ def cycle_pledges(request, pk):
                 return _render_pledges(request, cycle, errors=form.errors["commitment"], status=400)
             commitment = form.cleaned_data["commitment"]
             assessments.cycle_remove_commitment(cycle=cycle, commitment=commitment, user=request.user)
-            messages.success(request, f"“{commitment.title}” taken out of the cycle, with its criteria and scores.")
+            messages.success(
+                request,
+                _("“%(title)s” taken out of the cycle, with its criteria and scores.") % {"title": commitment.title},
+            )
         else:
-            return _render_pledges(request, cycle, errors=["Choose to add or to remove pledges."], status=400)
+            return _render_pledges(request, cycle, errors=[_("Choose to add or to remove pledges.")], status=400)
     except ValidationError as error:
         return _render_pledges(request, cycle, errors=error.messages, status=400)
     url = reverse("tracker:cycle-pledges", args=[cycle.pk])
@@ -197,8 +205,12 @@ def cycle_pledges(request, pk):
 
 def _added_message(added, chosen):
     if chosen is not None and added < chosen:
-        return f"{added} pledge{'' if added == 1 else 's'} added; the others were already in the cycle."
-    return f"{added} pledge{'' if added == 1 else 's'} added."
+        return ngettext(
+            "%(count)s pledge added; the others were already in the cycle.",
+            "%(count)s pledges added; the others were already in the cycle.",
+            added,
+        ) % {"count": added}
+    return ngettext("%(count)s pledge added.", "%(count)s pledges added.", added) % {"count": added}
 
 
 def _pledge_filter(request):
@@ -318,32 +330,55 @@ def _render_grid(
 
 
 def _missing_parts(missing) -> list[dict]:
-    """cycle_missing's lists as the page shows them: a count, and the first MISSING_SHOWN items."""
+    """cycle_missing's lists as the page shows them: a count, and the first MISSING_SHOWN items.
+
+    "label" follows the count in the template; "summary" is the count and
+    the label in one phrase, for a language that words the number its own way.
+    """
+    not_assessed, no_rationale = missing["not_assessed"], missing["no_rationale"]
+    no_criteria = [(commitment, None) for commitment in missing["no_criteria"]]
     parts = [
-        ("not_assessed", "cell{} not assessed", "Cells not assessed", missing["not_assessed"]),
+        (
+            "not_assessed",
+            not_assessed,
+            ngettext("cell not assessed", "cells not assessed", len(not_assessed)),
+            ngettext("%(count)s cell not assessed", "%(count)s cells not assessed", len(not_assessed)),
+            _("Cells not assessed"),
+        ),
         (
             "no_rationale",
-            "scored cell{} without a rationale",
-            "Scored cells without a rationale",
-            missing["no_rationale"],
+            no_rationale,
+            ngettext("scored cell without a rationale", "scored cells without a rationale", len(no_rationale)),
+            ngettext(
+                "%(count)s scored cell without a rationale",
+                "%(count)s scored cells without a rationale",
+                len(no_rationale),
+            ),
+            _("Scored cells without a rationale"),
         ),
         (
             "no_criteria",
-            "pledge{} without all three criteria",
-            "Pledges without all three criteria",
-            [(commitment, None) for commitment in missing["no_criteria"]],
+            no_criteria,
+            ngettext("pledge without all three criteria", "pledges without all three criteria", len(no_criteria)),
+            ngettext(
+                "%(count)s pledge without all three criteria",
+                "%(count)s pledges without all three criteria",
+                len(no_criteria),
+            ),
+            _("Pledges without all three criteria"),
         ),
     ]
     return [
         {
             "key": key,
             "count": len(items),
-            "label": label.format("" if len(items) == 1 else "s"),
+            "label": label,
+            "summary": summary % {"count": len(items)},
             "title": title,
             "items": items[:MISSING_SHOWN],
             "more": max(len(items) - MISSING_SHOWN, 0),
         }
-        for key, label, title, items in parts
+        for key, items, label, summary, title in parts
     ]
 
 
@@ -434,7 +469,7 @@ def _row_url(cycle, commitment_id):
 @require_POST
 def cycle_score(request, pk, commitment_id):
     """Save one row of the grid: every changed cell, or none of them when one is refused."""
-    _require(request, SCORE_PERMISSION, "Only analysts score pledges.")
+    _require(request, SCORE_PERMISSION, _("Only analysts score pledges."))
     cycle = _cycle_or_404(pk)
     entry = get_object_or_404(
         CycleCommitment.objects.select_related("commitment__made_by").prefetch_related("commitment__members"),
@@ -453,9 +488,12 @@ def cycle_score(request, pk, commitment_id):
         )
         if not form.errors:
             if changed:
-                messages.success(request, f"Saved {changed} cell{'' if changed == 1 else 's'} of “{commitment.title}”.")
+                saved = ngettext(
+                    "Saved %(count)s cell of “%(title)s”.", "Saved %(count)s cells of “%(title)s”.", changed
+                )
+                messages.success(request, saved % {"count": changed, "title": commitment.title})
             else:
-                messages.info(request, f"Nothing changed in “{commitment.title}”.")
+                messages.info(request, _("Nothing changed in “%(title)s”.") % {"title": commitment.title})
             return redirect(_row_url(cycle, commitment.pk))
     return _render_grid(request, cycle, rows_bound={commitment.pk: form}, status=400)
 
@@ -493,7 +531,7 @@ def _save_row(form, *, cycle, commitment, members, current, user) -> int:
 @login_required
 @require_POST
 def cycle_criteria(request, pk, commitment_id):
-    _require(request, CYCLE_CHANGE_PERMISSION, "Only analysts write a cycle's criteria.")
+    _require(request, CYCLE_CHANGE_PERMISSION, _("Only analysts write a cycle's criteria."))
     cycle = _cycle_or_404(pk)
     entry = get_object_or_404(CycleCommitment.objects.select_related("cycle"), cycle=cycle, commitment_id=commitment_id)
     if cycle.is_published:
@@ -505,7 +543,7 @@ def cycle_criteria(request, pk, commitment_id):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Criteria saved.")
+            messages.success(request, _("Criteria saved."))
             return redirect(_row_url(cycle, commitment_id))
     return _render_grid(request, cycle, criteria_bound={commitment_id: form}, status=400)
 
@@ -517,7 +555,7 @@ def cycle_criteria(request, pk, commitment_id):
 @require_POST
 def cycle_draft_scores(request, pk):
     """Send each member's offices their draft scores and a link to reply; an office already asked is not asked twice."""
-    _require(request, REQUEST_PERMISSION, "Only analysts send draft scores to the members' offices.")
+    _require(request, REQUEST_PERMISSION, _("Only analysts send draft scores to the members' offices."))
     cycle = _cycle_or_404(pk)
     form = DraftScoresForm(request.POST)
     if form.is_valid():
@@ -528,16 +566,24 @@ def cycle_draft_scores(request, pk):
         else:
             if sent:
                 members = len({each.member_id for each in sent})
+                # Two counts, each with its plural: the offices' phrase, then the sentence by the members'.
+                offices = ngettext("%(count)s office", "%(count)s offices", len(sent)) % {"count": len(sent)}
                 messages.success(
                     request,
-                    f"Draft scores sent to {len(sent)} office{'' if len(sent) == 1 else 's'} "
-                    f"of {members} member{'' if members == 1 else 's'}; each can reply through its link.",
+                    ngettext(
+                        "Draft scores sent to %(offices)s of %(count)s member; each can reply through its link.",
+                        "Draft scores sent to %(offices)s of %(count)s members; each can reply through its link.",
+                        members,
+                    )
+                    % {"offices": offices, "count": members},
                 )
             else:
                 messages.info(
                     request,
-                    "No office was written to: every member's active offices already have the draft scores, "
-                    "or the members have no active contact.",
+                    _(
+                        "No office was written to: every member's active offices already have the draft scores, "
+                        "or the members have no active contact."
+                    ),
                 )
             return redirect(f"{cycle.get_absolute_url()}#right-of-reply")
     # The cycle's errors go above the page: the panel has no form outside review.
@@ -548,7 +594,7 @@ def cycle_draft_scores(request, pk):
 @require_POST
 def cycle_state(request, pk):
     """Draft to review and back, review to published; publishing asks first, as it cannot be undone."""
-    _require(request, CYCLE_CHANGE_PERMISSION, "Only analysts move a cycle to review or publish it.")
+    _require(request, CYCLE_CHANGE_PERMISSION, _("Only analysts move a cycle to review or publish it."))
     cycle = _cycle_or_404(pk)
     state = request.POST.get("state", "")
     confirmed = request.POST.get("confirm") == "yes"
@@ -567,7 +613,7 @@ def cycle_state(request, pk):
 @require_http_methods(["GET", "POST"])
 def cycle_copy(request, pk):
     """A final cycle with this interim cycle's pledges and criteria."""
-    _require(request, CYCLE_ADD_PERMISSION, "Only analysts create assessment cycles.")
+    _require(request, CYCLE_ADD_PERMISSION, _("Only analysts create assessment cycles."))
     cycle = _cycle_or_404(pk)
     status = 200
     if request.method == "POST":
@@ -579,7 +625,9 @@ def cycle_copy(request, pk):
                 add_service_errors(form, error)
             else:
                 messages.success(
-                    request, f"Final cycle “{final.name}” created with the pledges and criteria of “{cycle.name}”."
+                    request,
+                    _("Final cycle “%(final)s” created with the pledges and criteria of “%(interim)s”.")
+                    % {"final": final.name, "interim": cycle.name},
                 )
                 return redirect(final)
         status = 400
@@ -594,7 +642,7 @@ def cycle_copy(request, pk):
 @require_http_methods(["GET", "POST"])
 def cycle_revise(request, pk, score_id):
     """Correct a published score: the new values and the reason, kept as a revision."""
-    _require(request, SCORE_PERMISSION, "Only analysts correct published scores.")
+    _require(request, SCORE_PERMISSION, _("Only analysts correct published scores."))
     cycle = _cycle_or_404(pk)
     score = get_object_or_404(
         ComplianceScore.objects.select_related("commitment", "member", "scored_by"), pk=score_id, cycle=cycle
@@ -618,7 +666,10 @@ def cycle_revise(request, pk, score_id):
             except ValidationError as error:
                 add_service_errors(form, error, renamed={"evidence_urls": "evidence"})
             else:
-                messages.success(request, f"Score of {score.member.name} corrected; the report shows the revision.")
+                messages.success(
+                    request,
+                    _("Score of %(member)s corrected; the report shows the revision.") % {"member": score.member.name},
+                )
                 return redirect(_row_url(cycle, score.commitment_id))
         status = 400
     else:
@@ -640,7 +691,7 @@ def cycle_revise(request, pk, score_id):
 @login_required
 @require_POST
 def commitment_members(request, pk):
-    _require(request, MEMBERS_PERMISSION, "Only analysts change whose compliance a pledge assesses.")
+    _require(request, MEMBERS_PERMISSION, _("Only analysts change whose compliance a pledge assesses."))
     commitment = get_object_or_404(selectors.commitment_for_detail().prefetch_related("members"), pk=pk)
     form = MembersForm(request.POST)
     if form.is_valid():
@@ -651,7 +702,7 @@ def commitment_members(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Assessed members saved.")
+            messages.success(request, _("Assessed members saved."))
             return redirect(f"{commitment.get_absolute_url()}#members")
     record_form = (
         RecordUpdateForm.for_commitment(commitment) if request.user.has_perm(views.RECORD_UPDATE_PERMISSION) else None

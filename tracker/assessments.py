@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from tracker.models import (
@@ -37,7 +39,9 @@ MAX_EVIDENCE_LINKS = 20
 # for statuses, they need the reason and a source a reader can check.
 SCORES_NEEDING_EVIDENCE = frozenset({Score.FULL, Score.NONE})
 
-PUBLISHED_MESSAGE = "This cycle is published and frozen; correct a score with a revision, giving the reason."
+PUBLISHED_MESSAGE = gettext_lazy(
+    "This cycle is published and frozen; correct a score with a revision, giving the reason."
+)
 TRANSITIONS = {
     AssessmentCycle.State.DRAFT: {AssessmentCycle.State.REVIEW},
     AssessmentCycle.State.REVIEW: {AssessmentCycle.State.DRAFT, AssessmentCycle.State.PUBLISHED},
@@ -65,7 +69,7 @@ def _refuse_if_published(cycle: AssessmentCycle, field: str = "cycle") -> None:
 
 
 def _refuse_null_characters(fields: dict) -> None:
-    errors = {name: "Null characters are not allowed." for name, value in fields.items() if "\x00" in str(value)}
+    errors = {name: _("Null characters are not allowed.") for name, value in fields.items() if "\x00" in str(value)}
     if errors:
         raise ValidationError(errors)
 
@@ -81,7 +85,7 @@ def _locked(cycle: AssessmentCycle) -> AssessmentCycle:
 def cycle_create(*, user=None, data: dict) -> AssessmentCycle:
     unknown = set(data) - set(CYCLE_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _refuse_null_characters({"name": data.get("name", "")})
     cycle = AssessmentCycle(**data, state=AssessmentCycle.State.DRAFT, created_by=user)
     cycle_validate_previous(cycle)
@@ -94,7 +98,7 @@ def cycle_create(*, user=None, data: dict) -> AssessmentCycle:
 def cycle_update(*, cycle: AssessmentCycle, user=None, data: dict) -> AssessmentCycle:
     unknown = set(data) - set(CYCLE_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _refuse_null_characters({"name": data.get("name", "")})
     with transaction.atomic():
         locked = _locked(cycle)
@@ -114,9 +118,11 @@ def cycle_validate_previous(cycle: AssessmentCycle) -> None:
     if previous is None:
         return
     if cycle.pk and previous.pk == cycle.pk:
-        raise ValidationError({"previous": "A cycle cannot follow itself."})
+        raise ValidationError({"previous": _("A cycle cannot follow itself.")})
     if cycle.kind != AssessmentCycle.Kind.FINAL or previous.kind != AssessmentCycle.Kind.INTERIM:
-        raise ValidationError({"previous": "Only a final cycle follows an earlier cycle, and that one is an interim."})
+        raise ValidationError(
+            {"previous": _("Only a final cycle follows an earlier cycle, and that one is an interim.")}
+        )
 
 
 def cycle_add_commitments(*, cycle: AssessmentCycle, commitments, user=None) -> int:
@@ -159,7 +165,7 @@ def criteria_set(*, entry: CycleCommitment, user=None, data: dict) -> CycleCommi
     """Write the criteria for +1, 0 and -1 of a pledge in a cycle."""
     unknown = set(data) - set(CRITERIA_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _refuse_null_characters(data)
     with transaction.atomic():
         _refuse_if_published(_locked(entry.cycle), next(iter(data), "criteria_full"))
@@ -173,7 +179,7 @@ def criteria_set(*, entry: CycleCommitment, user=None, data: dict) -> CycleCommi
 def cycle_copy_to_final(*, cycle: AssessmentCycle, user=None, data: dict) -> AssessmentCycle:
     """A final cycle with the interim's pledges, in its order, and their criteria; no scores."""
     if cycle.kind != AssessmentCycle.Kind.INTERIM:
-        raise ValidationError({"cycle": "Only an interim cycle is copied into a final one."})
+        raise ValidationError({"cycle": _("Only an interim cycle is copied into a final one.")})
     data = {"event": cycle.event, **data, "kind": AssessmentCycle.Kind.FINAL, "previous": cycle}
     with transaction.atomic():
         final = cycle_create(user=user, data=data)
@@ -205,32 +211,41 @@ def score_validate(
     if cycle.is_published:
         errors["cycle"] = PUBLISHED_MESSAGE
     if not CycleCommitment.objects.filter(cycle=cycle, commitment=commitment).exists():
-        errors["commitment"] = f"“{commitment}” is not one of this cycle's pledges; add it to the cycle first."
+        errors["commitment"] = _("“%(pledge)s” is not one of this cycle's pledges; add it to the cycle first.") % {
+            "pledge": commitment
+        }
     else:
         members = commitment_members(commitment)
         if member not in members:
             names = ", ".join(actor.name for actor in members)
-            errors["member"] = f"{member} is not a member of this pledge; its members are: {names}."
+            errors["member"] = _("%(member)s is not a member of this pledge; its members are: %(members)s.") % {
+                "member": member,
+                "members": names,
+            }
     if score is not None and (isinstance(score, bool) or score not in Score.values):
-        errors["score"] = f"{score!r} is not a score; choose -1, 0 or +1, or leave it not assessed."
+        errors["score"] = _("%(score)s is not a score; choose -1, 0 or +1, or leave it not assessed.") % {
+            "score": repr(score)
+        }
     if isinstance(evidence_urls, str):
         evidence_urls = evidence_urls_parse(evidence_urls)
     links = [str(link).strip() for link in evidence_urls or () if str(link).strip()]
     if len(links) > MAX_EVIDENCE_LINKS:
-        errors["evidence_urls"] = f"Give at most {MAX_EVIDENCE_LINKS} evidence links."
+        errors["evidence_urls"] = _("Give at most %(limit)s evidence links.") % {"limit": MAX_EVIDENCE_LINKS}
     else:
         for link in links:
             try:
                 web_url_validator(link)
             except ValidationError:
-                errors["evidence_urls"] = f"{link!r} is not a web address starting with http:// or https://."
+                errors["evidence_urls"] = _("%(link)s is not a web address starting with http:// or https://.") % {
+                    "link": repr(link)
+                }
                 break
     if score in SCORES_NEEDING_EVIDENCE and "score" not in errors:
         label = Score(score).label
         if not (rationale or "").strip():
-            errors["rationale"] = f"A score of {label} needs a rationale saying why."
+            errors["rationale"] = _("A score of %(score)s needs a rationale saying why.") % {"score": label}
         if not links and "evidence_urls" not in errors:
-            errors["evidence_urls"] = f"A score of {label} needs at least one evidence link."
+            errors["evidence_urls"] = _("A score of %(score)s needs at least one evidence link.") % {"score": label}
     if errors:
         raise ValidationError(errors)
     return links
@@ -280,9 +295,9 @@ def score_revise(*, score: ComplianceScore, user=None, data: dict, reason: str) 
         cell = ComplianceScore.objects.select_for_update().get(pk=score.pk)
         errors = {}
         if not cycle.is_published:
-            errors["cycle"] = "This cycle is not published; change the score itself."
+            errors["cycle"] = _("This cycle is not published; change the score itself.")
         if not reason:
-            errors["reason"] = "Say why the published score is corrected; the report shows it."
+            errors["reason"] = _("Say why the published score is corrected; the report shows it.")
         if errors:
             raise ValidationError(errors)
         new_score = data.get("score", cell.score)
@@ -360,7 +375,12 @@ def cycle_move(*, cycle: AssessmentCycle, state: str, user=None) -> AssessmentCy
     """Draft to review, review back to draft, review to published (cycle_publish)."""
     if state not in AssessmentCycle.State.values:
         choices = ", ".join(AssessmentCycle.State.values)
-        raise ValidationError({"state": f"{state!r} is not a state; choose one of: {choices}."})
+        raise ValidationError(
+            {
+                "state": _("%(state)s is not a state; choose one of: %(choices)s.")
+                % {"state": repr(state), "choices": choices}
+            }
+        )
     if state == AssessmentCycle.State.PUBLISHED:
         return cycle_publish(cycle=cycle, user=user)
     with transaction.atomic():
@@ -379,7 +399,10 @@ def cycle_move(*, cycle: AssessmentCycle, state: str, user=None) -> AssessmentCy
 def _transition_refusal(current, target) -> str:
     if current == AssessmentCycle.State.PUBLISHED:
         return PUBLISHED_MESSAGE
-    return f"A cycle in {current.label} cannot move to {AssessmentCycle.State(target).label}."
+    return _("A cycle in %(current)s cannot move to %(target)s.") % {
+        "current": current.label,
+        "target": AssessmentCycle.State(target).label,
+    }
 
 
 def cycle_publish(*, cycle: AssessmentCycle, user=None) -> AssessmentCycle:

@@ -11,19 +11,21 @@ evidence (services.progress_record).
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tracker import services
 from tracker.models import Commitment, Status
 
 
 class BulkAction(models.TextChoices):
-    ASSIGN_OWNER = "assign_owner", "Assign an owner"
-    ADD_TOPIC = "add_topic", "Add a topic"
-    REMOVE_TOPIC = "remove_topic", "Remove a topic"
-    ADD_WATCHER = "add_watcher", "Add a watcher"
-    POSTPONE = "postpone", "Postpone the next check"
-    PUBLISH = "publish", "Publish on the public site"
-    UNPUBLISH = "unpublish", "Withdraw from the public site"
+    ASSIGN_OWNER = "assign_owner", _("Assign an owner")
+    ADD_TOPIC = "add_topic", _("Add a topic")
+    REMOVE_TOPIC = "remove_topic", _("Remove a topic")
+    ADD_WATCHER = "add_watcher", _("Add a watcher")
+    POSTPONE = "postpone", _("Postpone the next check")
+    PUBLISH = "publish", _("Publish on the public site")
+    UNPUBLISH = "unpublish", _("Withdraw from the public site")
 
 
 def commitments_add_topic(*, commitments, topic, user=None) -> int:
@@ -86,7 +88,7 @@ def commitments_to_change(*, commitments: QuerySet, action: str, value) -> Query
         return commitments.exclude(status__in=Status.terminal())
     if action in (BulkAction.PUBLISH, BulkAction.UNPUBLISH):
         return commitments.exclude(is_public=value)
-    raise ValidationError({"action": "Choose one of the changes offered."})
+    raise ValidationError({"action": gettext("Choose one of the changes offered.")})
 
 
 def bulk_change_validate(*, action: str, value) -> None:
@@ -116,7 +118,7 @@ def commitments_bulk_change(*, commitments: QuerySet, action: str, value, user=N
         return services.commitments_postpone(commitments=commitments, days=value, user=user)
     if action in (BulkAction.PUBLISH, BulkAction.UNPUBLISH):
         return commitments_set_public(commitments=commitments, public=value, user=user)
-    raise ValidationError({"action": "Choose one of the changes offered."})
+    raise ValidationError({"action": gettext("Choose one of the changes offered.")})
 
 
 def _as_queryset(commitments) -> QuerySet:

@@ -9,12 +9,14 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tracker import selectors, services
 from tracker.bulk import BulkAction
 from tracker.filters import CommitmentFilter, ListSelect
-from tracker.forms import LabelledForm
-from tracker.models import Commitment, Topic
+from tracker.forms import LabelledForm, grouped, grouped_lazy
+from tracker.models import Commitment, Topic, lazy_interpolate
 from tracker.templatetags.tracker_tags import person
 
 # One bulk edit changes at most this many pledges: each is its own update
@@ -37,25 +39,32 @@ ARGUMENT = {
     BulkAction.UNPUBLISH: None,
 }
 MISSING_ARGUMENT = {
-    "owner": "Choose the owner to assign.",
-    "topic": "Choose the topic.",
-    "watcher": "Choose the watcher to add.",
-    "days": "Enter the number of days to postpone the next check by.",
+    "owner": _("Choose the owner to assign."),
+    "topic": _("Choose the topic."),
+    "watcher": _("Choose the watcher to add."),
+    "days": _("Enter the number of days to postpone the next check by."),
 }
 # Why a chosen pledge is left as it is: "Left unchanged: 2 of the 5 chosen pledges, already with this owner."
+# The page and the board's message write it after "pledge(s)" or "every chosen pledge is", hence the context.
 UNCHANGED = {
-    BulkAction.ASSIGN_OWNER: "already with this owner",
-    BulkAction.ADD_TOPIC: "already with this topic",
-    BulkAction.REMOVE_TOPIC: "without this topic",
-    BulkAction.ADD_WATCHER: "already watched by this person",
-    BulkAction.POSTPONE: "closed, with no next check",
-    BulkAction.PUBLISH: "already public",
-    BulkAction.UNPUBLISH: "not public",
+    BulkAction.ASSIGN_OWNER: pgettext_lazy("why bulk-edited pledges are left unchanged", "already with this owner"),
+    BulkAction.ADD_TOPIC: pgettext_lazy("why bulk-edited pledges are left unchanged", "already with this topic"),
+    BulkAction.REMOVE_TOPIC: pgettext_lazy("why bulk-edited pledges are left unchanged", "without this topic"),
+    BulkAction.ADD_WATCHER: pgettext_lazy(
+        "why bulk-edited pledges are left unchanged", "already watched by this person"
+    ),
+    BulkAction.POSTPONE: pgettext_lazy("why bulk-edited pledges are left unchanged", "closed, with no next check"),
+    BulkAction.PUBLISH: pgettext_lazy("why bulk-edited pledges are left unchanged", "already public"),
+    BulkAction.UNPUBLISH: pgettext_lazy("why bulk-edited pledges are left unchanged", "not public"),
 }
 
 
-def _plural(count, word="pledge"):
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+def _pledges(count) -> str:
+    return ngettext("%(count)s pledge", "%(count)s pledges", count) % {"count": grouped(count)}
+
+
+def _days(count) -> str:
+    return ngettext("%(count)s day", "%(count)s days", count) % {"count": grouped(count)}
 
 
 class PledgeIdsField(forms.Field):
@@ -63,8 +72,8 @@ class PledgeIdsField(forms.Field):
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "invalid": "“%(value)s” is not a pledge's number.",
-        "too_many": f"Change at most {MAX_PLEDGES:,} pledges at once.",
+        "invalid": _("“%(value)s” is not a pledge's number."),
+        "too_many": lazy_interpolate(_("Change at most %(max)s pledges at once."), {"max": grouped_lazy(MAX_PLEDGES)}),
     }
 
     def to_python(self, value):
@@ -87,7 +96,7 @@ class PledgeIdsField(forms.Field):
 class PersonChoiceField(forms.ModelChoiceField):
     """Any active user is accepted, so that one who may not view pledges is refused by name (bulk.py)."""
 
-    default_error_messages = {"invalid_choice": "No active user of the tracker has this number."}
+    default_error_messages = {"invalid_choice": _("No active user of the tracker has this number.")}
 
     def __init__(self, **kwargs):
         super().__init__(queryset=get_user_model().objects.filter(is_active=True), widget=ListSelect, **kwargs)
@@ -104,34 +113,34 @@ class BulkEditForm(LabelledForm):
     query string) match now, read by the board's own CommitmentFilter.
     """
 
-    ids = PledgeIdsField(required=False, label="Ticked pledges")
-    page_ids = PledgeIdsField(required=False, label="Pledges on the page")
-    all_on_page = forms.BooleanField(required=False, label="All pledges on this page")
-    all = forms.BooleanField(required=False, label="All pledges matching the filters")
+    ids = PledgeIdsField(required=False, label=_("Ticked pledges"))
+    page_ids = PledgeIdsField(required=False, label=_("Pledges on the page"))
+    all_on_page = forms.BooleanField(required=False, label=_("All pledges on this page"))
+    all = forms.BooleanField(required=False, label=_("All pledges matching the filters"))
     filters = forms.CharField(
-        required=False, strip=False, max_length=FILTERS_MAX_LENGTH, label="Filters", widget=forms.HiddenInput
+        required=False, strip=False, max_length=FILTERS_MAX_LENGTH, label=_("Filters"), widget=forms.HiddenInput
     )
     action = forms.ChoiceField(
-        label="Change",
-        choices=[("", "Choose a change"), *BulkAction.choices],
-        error_messages={"required": "Choose the change to make."},
+        label=pgettext_lazy("bulk edit", "Change"),
+        choices=[("", _("Choose a change")), *BulkAction.choices],
+        error_messages={"required": _("Choose the change to make.")},
         widget=ListSelect,
     )
-    owner = PersonChoiceField(required=False, label="Owner to assign", empty_label="Choose an owner")
+    owner = PersonChoiceField(required=False, label=_("Owner to assign"), empty_label=_("Choose an owner"))
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(),
         required=False,
-        label="Topic to add or remove",
-        empty_label="Choose a topic",
+        label=_("Topic to add or remove"),
+        empty_label=_("Choose a topic"),
         widget=ListSelect,
-        error_messages={"invalid_choice": "There is no topic with this number."},
+        error_messages={"invalid_choice": _("There is no topic with this number.")},
     )
-    watcher = PersonChoiceField(required=False, label="Watcher to add", empty_label="Choose a person")
+    watcher = PersonChoiceField(required=False, label=_("Watcher to add"), empty_label=_("Choose a person"))
     days = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=services.MAX_POSTPONE_DAYS,
-        label="Days to postpone by",
+        label=_("Days to postpone by"),
         widget=forms.NumberInput(attrs={"min": 1, "max": services.MAX_POSTPONE_DAYS}),
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -161,7 +170,7 @@ class BulkEditForm(LabelledForm):
         try:
             return QueryDict(text)
         except SuspiciousOperation:  # more fields than Django reads from one request
-            raise ValidationError("The board's filters could not be read.") from None
+            raise ValidationError(gettext("The board's filters could not be read.")) from None
 
     def clean(self):
         data = super().clean()
@@ -184,17 +193,19 @@ class BulkEditForm(LabelledForm):
             )
             if filterset.is_bound and not filterset.is_valid():
                 self.add_error(
-                    None, "The board's filters could not be read; go back to the board and apply them again."
+                    None, gettext("The board's filters could not be read; go back to the board and apply them again.")
                 )
                 return
             chosen = Commitment.objects.filter(pk__in=filterset.qs.order_by().values("pk"))
             count = chosen.count()
             if not count:
-                self.add_error(None, "No pledge matches these filters.")
+                self.add_error(None, gettext("No pledge matches these filters."))
         else:
             ids = list(dict.fromkeys([*data["ids"], *(data["page_ids"] if data.get("all_on_page") else [])]))
             if not ids:
-                self.add_error(None, "Tick at least one pledge, or choose all on the page or all matching the filters.")
+                self.add_error(
+                    None, gettext("Tick at least one pledge, or choose all on the page or all matching the filters.")
+                )
                 return
             chosen = Commitment.objects.filter(pk__in=ids)
             count = chosen.count()
@@ -202,12 +213,20 @@ class BulkEditForm(LabelledForm):
                 gone = len(ids) - count
                 self.add_error(
                     None,
-                    f"{_plural(gone)} of those chosen no longer exist{'s' if gone == 1 else ''}: "
-                    "go back to the board and choose again.",
+                    ngettext(
+                        "%(count)s pledge of those chosen no longer exists: go back to the board and choose again.",
+                        "%(count)s pledges of those chosen no longer exist: go back to the board and choose again.",
+                        gone,
+                    )
+                    % {"count": grouped(gone)},
                 )
             data["ids"] = ids
         if count > MAX_PLEDGES:
-            self.add_error(None, f"These are {count:,} pledges; change at most {MAX_PLEDGES:,} at once.")
+            self.add_error(
+                None,
+                gettext("These are %(count)s pledges; change at most %(max)s at once.")
+                % {"count": grouped(count), "max": grouped(MAX_PLEDGES)},
+            )
         data["commitments"], data["chosen"] = chosen, count
 
     @property
@@ -241,13 +260,18 @@ class BulkEditForm(LabelledForm):
         """What the change does, as a sentence."""
         action, value = self.cleaned_data["action"], self.argument
         return {
-            BulkAction.ASSIGN_OWNER: lambda: f"Assign {person(value)} as the owner.",
-            BulkAction.ADD_TOPIC: lambda: f"Add the topic “{value}”.",
-            BulkAction.REMOVE_TOPIC: lambda: f"Remove the topic “{value}”.",
-            BulkAction.ADD_WATCHER: lambda: f"Add {person(value)} as a watcher.",
-            BulkAction.POSTPONE: lambda: f"Postpone the next check by {_plural(value, 'day')}.",
-            BulkAction.PUBLISH: lambda: "Publish on the public site: anyone can read them without a login.",
-            BulkAction.UNPUBLISH: lambda: "Withdraw from the public site: their public pages will be gone.",
+            BulkAction.ASSIGN_OWNER: lambda: gettext("Assign %(person)s as the owner.") % {"person": person(value)},
+            BulkAction.ADD_TOPIC: lambda: gettext("Add the topic “%(topic)s”.") % {"topic": value},
+            BulkAction.REMOVE_TOPIC: lambda: gettext("Remove the topic “%(topic)s”.") % {"topic": value},
+            BulkAction.ADD_WATCHER: lambda: gettext("Add %(person)s as a watcher.") % {"person": person(value)},
+            BulkAction.POSTPONE: lambda: (
+                ngettext(
+                    "Postpone the next check by %(count)s day.", "Postpone the next check by %(count)s days.", value
+                )
+                % {"count": grouped(value)}
+            ),
+            BulkAction.PUBLISH: lambda: gettext("Publish on the public site: anyone can read them without a login."),
+            BulkAction.UNPUBLISH: lambda: gettext("Withdraw from the public site: their public pages will be gone."),
         }[action]()
 
     def unchanged_reason(self):
@@ -256,14 +280,57 @@ class BulkEditForm(LabelledForm):
     def done_message(self, changed):
         """What changed, for the board's message once the change is made."""
         action, value = self.cleaned_data["action"], self.argument
-        pledges = _plural(changed)
-        more = f"{changed:,} more pledge{'' if changed == 1 else 's'}"
+        count = grouped(changed)
         return {
-            BulkAction.ASSIGN_OWNER: lambda: f"{person(value)} now owns {more}.",
-            BulkAction.ADD_TOPIC: lambda: f"Topic “{value}” added to {pledges}.",
-            BulkAction.REMOVE_TOPIC: lambda: f"Topic “{value}” removed from {pledges}.",
-            BulkAction.ADD_WATCHER: lambda: f"{person(value)} now watches {more}.",
-            BulkAction.POSTPONE: lambda: f"Next check postponed by {_plural(value, 'day')} on {pledges}.",
-            BulkAction.PUBLISH: lambda: f"{pledges} published on the public site.",
-            BulkAction.UNPUBLISH: lambda: f"{pledges} withdrawn from the public site.",
+            BulkAction.ASSIGN_OWNER: lambda: (
+                ngettext(
+                    "%(person)s now owns %(count)s more pledge.", "%(person)s now owns %(count)s more pledges.", changed
+                )
+                % {"person": person(value), "count": count}
+            ),
+            BulkAction.ADD_TOPIC: lambda: (
+                ngettext(
+                    "Topic “%(topic)s” added to %(count)s pledge.",
+                    "Topic “%(topic)s” added to %(count)s pledges.",
+                    changed,
+                )
+                % {"topic": value, "count": count}
+            ),
+            BulkAction.REMOVE_TOPIC: lambda: (
+                ngettext(
+                    "Topic “%(topic)s” removed from %(count)s pledge.",
+                    "Topic “%(topic)s” removed from %(count)s pledges.",
+                    changed,
+                )
+                % {"topic": value, "count": count}
+            ),
+            BulkAction.ADD_WATCHER: lambda: (
+                ngettext(
+                    "%(person)s now watches %(count)s more pledge.",
+                    "%(person)s now watches %(count)s more pledges.",
+                    changed,
+                )
+                % {"person": person(value), "count": count}
+            ),
+            # Two counts, each with its own plural: the sentence takes both as phrases.
+            BulkAction.POSTPONE: lambda: (
+                gettext("Next check postponed by %(days)s on %(pledges)s.")
+                % {"days": _days(value), "pledges": _pledges(changed)}
+            ),
+            BulkAction.PUBLISH: lambda: (
+                ngettext(
+                    "%(count)s pledge published on the public site.",
+                    "%(count)s pledges published on the public site.",
+                    changed,
+                )
+                % {"count": count}
+            ),
+            BulkAction.UNPUBLISH: lambda: (
+                ngettext(
+                    "%(count)s pledge withdrawn from the public site.",
+                    "%(count)s pledges withdrawn from the public site.",
+                    changed,
+                )
+                % {"count": count}
+            ),
         }[action]()

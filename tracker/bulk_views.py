@@ -9,9 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import bulk
+from .bulk import BulkAction
 from .bulk_forms import BulkEditForm
 from .forms import add_service_errors
 
@@ -20,6 +22,16 @@ BULK_PERMISSION = "tracker.change_commitment"
 TITLES_SHOWN = 20
 # The services name people's fields in the plural (the pledge's watchers); the form adds one.
 SERVICE_FIELDS = {"watchers": "watcher"}
+# Whole sentences rather than bulk_forms' reasons in one: a translation words each its own way.
+NOTHING_CHANGED = {
+    BulkAction.ASSIGN_OWNER: _("No pledge changed: every chosen pledge is already with this owner."),
+    BulkAction.ADD_TOPIC: _("No pledge changed: every chosen pledge is already with this topic."),
+    BulkAction.REMOVE_TOPIC: _("No pledge changed: every chosen pledge is without this topic."),
+    BulkAction.ADD_WATCHER: _("No pledge changed: every chosen pledge is already watched by this person."),
+    BulkAction.POSTPONE: _("No pledge changed: every chosen pledge is closed, with no next check."),
+    BulkAction.PUBLISH: _("No pledge changed: every chosen pledge is already public."),
+    BulkAction.UNPUBLISH: _("No pledge changed: every chosen pledge is not public."),
+}
 
 
 @login_required
@@ -44,7 +56,12 @@ def commitments_bulk(request):
         if changed:
             messages.success(request, form.done_message(changed))
         else:
-            messages.info(request, f"No pledge changed: every chosen pledge is {form.unchanged_reason()}.")
+            nothing = NOTHING_CHANGED.get(data["action"])
+            if nothing is None:
+                nothing = _("No pledge changed: every chosen pledge is %(reason)s.") % {
+                    "reason": form.unchanged_reason()
+                }
+            messages.info(request, nothing)
         return redirect(form.board_url())
 
     changing = bulk.commitments_to_change(commitments=data["commitments"], action=data["action"], value=form.argument)

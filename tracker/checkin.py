@@ -16,7 +16,9 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tracker import emails
 from tracker.models import Commitment, FollowUp, ProgressUpdate, Status
@@ -94,26 +96,32 @@ def checkin_load(token: str, *, user=None) -> CheckIn:
         payload = signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise CheckinRefused(
-            f"This link has expired: check-in links work for {settings.CHECKIN_LINK_DAYS} days. "
-            "Open the pledge on the tracker to record an update.",
+            ngettext(
+                "This link has expired: check-in links work for %(days)s day. "
+                "Open the pledge on the tracker to record an update.",
+                "This link has expired: check-in links work for %(days)s days. "
+                "Open the pledge on the tracker to record an update.",
+                settings.CHECKIN_LINK_DAYS,
+            )
+            % {"days": settings.CHECKIN_LINK_DAYS},
             410,
         ) from None
     except signing.BadSignature:
-        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
+        raise CheckinRefused(_("This link is not valid: it may have been cut short or altered."), 400) from None
     try:
         followup_id, action, expected = int(payload["f"]), payload["a"], payload["s"]
         last_update_id = int(payload.get("u", 0))
     except (AttributeError, KeyError, TypeError, ValueError):
-        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400) from None
+        raise CheckinRefused(_("This link is not valid: it may have been cut short or altered."), 400) from None
     if action not in Action.ALL or expected not in Status.values:
-        raise CheckinRefused("This link is not valid: it may have been cut short or altered.", 400)
+        raise CheckinRefused(_("This link is not valid: it may have been cut short or altered."), 400)
     followup = (
         FollowUp.objects.select_related("recipient", "commitment__made_by", "commitment__event")
         .filter(pk=followup_id, kind__in=[FollowUp.Kind.CHECKUP, FollowUp.Kind.ESCALATION])
         .first()
     )
     if followup is None or followup.commitment is None:
-        raise CheckinRefused("The reminder or the pledge this link was for no longer exists.", 404)
+        raise CheckinRefused(_("The reminder or the pledge this link was for no longer exists."), 404)
     checkin = CheckIn(followup=followup, action=action, expected_status=expected, last_update_id=last_update_id)
     _refuse_if_unusable(checkin, user=user)
     return checkin
@@ -121,33 +129,38 @@ def checkin_load(token: str, *, user=None) -> CheckIn:
 
 def updated_meanwhile_message(checkin: CheckIn) -> str:
     checkin.commitment.refresh_from_db(fields=["status", "progress"])
-    return (
-        "Another update was recorded since this email: the pledge is now "
-        f"{checkin.commitment.get_status_display()}, {checkin.commitment.progress}% done. Nothing was changed; "
-        "open the pledge to see its timeline."
-    )
+    return _(
+        "Another update was recorded since this email: the pledge is now %(status)s, %(progress)s%% done. "
+        "Nothing was changed; open the pledge to see its timeline."
+    ) % {"status": checkin.commitment.get_status_display(), "progress": checkin.commitment.progress}
 
 
 def _refuse_if_unusable(checkin: CheckIn, *, user=None) -> None:
     followup, recipient = checkin.followup, checkin.followup.recipient
     if user is not None and user.is_authenticated and user.pk != recipient.pk:
         raise CheckinRefused(
-            "This link was sent to someone else. Log out to use it as its recipient, "
-            "or record your update on the pledge's page.",
+            _(
+                "This link was sent to someone else. Log out to use it as its recipient, "
+                "or record your update on the pledge's page."
+            ),
             403,
         )
     if followup.checked_in_at is not None:
+        answered = timezone.localtime(followup.checked_in_at)
         raise CheckinRefused(
-            f"This email was already answered on {timezone.localtime(followup.checked_in_at):%d %b %Y at %H:%M}; "
-            "each link works once. The pledge's timeline shows the update.",
+            _(
+                "This email was already answered on %(day)s at %(time)s; "
+                "each link works once. The pledge's timeline shows the update."
+            )
+            % {"day": formats.date_format(answered), "time": formats.time_format(answered)},
             409,
         )
     if not recipient.is_active or not recipient.has_perm(RECORD_PERMISSION):
-        raise CheckinRefused("Your account may no longer record progress updates, so this link cannot act.", 403)
+        raise CheckinRefused(_("Your account may no longer record progress updates, so this link cannot act."), 403)
     if Status(checkin.commitment.status).is_terminal:
         raise CheckinRefused(
-            f"This pledge has been closed as {checkin.commitment.get_status_display()}; "
-            "no further update can be recorded.",
+            _("This pledge has been closed as %(status)s; no further update can be recorded.")
+            % {"status": checkin.commitment.get_status_display()},
             409,
         )
 
@@ -166,7 +179,7 @@ def checkin_act(checkin: CheckIn, *, data: dict | None = None) -> ProgressUpdate
 
     followup = checkin.followup
     if checkin.action == Action.NO_CHANGE:
-        fields = {"status": checkin.expected_status, "note": "No change since the last check."}
+        fields = {"status": checkin.expected_status, "note": _("No change since the last check.")}
     elif checkin.action == Action.STALLED:
         fields = {"status": Status.STALLED}
     else:

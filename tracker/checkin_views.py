@@ -2,17 +2,28 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from .checkin import Action, CheckinRefused, checkin_act, checkin_load, updated_meanwhile_message
 from .forms import RecordUpdateForm, add_service_errors
+from .models import Status
 
 # What each link will do, said before the button.
 CONSEQUENCES = {
-    Action.NO_CHANGE: "Record no change: the pledge stays {status}; the next check falls in {days} days.",
-    Action.STALLED: "Record the pledge as Stalled; the next check falls in {days} days.",
-    Action.PROGRESS: "Record where the pledge stands now.",
+    Action.NO_CHANGE: ngettext_lazy(
+        "Record no change: the pledge stays %(status)s; the next check falls in %(days)s day.",
+        "Record no change: the pledge stays %(status)s; the next check falls in %(days)s days.",
+        "days",
+    ),
+    Action.STALLED: ngettext_lazy(
+        "Record the pledge as %(stalled)s; the next check falls in %(days)s day.",
+        "Record the pledge as %(stalled)s; the next check falls in %(days)s days.",
+        "days",
+    ),
+    Action.PROGRESS: _("Record where the pledge stands now."),
 }
 
 
@@ -34,9 +45,7 @@ def checkin(request, token):
         "check": check,
         "commitment": commitment,
         "form": form,
-        "consequence": CONSEQUENCES[check.action].format(
-            status=commitment.get_status_display(), days=commitment.check_every_days
-        ),
+        "consequence": _consequence(check.action, commitment),
     }
     if request.method != "POST":
         return render(request, "tracker/checkin.html", context)
@@ -58,6 +67,14 @@ def checkin(request, token):
         context["form"] = form
         return render(request, "tracker/checkin.html", context, status=400)
     return render(request, "tracker/checkin_done.html", {"check": check, "commitment": commitment, "update": update})
+
+
+def _consequence(action: str, commitment) -> str:
+    return CONSEQUENCES[action] % {
+        "status": commitment.get_status_display(),
+        "stalled": Status.STALLED.label,
+        "days": commitment.check_every_days,
+    }
 
 
 def _refused(request, refused: CheckinRefused):

@@ -16,6 +16,8 @@ from difflib import SequenceMatcher
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from tracker.models import Commitment, Status
 
@@ -118,19 +120,21 @@ def renews_validate(commitment: Commitment, renews: Commitment | None) -> None:
     if renews is None:
         return
     if commitment.pk is not None and renews.pk == commitment.pk:
-        raise ValidationError({"renews": "A pledge cannot renew itself."})
+        raise ValidationError({"renews": _("A pledge cannot renew itself.")})
     if commitment.made_on and renews.made_on and renews.made_on > commitment.made_on:
         raise ValidationError(
             {
-                "renews": f"“{renews}” was made after this pledge ({renews.made_on:%d %b %Y}); "
-                "a pledge renews an earlier one."
+                "renews": _("“%(pledge)s” was made after this pledge (%(made_on)s); a pledge renews an earlier one.")
+                % {"pledge": renews, "made_on": formats.date_format(renews.made_on)}
             }
         )
     if commitment.pk is not None:
         ancestor, seen = renews, 0
         while ancestor is not None and seen < MAX_CHAIN:
             if ancestor.renews_id == commitment.pk:
-                raise ValidationError({"renews": f"“{renews}” already renews this pledge, through its chain."})
+                raise ValidationError(
+                    {"renews": _("“%(pledge)s” already renews this pledge, through its chain.") % {"pledge": renews}}
+                )
             ancestor = ancestor.renews
             seen += 1
 

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from tracker import emails
 from tracker.assessment_report import cycle_report
@@ -51,7 +53,7 @@ MAX_REPLY_FILE_BYTES = 10 * 1024 * 1024
 MAX_REMINDERS = 2
 OPEN_STATES = (EvidenceRequest.State.SENT, EvidenceRequest.State.UNANSWERED)
 # What draft_scores_send writes when given no message (the page's form starts from it).
-DRAFT_SCORES_MESSAGE = (
+DRAFT_SCORES_MESSAGE = gettext_lazy(
     "These are our draft scores for your government's compliance, with the criteria and our reasons. "
     "Before we publish, you may reply with corrections, comments or evidence."
 )
@@ -68,7 +70,7 @@ FILE_SIGNATURES = {
 
 
 def _refuse_null_characters(fields: dict) -> None:
-    errors = {name: "Null characters are not allowed." for name, value in fields.items() if "\x00" in str(value)}
+    errors = {name: _("Null characters are not allowed.") for name, value in fields.items() if "\x00" in str(value)}
     if errors:
         raise ValidationError(errors)
 
@@ -88,14 +90,17 @@ def evidence_request_send(*, commitment: Commitment, contact: Contact, message: 
     _refuse_null_characters({"message": message})
     errors = {}
     if not contacts_for_commitment(commitment).filter(pk=contact.pk).exists():
-        errors["contact"] = (
-            f"{contact} is not an active office of this pledge's maker or members; "
+        errors["contact"] = _(
+            "%(office)s is not an active office of this pledge's maker or members; "
             "add the office to the actor first, or choose another."
-        )
+        ) % {"office": contact}
     if not message:
-        errors["message"] = "Write what you are asking for; the email quotes it."
+        errors["message"] = _("Write what you are asking for; the email quotes it.")
     elif len(message) > MAX_MESSAGE_LENGTH:
-        errors["message"] = f"Keep the message under {MAX_MESSAGE_LENGTH} characters ({len(message)} now)."
+        errors["message"] = _("Keep the message under %(limit)s characters (%(length)s now).") % {
+            "limit": MAX_MESSAGE_LENGTH,
+            "length": len(message),
+        }
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -115,16 +120,18 @@ def draft_scores_send(*, cycle: AssessmentCycle, user=None, message: str = "") -
     Each office is asked once per cycle: one already asked (whatever became
     of the request but a withdrawal) is not asked again.
     """
-    message = (message or "").strip() or DRAFT_SCORES_MESSAGE
+    message = (message or "").strip() or str(DRAFT_SCORES_MESSAGE)
     _refuse_null_characters({"message": message})
     if len(message) > MAX_MESSAGE_LENGTH:
-        raise ValidationError({"message": f"Keep the message under {MAX_MESSAGE_LENGTH} characters."})
+        raise ValidationError(
+            {"message": _("Keep the message under %(limit)s characters.") % {"limit": MAX_MESSAGE_LENGTH}}
+        )
     created = []
     with transaction.atomic():
         # Locked: two sends at once ask each office once, and none goes out after publishing.
         locked = AssessmentCycle.objects.select_for_update().get(pk=cycle.pk)
         if locked.state != AssessmentCycle.State.REVIEW:
-            raise ValidationError({"cycle": "Draft scores are sent for reply while the cycle is in review."})
+            raise ValidationError({"cycle": _("Draft scores are sent for reply while the cycle is in review.")})
         members = {row.actor.pk for row in cycle_report(locked).members if row.scored}
         already = EvidenceRequest.objects.filter(cycle=locked, kind=EvidenceRequest.Kind.DRAFT_SCORES).exclude(
             state=EvidenceRequest.State.WITHDRAWN
@@ -153,7 +160,9 @@ def evidence_request_withdraw(*, request: EvidenceRequest, user=None) -> Evidenc
     with transaction.atomic():
         locked = EvidenceRequest.objects.select_for_update().get(pk=request.pk)
         if locked.state not in OPEN_STATES:
-            raise ValidationError({"state": f"This request is {locked.get_state_display().lower()}; it stays so."})
+            raise ValidationError(
+                {"state": _("This request is %(state)s; it stays so.") % {"state": locked.get_state_display().lower()}}
+            )
         locked.state = EvidenceRequest.State.WITHDRAWN
         locked.closed_at = timezone.now()
         locked._history_user = user
@@ -256,23 +265,29 @@ def reply_load(token: str) -> EvidenceRequest:
         request_id = int(payload["r"])
     except signing.SignatureExpired:
         raise ReplyRefused(
-            f"This link has expired: reply links work for {settings.REPLY_LINK_DAYS} days. "
-            "Answer the email instead, and we will send a new link.",
+            ngettext(
+                "This link has expired: reply links work for %(days)s day. "
+                "Answer the email instead, and we will send a new link.",
+                "This link has expired: reply links work for %(days)s days. "
+                "Answer the email instead, and we will send a new link.",
+                settings.REPLY_LINK_DAYS,
+            )
+            % {"days": settings.REPLY_LINK_DAYS},
             410,
         ) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise ReplyRefused("This link is not valid: it may have been cut short or altered.", 400) from None
+        raise ReplyRefused(_("This link is not valid: it may have been cut short or altered."), 400) from None
     request = (
         EvidenceRequest.objects.select_related("contact__actor", "commitment__made_by", "cycle", "member")
         .filter(pk=request_id)
         .first()
     )
     if request is None:
-        raise ReplyRefused("The request this link was for no longer exists.", 404)
+        raise ReplyRefused(_("The request this link was for no longer exists."), 404)
     if request.state == EvidenceRequest.State.WITHDRAWN:
-        raise ReplyRefused("This request has been withdrawn; no reply is needed.", 410)
+        raise ReplyRefused(_("This request has been withdrawn; no reply is needed."), 410)
     if request.kind == EvidenceRequest.Kind.DRAFT_SCORES and request.cycle.is_published:
-        raise ReplyRefused("This assessment has been published; replies to its draft scores are closed.", 410)
+        raise ReplyRefused(_("This assessment has been published; replies to its draft scores are closed."), 410)
     return request
 
 
@@ -289,33 +304,41 @@ def reply_validate(*, text: str, links, files) -> tuple[str, list[str], list[tup
     _refuse_null_characters({"text": text, "links": " ".join(links)})
     errors = {}
     if not text and not links and not files:
-        errors["text"] = "Write your reply, or give a link or a file."
+        errors["text"] = _("Write your reply, or give a link or a file.")
     elif len(text) > MAX_REPLY_LENGTH:
-        errors["text"] = f"Keep the reply under {MAX_REPLY_LENGTH} characters ({len(text)} now)."
+        errors["text"] = _("Keep the reply under %(limit)s characters (%(length)s now).") % {
+            "limit": MAX_REPLY_LENGTH,
+            "length": len(text),
+        }
     if len(links) > MAX_REPLY_LINKS:
-        errors["links"] = f"Give at most {MAX_REPLY_LINKS} links."
+        errors["links"] = _("Give at most %(limit)s links.") % {"limit": MAX_REPLY_LINKS}
     else:
         for link in links:
             try:
                 web_url_validator(link)
             except ValidationError:
-                errors["links"] = f"{link[:100]!r} is not a web address starting with http:// or https://."
+                errors["links"] = _("%(link)s is not a web address starting with http:// or https://.") % {
+                    "link": repr(link[:100])
+                }
                 break
             # A link may become an update's evidence link, which has this length.
             if len(link) > MAX_LINK_LENGTH:
-                errors["links"] = f"Keep each link under {MAX_LINK_LENGTH} characters."
+                errors["links"] = _("Keep each link under %(limit)s characters.") % {"limit": MAX_LINK_LENGTH}
                 break
     typed, file_errors = [], []
     if len(files) > MAX_REPLY_FILES:
-        file_errors.append(f"Attach at most {MAX_REPLY_FILES} files.")
+        file_errors.append(_("Attach at most %(limit)s files.") % {"limit": MAX_REPLY_FILES})
     for upload in files[:MAX_REPLY_FILES]:
         name = (upload.name or "file")[:100]
         if upload.size > MAX_REPLY_FILE_BYTES:
-            file_errors.append(f"{name} is larger than {MAX_REPLY_FILE_BYTES // (1024 * 1024)} MB.")
+            file_errors.append(
+                _("%(name)s is larger than %(size)s MB.")
+                % {"name": name, "size": MAX_REPLY_FILE_BYTES // (1024 * 1024)}
+            )
             continue
         content_type = file_type(upload)
         if content_type is None:
-            file_errors.append(f"{name} is not a PDF or an image (PNG, JPEG, GIF or WebP).")
+            file_errors.append(_("%(name)s is not a PDF or an image (PNG, JPEG, GIF or WebP).") % {"name": name})
         else:
             typed.append((upload, content_type))
     if file_errors:
@@ -350,7 +373,7 @@ def reply_submit(
     if request.kind == EvidenceRequest.Kind.DRAFT_SCORES and commitment is not None:
         in_cycle = request.cycle.cycle_commitments.filter(commitment=commitment).exists()
         if not in_cycle or request.member not in commitment_members(commitment):
-            raise ValidationError({"commitment": "That pledge is not one of this assessment's scores of yours."})
+            raise ValidationError({"commitment": _("That pledge is not one of this assessment's scores of yours.")})
     elif request.kind == EvidenceRequest.Kind.EVIDENCE:
         commitment = None
     saved = []
@@ -358,7 +381,7 @@ def reply_submit(
         with transaction.atomic():
             locked = EvidenceRequest.objects.select_for_update().get(pk=request.pk)
             if locked.state == EvidenceRequest.State.WITHDRAWN:
-                raise ValidationError({"text": "This request has been withdrawn; no reply is needed."})
+                raise ValidationError({"text": _("This request has been withdrawn; no reply is needed.")})
             reply = Reply(request=locked, commitment=commitment, text=text, links=links)
             # No user made it: the audit history names the link that did.
             reply._change_reason = f"reply link of request {locked.pk}"
@@ -419,13 +442,16 @@ def reply_accept(
     with transaction.atomic():
         locked = Reply.objects.select_for_update().select_related("request__contact").get(pk=reply.pk)
         if locked.state != Reply.State.PENDING:
-            raise ValidationError({"state": f"This reply is already {locked.get_state_display().lower()}."})
+            raise ValidationError(
+                {"state": _("This reply is already %(state)s.") % {"state": locked.get_state_display().lower()}}
+            )
         request = locked.request
         if request.kind != EvidenceRequest.Kind.EVIDENCE:
-            raise ValidationError({"state": "A reply on draft scores is read beside the scores, not accepted."})
+            raise ValidationError({"state": _("A reply on draft scores is read beside the scores, not accepted.")})
         if not evidence_url:
             evidence_url = locked.links[0] if locked.links else reply_evidence_url(locked)
-        note = (note or "").strip() or f"Reply from {request.contact}: {locked.text}"[:2000]
+        quoted = _("Reply from %(office)s: %(text)s") % {"office": request.contact, "text": locked.text}
+        note = (note or "").strip() or quoted[:2000]
         update = progress_record(
             commitment=request.commitment,
             author=user,
@@ -446,7 +472,9 @@ def reply_dismiss(*, reply: Reply, user) -> Reply:
     with transaction.atomic():
         locked = Reply.objects.select_for_update().get(pk=reply.pk)
         if locked.state != Reply.State.PENDING:
-            raise ValidationError({"state": f"This reply is already {locked.get_state_display().lower()}."})
+            raise ValidationError(
+                {"state": _("This reply is already %(state)s.") % {"state": locked.get_state_display().lower()}}
+            )
         locked.state = Reply.State.DISMISSED
         locked.reviewed_by, locked.reviewed_at = user, timezone.now()
         locked._history_user = user

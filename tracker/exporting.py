@@ -8,6 +8,8 @@ import csv
 import io
 
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -137,20 +139,26 @@ def csv_lines(commitments, site_url: str):
         yield writer.writerow([neutralise(row[column]) for column in EXPORT_COLUMNS])
 
 
-def xlsx_bytes(rows, *, columns=EXPORT_COLUMNS, title: str = "Pledges") -> bytes:
+def xlsx_bytes(rows, *, columns=EXPORT_COLUMNS, title: str | None = None) -> bytes:
     """An XLSX workbook of the rows (dicts keyed by column), every cell text or a number, never a formula.
 
     Written in openpyxl's write-only mode, which keeps memory flat however
-    many rows there are.
+    many rows there are. The sheet is named `title`, by default "Pledges" in
+    the reader's language; the column names stay the codes the import reads.
     """
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
+    sheet = workbook.create_sheet(title or _sheet_title(_("Pledges")))
     sheet.append([_header_cell(sheet, column) for column in columns])
     for row in rows:
         sheet.append([_xlsx_value(row.get(column, "")) for column in columns])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    """A translated sheet name as Excel takes one: at most 31 characters, none of []:*?/\\."""
+    return "".join(" " if char in "[]:*?/\\" else char for char in str(title))[:31].strip() or "Sheet"
 
 
 def _header_cell(sheet, column):
@@ -166,15 +174,16 @@ def _xlsx_value(value):
     return neutralise("" if value is None else str(value))
 
 
-# The template's example: a pledge from TICAD 9 as the export would write it.
+# The template's example: a pledge from TICAD 9 as the export would write it (the status and kind in the
+# reader's language, as the export writes them; the pledge itself is content, as recorded).
 TEMPLATE_EXAMPLE = {
     "title": "Statement of intent on a Kenyan Samurai Bond",
-    "status": "Announced",
+    "status": Status.ANNOUNCED.label,
     "progress": 0,
     "made_by": "Government of Japan",
     "counterparts": "Government of Kenya",
     "event": "TICAD 9",
-    "kind": "Statement of intent",
+    "kind": Commitment.Kind.INTENT.label,
     "topics": "Finance",
     "made_on": "2025-08-21",
     "check_every_days": 30,
@@ -187,28 +196,34 @@ TEMPLATE_EXAMPLE = {
 def template_xlsx() -> bytes:
     """The import's template: the columns it reads, one example row, and the allowed kinds and statuses."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Pledges")
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters.
+    sheet = workbook.create_sheet(_sheet_title(_("Pledges")))
     sheet.append([_header_cell(sheet, column) for column in PLEDGE_COLUMNS])
     sheet.append([_xlsx_value(TEMPLATE_EXAMPLE.get(column, "")) for column in PLEDGE_COLUMNS])
-    allowed = workbook.create_sheet("Allowed values")
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters.
+    allowed = workbook.create_sheet(_sheet_title(_("Allowed values")))
     allowed.append([_header_cell(allowed, "kind"), _header_cell(allowed, "status")])
-    kinds = [label for _, label in Commitment.Kind.choices]
-    statuses = [label for _, label in Status.choices]
+    kinds = [str(label) for _, label in Commitment.Kind.choices]
+    statuses = [str(label) for _, label in Status.choices]
     for index in range(max(len(kinds), len(statuses))):
         allowed.append([kinds[index] if index < len(kinds) else "", statuses[index] if index < len(statuses) else ""])
-    notes = workbook.create_sheet("Notes")
+    # Translators: the name of a spreadsheet's sheet: at most 31 characters.
+    notes = workbook.create_sheet(_sheet_title(_("Notes")))
     for line in TEMPLATE_NOTES:
-        notes.append([line])
+        notes.append([str(line)])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
 
 
+# The column names in them are the codes the import reads, and stay as they are in every language.
 TEMPLATE_NOTES = (
-    "One pledge per row; the first row names the columns, in any order.",
-    "id: empty for a new pledge; a pledge's id to change it.",
-    "made_by, counterparts, members, event, topics: names (or an actor's alias); several separated by ;",
-    "Dates as 2026-03-31. Amounts with a point, such as 5500000000.00; currency as an ISO 4217 code (USD, JPY).",
-    "status and progress change through a timeline entry: Fulfilled and Broken need an evidence_url.",
-    "owner: a username. renews: the id of the earlier pledge this one renews.",
+    gettext_lazy("One pledge per row; the first row names the columns, in any order."),
+    gettext_lazy("id: empty for a new pledge; a pledge's id to change it."),
+    gettext_lazy("made_by, counterparts, members, event, topics: names (or an actor's alias); several separated by ;"),
+    gettext_lazy(
+        "Dates as 2026-03-31. Amounts with a point, such as 5500000000.00; currency as an ISO 4217 code (USD, JPY)."
+    ),
+    gettext_lazy("status and progress change through a timeline entry: Fulfilled and Broken need an evidence_url."),
+    gettext_lazy("owner: a username. renews: the id of the earlier pledge this one renews."),
 )

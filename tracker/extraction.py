@@ -24,6 +24,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+# Marks a message for the translation catalogue and returns it as it is: the engine itself stays free of
+# Django's settings, and the page translates the message (views._extraction_refusal).
+from django.utils.translation import gettext_noop
+
 MAX_TEXT_CHARS = 200_000
 # A draft below this confidence is shown for completeness, not proposed.
 PROPOSE_THRESHOLD = 0.5
@@ -31,7 +35,18 @@ TITLE_MAX_CHARS = 100
 
 
 class ExtractionError(ValueError):
-    """The text cannot be read as an article (empty, or too long)."""
+    """The text cannot be read as an article (empty, or too long).
+
+    `message` is English with %(name)s placeholders for `params`; str() is
+    that message filled in (what the API says), and a page translates
+    `message` and fills it in itself.
+    """
+
+    def __init__(self, message: str, **params):
+        shown = {name: f"{value:,}" if isinstance(value, int) else value for name, value in params.items()}
+        super().__init__(message % shown if params else message)
+        self.message = message
+        self.params = params
 
 
 def text_too_long(text: str) -> bool:
@@ -1274,10 +1289,14 @@ def extract_pledges(
     should look at but that the engine would not propose.
     """
     if text is None or not str(text).strip():
-        raise ExtractionError("text is empty")
+        raise ExtractionError(gettext_noop("text is empty"))
     text = str(text)
     if text_too_long(text):
-        raise ExtractionError(f"text is too long: {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,} characters")
+        raise ExtractionError(
+            gettext_noop("text is too long: %(length)s characters; the limit is %(limit)s characters"),
+            length=len(text),
+            limit=MAX_TEXT_CHARS,
+        )
     if not _looks_like_english(text):
         return []
     if article_date is None:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tracker import emails, evidence, milestones, selectors
 from tracker.models import Commitment, FollowUp, NotificationPreference
@@ -477,7 +477,10 @@ def followup_obsolete_reason(followup: FollowUp, *, today: date | None = None, w
     if commitment is None:
         return "the pledge was deleted"
     if commitment.is_terminal:
-        return f"the pledge is closed ({commitment.get_status_display().lower()})"
+        # A log line, in English whatever the language of the request that sent the batch.
+        with translation.override(None):
+            status = commitment.get_status_display().lower()
+        return f"the pledge is closed ({status})"
     if watchers is None and followup.kind != FollowUp.Kind.CHECKUP:
         watchers = selectors.watcher_ids_by_commitment([commitment.pk])
     if followup.kind == FollowUp.Kind.MILESTONE:

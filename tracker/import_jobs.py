@@ -11,22 +11,26 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError
 
-from tracker import importing, tasks
+from tracker import importing, languages, tasks
 from tracker.models import ImportJob
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 50
 PROGRESS_SECONDS = 24 * 3600
-NOT_QUEUED = "The import could not be queued: the task broker is unreachable. Try again in a minute."
+# Kept in the report as text: translated when written (gettext_noop only marks it for the catalogue).
+NOT_QUEUED = gettext_noop("The import could not be queued: the task broker is unreachable. Try again in a minute.")
+FAILED = gettext_noop("The import failed; nothing was saved. See the log.")
 
 
 def job_create(*, user, file_name: str, data: bytes, create_missing: bool) -> ImportJob:
     """A job for the file, checked at once when small, else queued; ImportFileError when unreadable."""
-    dataset, _ = importing.read_file(file_name, data)
+    dataset, _warnings = importing.read_file(file_name, data)
     importing.check_columns(dataset)
     job = ImportJob.objects.create(
         created_by=user,
@@ -73,16 +77,34 @@ def _start(job: ImportJob, step: str) -> None:
         if step == "apply":
             # The preview still holds: back to it, with the reason, to be confirmed again.
             ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
-                state=ImportJob.State.CHECKED, report={**job.report, "file_errors": [NOT_QUEUED]}
+                state=ImportJob.State.CHECKED, report={**job.report, "file_errors": [_(NOT_QUEUED)]}
             )
             cache.delete(_progress_key(job.pk))
         else:
-            _finish(job.pk, ImportJob.State.FAILED, {"file_errors": [NOT_QUEUED]})
+            _finish(job.pk, ImportJob.State.FAILED, {"file_errors": [_(NOT_QUEUED)]})
 
 
 def job_run(job_id: int, step: str) -> None:
-    """Check ("check") or import ("apply") a job's file and keep the report; run by a worker or in the request."""
+    """Check ("check") or import ("apply") a job's file and keep the report; run by a worker or in the request.
+
+    The report is written in the language of the analyst who uploaded the
+    file, whoever runs it: it is kept as text, and a worker has no request.
+    """
     expected = ImportJob.State.CHECKING if step == "check" else ImportJob.State.IMPORTING
+    with translation.override(_uploader_language(job_id)):
+        _run(job_id, step, expected)
+
+
+def _uploader_language(job_id: int) -> str:
+    code = (
+        ImportJob.objects.filter(pk=job_id)
+        .values_list("created_by__notification_preference__language", flat=True)
+        .first()
+    )
+    return languages.supported(code) or languages.default()
+
+
+def _run(job_id: int, step: str, expected: str) -> None:
     try:
         with transaction.atomic():
             # Claimed for the whole run: a second delivery of the message while this one runs finds the row
@@ -114,7 +136,7 @@ def job_run(job_id: int, step: str) -> None:
         _finish(job_id, ImportJob.State.FAILED, {"file_errors": [str(error)]})
     except Exception:
         logger.exception("Import %s failed", job_id)
-        _finish(job_id, ImportJob.State.FAILED, {"file_errors": ["The import failed; nothing was saved. See the log."]})
+        _finish(job_id, ImportJob.State.FAILED, {"file_errors": [_(FAILED)]})
         raise
 
 

@@ -23,7 +23,9 @@ import tablib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import formats, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from import_export import resources, widgets
 from openpyxl import load_workbook
 
@@ -83,6 +85,13 @@ class RowReport:
         }
 
 
+@dataclass(frozen=True)
+class FileRow:
+    """An earlier row of the same file, by its number: where a duplicate's quote first appeared."""
+
+    number: int
+
+
 # Reading the file
 
 
@@ -96,11 +105,11 @@ def file_format(name: str, data: bytes) -> str:
     if data.startswith(XLSX_SIGNATURE):
         return "xlsx"
     if data.startswith(XLS_SIGNATURE) or lowered.endswith(".xls"):
-        raise ImportFileError("This is an old Excel file (.xls): save it as Excel Workbook (.xlsx) or CSV first.")
+        raise ImportFileError(_("This is an old Excel file (.xls): save it as Excel Workbook (.xlsx) or CSV first."))
     if lowered.endswith(".xlsx"):
-        raise ImportFileError("This file is named .xlsx but is not an Excel workbook.")
+        raise ImportFileError(_("This file is named .xlsx but is not an Excel workbook."))
     if b"\x00" in data[:65536] or not lowered.endswith((".csv", ".txt")):
-        raise ImportFileError("This file is neither CSV nor Excel (XLSX): export the list as one of those.")
+        raise ImportFileError(_("This file is neither CSV nor Excel (XLSX): export the list as one of those."))
     return "csv"
 
 
@@ -108,11 +117,14 @@ def read_file(name: str, data: bytes) -> tuple[tablib.Dataset, list]:
     """The file's rows as a Dataset with lower-case headers, and warnings about cells (row, column, message)."""
     if len(data) > max_bytes():
         raise ImportFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {settings.IMPORT_MAX_MB} MB. "
-            "Split it into smaller files."
+            _("The file is %(size)s MB; the limit is %(limit)s MB. Split it into smaller files.")
+            % {
+                "size": formats.number_format(len(data) / 1024 / 1024, decimal_pos=1),
+                "limit": settings.IMPORT_MAX_MB,
+            }
         )
     if not data.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     rows, warnings = _xlsx_rows(data) if file_format(name, data) == "xlsx" else _csv_rows(data)
     return _dataset(rows), warnings
 
@@ -125,7 +137,7 @@ def _csv_rows(data: bytes):
             text = data.decode("cp1252")
         except UnicodeDecodeError as error:
             raise ImportFileError(
-                "The file is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8 from your spreadsheet."
+                _("The file is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8 from your spreadsheet.")
             ) from error
     first_line = text.split("\n", 1)[0]
     try:
@@ -142,7 +154,7 @@ def _csv_rows(data: bytes):
             formulas.extend((number, column, cell) for column, cell in enumerate(cells) if cell.startswith(FORMULAS))
             rows.append(cells)
     except csv.Error as error:
-        raise ImportFileError(f"The CSV cannot be read: {error}.") from error
+        raise ImportFileError(_("The CSV cannot be read: %(error)s.") % {"error": error}) from error
     return rows, formulas
 
 
@@ -150,7 +162,7 @@ def _xlsx_rows(data: bytes):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ImportFileError("This Excel file cannot be read; save it again as Excel Workbook (.xlsx).") from error
+        raise ImportFileError(_("This Excel file cannot be read; save it again as Excel Workbook (.xlsx).")) from error
     sheet = workbook.active
     rows, formulas = [], []
     for number, cells in enumerate(sheet.iter_rows(), 1):
@@ -182,31 +194,36 @@ def _dataset(rows) -> tablib.Dataset:
     while rows and not any(cell != "" for cell in rows[-1]):
         rows.pop()
     if not rows:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     header = [str(cell).strip().lower() for cell in rows[0]]
     while header and header[-1] == "":
         header.pop()
     if not header:
-        raise ImportFileError("The first row must name the columns (id, title, made_by...).")
+        raise ImportFileError(_("The first row must name the columns (id, title, made_by...)."))
     seen = set()
     for name in header:
         if name in seen:
-            raise ImportFileError(f"The column “{name}” appears twice in the first row.")
+            raise ImportFileError(_("The column “%(name)s” appears twice in the first row.") % {"name": name})
         seen.add(name)
     if "" in header:
-        raise ImportFileError(f"Column {header.index('') + 1} has no name in the first row.")
+        raise ImportFileError(_("Column %(number)s has no name in the first row.") % {"number": header.index("") + 1})
     width = len(header)
     dataset = tablib.Dataset(headers=header)
     for number, row in enumerate(rows[1:], 2):
         if not any(cell != "" for cell in row):
             continue
         if any(cell != "" for cell in row[width:]):
-            raise ImportFileError(f"Row {number} has more cells than the first row has column names.")
+            raise ImportFileError(
+                _("Row %(number)s has more cells than the first row has column names.") % {"number": number}
+            )
         dataset.append(tuple(row[:width]) + ("",) * (width - len(row)))
     if len(dataset) > settings.IMPORT_MAX_ROWS:
         raise ImportFileError(
-            f"The file has {len(dataset):,} rows; the limit is {settings.IMPORT_MAX_ROWS:,}. "
-            "Split it into smaller files."
+            _("The file has %(rows)s rows; the limit is %(limit)s. Split it into smaller files.")
+            % {
+                "rows": formats.number_format(len(dataset), force_grouping=True),
+                "limit": formats.number_format(settings.IMPORT_MAX_ROWS, force_grouping=True),
+            }
         )
     # Each data row's number in the file, for messages: blank lines are skipped above.
     dataset.file_rows = [number for number, row in enumerate(rows[1:], 2) if any(cell != "" for cell in row)]
@@ -218,19 +235,22 @@ def check_columns(dataset: tablib.Dataset) -> list:
     headers = set(dataset.headers)
     if not headers & set(PLEDGE_COLUMNS):
         raise ImportFileError(
-            "None of the columns is one the import reads; the first row must name them as the export does: "
-            + ", ".join(PLEDGE_COLUMNS)
-            + "."
+            _(
+                "None of the columns is one the import reads; the first row must name them as the export does: "
+                "%(columns)s."
+            )
+            % {"columns": ", ".join(PLEDGE_COLUMNS)}
         )
     if "id" not in headers:
         missing = [name for name in REQUIRED_FOR_NEW if name not in headers]
         if missing:
             raise ImportFileError(
-                f"Without an id column every row is a new pledge, which needs the columns {', '.join(missing)}."
+                _("Without an id column every row is a new pledge, which needs the columns %(columns)s.")
+                % {"columns": ", ".join(missing)}
             )
     ignored = sorted(headers - set(PLEDGE_COLUMNS) - set(DERIVED_COLUMNS))
     if ignored:
-        return [f"These columns are not read: {', '.join(ignored)}."]
+        return [_("These columns are not read: %(columns)s.") % {"columns": ", ".join(ignored)}]
     return []
 
 
@@ -274,15 +294,18 @@ def read_date(value) -> datetime.date | None:
             except ValueError:
                 continue
         if day is None:
-            raise CellError(f"{text} is not a date (write it as 2026-03-31)")
+            raise CellError(_("%(value)s is not a date (write it as 2026-03-31)") % {"value": text})
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise CellError(f"{day.isoformat()} is outside {EARLIEST_DATE.year} to {LATEST_DATE.year}")
+        raise CellError(
+            _("%(day)s is outside %(earliest)s to %(latest)s")
+            % {"day": day.isoformat(), "earliest": EARLIEST_DATE.year, "latest": LATEST_DATE.year}
+        )
     return day
 
 
 def read_whole(value, *, low: int, high: int) -> int | None:
     if isinstance(value, bool):
-        raise CellError(f"{value} is not a whole number")
+        raise CellError(_("%(value)s is not a whole number") % {"value": value})
     if isinstance(value, int):
         number = value
     else:
@@ -290,10 +313,10 @@ def read_whole(value, *, low: int, high: int) -> int | None:
         if not text:
             return None
         if not re.fullmatch(r"\d{1,9}", text):
-            raise CellError(f"{text} is not a whole number")
+            raise CellError(_("%(value)s is not a whole number") % {"value": text})
         number = int(text)
     if not low <= number <= high:
-        raise CellError(f"{number} is not from {low} to {high}")
+        raise CellError(_("%(value)s is not from %(low)s to %(high)s") % {"value": number, "low": low, "high": high})
     return number
 
 
@@ -304,13 +327,20 @@ def read_amount(value) -> Decimal | None:
     try:
         amount = Decimal(text)
     except InvalidOperation as error:
-        raise CellError(f"{text} is not an amount (digits and a point, such as 5500000.00)") from error
+        raise CellError(
+            _("%(value)s is not an amount (digits and a point, such as 5500000.00)") % {"value": text}
+        ) from error
     if not amount.is_finite() or amount <= 0:
-        raise CellError(f"{text} is not an amount above zero")
+        raise CellError(_("%(value)s is not an amount above zero") % {"value": text})
     return amount
 
 
 def read_choice(value, choices) -> str | None:
+    """The code of a choice written as its code or its label, the label in any of the interface's languages.
+
+    An export writes the labels in its reader's language; the file may be
+    imported by someone reading another.
+    """
     text = _text(value)
     if not text:
         return None
@@ -318,7 +348,15 @@ def read_choice(value, choices) -> str | None:
     for code, label in choices:
         if wanted in (code.casefold(), str(label).casefold()):
             return code
-    raise CellError(f"{text} is not one of {', '.join(str(label) for _, label in choices)}")
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices:
+                if wanted == str(label).casefold():
+                    return code
+    raise CellError(
+        _("%(value)s is not one of %(choices)s")
+        % {"value": text, "choices": ", ".join(str(label) for _code, label in choices)}
+    )
 
 
 def split_list(value) -> list[str]:
@@ -446,27 +484,32 @@ class Lookups:
     def actor(self, name: str) -> Actor:
         key = _key(name)
         if key in self.ambiguous:
-            raise CellError(f"“{name}” is an alias of more than one actor; write the actor's full name")
+            raise CellError(
+                _("“%(name)s” is an alias of more than one actor; write the actor's full name") % {"name": name}
+            )
         if key not in self.actors:
-            hint = "" if self.create_missing else " (tick “create missing” to create it)"
-            raise CellError(f"no actor is named “{name}”{hint}")
+            if self.create_missing:
+                raise CellError(_("no actor is named “%(name)s”") % {"name": name})
+            raise CellError(_("no actor is named “%(name)s” (tick “create missing” to create it)") % {"name": name})
         return self.actors[key]
 
     def event(self, name: str) -> Event:
         if _key(name) not in self.events:
-            hint = "" if self.create_missing else " (tick “create missing” to create it)"
-            raise CellError(f"no event is named “{name}”{hint}")
+            if self.create_missing:
+                raise CellError(_("no event is named “%(name)s”") % {"name": name})
+            raise CellError(_("no event is named “%(name)s” (tick “create missing” to create it)") % {"name": name})
         return self.events[_key(name)]
 
     def topic(self, name: str) -> Topic:
         if _key(name) not in self.topics:
-            hint = "" if self.create_missing else " (tick “create missing” to create it)"
-            raise CellError(f"no topic is named “{name}”{hint}")
+            if self.create_missing:
+                raise CellError(_("no topic is named “%(name)s”") % {"name": name})
+            raise CellError(_("no topic is named “%(name)s” (tick “create missing” to create it)") % {"name": name})
         return self.topics[_key(name)]
 
     def user(self, username: str):
         if username.casefold() not in self.users:
-            raise CellError(f"no user is named “{username}”")
+            raise CellError(_("no user is named “%(name)s”") % {"name": username})
         return self.users[username.casefold()]
 
     def pledge(self, value) -> Commitment | None:
@@ -474,9 +517,9 @@ class Lookups:
         if not text:
             return None
         if not (text.isdigit() and len(text) <= 18):
-            raise CellError(f"{text} is not a pledge's id (a whole number)")
+            raise CellError(_("%(value)s is not a pledge's id (a whole number)") % {"value": text})
         if int(text) not in self.pledges:
-            raise CellError(f"no pledge has the id {text}")
+            raise CellError(_("no pledge has the id %(value)s") % {"value": text})
         return self.pledges[int(text)]
 
 
@@ -486,12 +529,12 @@ def _read_cell(lookups: Lookups, column: str, value):
     if column in ("title", "description", "quote", "source_url", "source_title", "evidence_url"):
         text = _text(value)
         if column == "title" and not text:
-            raise CellError("a pledge needs a title")
+            raise CellError(_("a pledge needs a title"))
         return text
     if column == "made_by":
         text = _text(value)
         if not text:
-            raise CellError("a pledge needs its maker")
+            raise CellError(_("a pledge needs its maker"))
         return lookups.actor(text)
     if column in ("counterparts", "members"):
         return [lookups.actor(name) for name in split_list(value)]
@@ -503,7 +546,7 @@ def _read_cell(lookups: Lookups, column: str, value):
     if column in ("made_on", "due_on", "next_check_on"):
         day = read_date(value)
         if column == "made_on" and day is None:
-            raise CellError("a pledge needs the day it was made")
+            raise CellError(_("a pledge needs the day it was made"))
         return day
     if column == "kind":
         return read_choice(value, Commitment.Kind.choices)
@@ -622,9 +665,9 @@ class PledgeResource(resources.ModelResource):
         id_text = _text(row.get("id"))
         if id_text and new:
             errors["id"] = (
-                f"{id_text} is not a pledge's id (a whole number)"
+                _("%(value)s is not a pledge's id (a whole number)") % {"value": id_text}
                 if not (id_text.isdigit() and len(id_text) <= 18)
-                else f"no pledge has the id {id_text}; leave id empty to create a pledge"
+                else _("no pledge has the id %(value)s; leave id empty to create a pledge") % {"value": id_text}
             )
         for column in PLEDGE_COLUMNS:
             if column == "id" or column not in row:
@@ -638,7 +681,7 @@ class PledgeResource(resources.ModelResource):
         if new:
             for column in REQUIRED_FOR_NEW:
                 if column not in row and column not in errors:
-                    errors[column] = f"a new pledge needs {column}"
+                    errors[column] = _("a new pledge needs %(column)s") % {"column": column}
         instance._import_values = values
         instance._import_row = number
         if errors:
@@ -658,7 +701,7 @@ class PledgeResource(resources.ModelResource):
                     instance._import_kind = DUPLICATE
                     instance._duplicate_of = earlier
                     return True
-                self.seen_quotes[key] = f"row {self.file_row(instance._import_row)}"
+                self.seen_quotes[key] = FileRow(self.file_row(instance._import_row))
             instance._import_kind = NEW
             return False
         changes = []
@@ -692,7 +735,7 @@ class PledgeResource(resources.ModelResource):
             instance._created = pledge.commitment
             instance._pending = pledge
             return
-        changed = {column for column, _, _ in instance._import_changes}
+        changed = {column for column, _before, _after in instance._import_changes}
         if changed & {"status", "progress"}:
             self._record(
                 instance,
@@ -719,7 +762,7 @@ class PledgeResource(resources.ModelResource):
             raise ValidationError(_columns_of_update(error)) from error
 
     def _note(self) -> str:
-        return f"Imported from {self.file_name}." if self.file_name else "Imported."
+        return _("Imported from %(file)s.") % {"file": self.file_name} if self.file_name else _("Imported.")
 
     def save_m2m(self, instance, row, **kwargs):
         # The services set the relations with the pledge.
@@ -771,10 +814,17 @@ class PledgeResource(resources.ModelResource):
         if report.kind == DUPLICATE:
             earlier = instance._duplicate_of
             if isinstance(earlier, int):
-                report.errors = [["quote", f"the same maker already has a pledge with this quote (id {earlier})"]]
+                report.errors = [
+                    [
+                        "quote",
+                        _("the same maker already has a pledge with this quote (id %(id)s)") % {"id": earlier},
+                    ]
+                ]
                 report.pledge_id = earlier
             else:
-                report.errors = [["quote", f"the same maker and quote are in {earlier} of this file"]]
+                report.errors = [
+                    ["quote", _("the same maker and quote are in row %(row)s of this file") % {"row": earlier.number}]
+                ]
                 report.pledge_id = None
         elif report.kind == CHANGED:
             report.changes = [
@@ -830,7 +880,7 @@ def _row_errors(row_result) -> list:
         else:
             errors.extend(["", message] for message in error.messages)
     for error in row_result.errors:
-        errors.append(["", f"could not be saved: {error.error}"])
+        errors.append(["", _("could not be saved: %(error)s") % {"error": error.error}])
     return errors
 
 
@@ -863,16 +913,23 @@ def run(
         # Not a row's fault (the database went away, say): nothing was saved.
         return {
             "saved": False,
-            "file_errors": [f"The import stopped: {error.error}" for error in result.base_errors],
+            "file_errors": [
+                _("The import stopped: %(error)s") % {"error": error.error} for error in result.base_errors
+            ],
             "counts": dict.fromkeys(KINDS, 0),
             "rows": [],
             "total": len(dataset),
         }
     for number, column, formula in warnings or []:
-        header = dataset.headers[column] if column < len(dataset.headers) else f"column {column + 1}"
+        if column < len(dataset.headers):
+            header = dataset.headers[column]
+        else:
+            header = _("column %(number)s") % {"number": column + 1}
         for report in reports:
             if report.number == number:
-                report.warnings.append([header, f"a formula ({formula}) is read as its text, never computed"])
+                report.warnings.append(
+                    [header, _("a formula (%(formula)s) is read as its text, never computed") % {"formula": formula}]
+                )
     counts = dict.fromkeys(KINDS, 0)
     for report in reports:
         counts[report.kind] += 1
@@ -893,7 +950,9 @@ def run(
 
 def _header_formula_warnings(warnings) -> list:
     return [
-        f"A formula in the first row ({formula}) is read as its text." for number, _, formula in warnings if number == 1
+        _("A formula in the first row (%(formula)s) is read as its text.") % {"formula": formula}
+        for number, _column, formula in warnings
+        if number == 1
     ]
 
 

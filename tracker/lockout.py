@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Concat
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 USER = "user"
 ADDRESS = "address"
@@ -42,8 +43,20 @@ def lockout_minutes() -> int:
 
 def lockout_message(reason: str) -> str:
     """The API's words for a lockout (the pages use the lockout template)."""
-    who = "for this user from this address" if reason == USER else "from this address"
-    return f"Too many failed logins {who}; try again in {lockout_minutes()} minutes."
+    minutes = lockout_minutes()
+    if reason == USER:
+        message = ngettext(
+            "Too many failed logins for this user from this address; try again in %(minutes)s minute.",
+            "Too many failed logins for this user from this address; try again in %(minutes)s minutes.",
+            minutes,
+        )
+    else:
+        message = ngettext(
+            "Too many failed logins from this address; try again in %(minutes)s minute.",
+            "Too many failed logins from this address; try again in %(minutes)s minutes.",
+            minutes,
+        )
+    return message % {"minutes": minutes}
 
 
 class LockoutHandler(AxesDatabaseHandler):

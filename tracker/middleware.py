@@ -3,11 +3,15 @@ from itertools import chain
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import languages
 
-NULL_CHARACTER_MESSAGE = "The address holds a null character (%00), which no filter accepts."
-NULL_HEADER_MESSAGE = "A header or cookie holds a null character, which HTTP does not allow."
+# Translated when answered, in the language LocaleMiddleware chose (it runs first).
+# xgettext:no-python-format
+NULL_CHARACTER_MESSAGE = gettext_noop("The address holds a null character (%00), which no filter accepts.")
+NULL_HEADER_MESSAGE = gettext_noop("A header or cookie holds a null character, which HTTP does not allow.")
 
 
 class RejectNullCharactersMiddleware:
@@ -24,9 +28,10 @@ class RejectNullCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        message = _null_character_problem(request)
-        if message is None:
+        problem = _null_character_problem(request)
+        if problem is None:
             return self.get_response(request)
+        message = _(problem)
         if request.path.startswith("/api/"):
             # API clients are promised JSON errors, like DRF's own 400s.
             return JsonResponse({"detail": message}, status=400)

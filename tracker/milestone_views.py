@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import milestones, views
@@ -83,7 +84,7 @@ def _require(user, permission: str, message: str) -> None:
 @login_required
 @require_POST
 def milestone_add(request, pk):
-    _require(request.user, ADD_PERMISSION, "Only analysts add milestones.")
+    _require(request.user, ADD_PERMISSION, _("Only analysts add milestones."))
     commitment = _commitment(pk)
     form = MilestoneForm(request.POST, prefix=ADD_FORM_PREFIX)
     if form.is_valid():
@@ -92,7 +93,7 @@ def milestone_add(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Milestone “{milestone.title}” added.")
+            messages.success(request, _("Milestone “%(title)s” added.") % {"title": milestone.title})
             return redirect(_milestones_anchor(commitment))
     return _render_pledge(request, commitment, status=400, add_form=form)
 
@@ -100,7 +101,7 @@ def milestone_add(request, pk):
 @login_required
 @require_POST
 def milestone_change(request, pk):
-    _require(request.user, CHANGE_PERMISSION, "Only analysts change milestones.")
+    _require(request.user, CHANGE_PERMISSION, _("Only analysts change milestones."))
     milestone = get_object_or_404(Milestone.objects.select_related("commitment"), pk=pk)
     was_done = milestone.done_on is not None
     form = MilestoneForm.for_milestone(milestone, data=request.POST)
@@ -111,7 +112,8 @@ def milestone_change(request, pk):
             add_service_errors(form, error)
         else:
             done_now = milestone.done_on is not None and not was_done
-            messages.success(request, f"Milestone “{milestone.title}” {'marked done' if done_now else 'saved'}.")
+            done = _("Milestone “%(title)s” marked done.") if done_now else _("Milestone “%(title)s” saved.")
+            messages.success(request, done % {"title": milestone.title})
             return redirect(_milestones_anchor(milestone.commitment))
     return _render_pledge(request, _commitment(milestone.commitment_id), status=400, row_forms={milestone.pk: form})
 
@@ -119,9 +121,9 @@ def milestone_change(request, pk):
 @login_required
 @require_POST
 def milestone_delete(request, pk):
-    _require(request.user, CHANGE_PERMISSION, "Only analysts delete milestones.")
+    _require(request.user, CHANGE_PERMISSION, _("Only analysts delete milestones."))
     milestone = get_object_or_404(Milestone.objects.select_related("commitment"), pk=pk)
     commitment, title = milestone.commitment, milestone.title
     milestones.milestone_delete(milestone=milestone, user=request.user)
-    messages.success(request, f"Milestone “{title}” deleted.")
+    messages.success(request, _("Milestone “%(title)s” deleted.") % {"title": title})
     return redirect(_milestones_anchor(commitment))

@@ -13,7 +13,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from tracker import selectors
 from tracker.models import MAX_MILESTONE_WEIGHT, Commitment, FollowUp, Milestone, web_url_validator
@@ -26,35 +27,40 @@ def milestone_validate(*, commitment: Commitment, data: dict) -> dict:
     """Check a milestone's fields against the rules; return them cleaned, or raise errors keyed by field."""
     unknown = set(data) - set(FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     errors = {}
     title = " ".join(str(data.get("title") or "").split())
     evidence_url = str(data.get("evidence_url") or "").strip()
     if "\x00" in str(data.get("title") or "") or "\x00" in evidence_url:
-        errors["title" if "\x00" in str(data.get("title") or "") else "evidence_url"] = (
+        errors["title" if "\x00" in str(data.get("title") or "") else "evidence_url"] = _(
             "Null characters are not allowed."
         )
     elif not title:
-        errors["title"] = "Say what the step is, such as “Bill passed by parliament”."
+        errors["title"] = _("Say what the step is, such as “Bill passed by parliament”.")
     elif len(title) > TITLE_MAX_LENGTH:
-        errors["title"] = f"A milestone's title is at most {TITLE_MAX_LENGTH} characters (it has {len(title)})."
+        errors["title"] = _("A milestone's title is at most %(limit)s characters (it has %(length)s).") % {
+            "limit": TITLE_MAX_LENGTH,
+            "length": len(title),
+        }
     due_on = data.get("due_on")
     if not isinstance(due_on, date):
-        errors["due_on"] = "Give the day the step is due."
+        errors["due_on"] = _("Give the day the step is due.")
     elif due_on < commitment.made_on:
-        errors["due_on"] = f"A step cannot be due before the pledge was made ({commitment.made_on:%d %b %Y})."
+        errors["due_on"] = _("A step cannot be due before the pledge was made (%(made_on)s).") % {
+            "made_on": formats.date_format(commitment.made_on)
+        }
     weight = data.get("weight", 1)
     if weight in (None, ""):
         weight = 1
     if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= MAX_MILESTONE_WEIGHT:
-        errors["weight"] = f"A weight is a whole number from 1 to {MAX_MILESTONE_WEIGHT}."
+        errors["weight"] = _("A weight is a whole number from 1 to %(limit)s.") % {"limit": MAX_MILESTONE_WEIGHT}
     done_on = data.get("done_on")
     if done_on is not None and not isinstance(done_on, date):
-        errors["done_on"] = "Give the day the step was done, or leave it empty."
+        errors["done_on"] = _("Give the day the step was done, or leave it empty.")
     elif done_on is not None and done_on > timezone.localdate():
-        errors["done_on"] = "A step cannot be done on a day still to come."
+        errors["done_on"] = _("A step cannot be done on a day still to come.")
     elif done_on is not None and done_on < commitment.made_on:
-        errors["done_on"] = "A step of this pledge cannot have been done before the pledge was made."
+        errors["done_on"] = _("A step of this pledge cannot have been done before the pledge was made.")
     if evidence_url and "evidence_url" not in errors:
         try:
             web_url_validator(evidence_url)

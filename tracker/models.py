@@ -12,48 +12,68 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+
+def _interpolate(message, params):
+    return str(message) % params
+
+
+# A text with numbers filled in, translated when it is shown rather than when
+# the module is imported: `gettext_lazy(...) % params` would translate at once.
+lazy_interpolate = lazy(_interpolate, str)
 
 
 def currency_validator(value):
     """An ISO 4217 currency code that exists (pycountry's list), in capitals."""
     if value and (value != value.upper() or pycountry.currencies.get(alpha_3=value) is None):
-        raise ValidationError(f"{value!r} is not an ISO 4217 currency code; use one such as USD, EUR, JPY or KES.")
+        raise ValidationError(
+            _("%(value)s is not an ISO 4217 currency code; use one such as USD, EUR, JPY or KES."),
+            params={"value": repr(value)},
+        )
 
 
 country_code_validator = RegexValidator(
-    r"^[A-Z]{2}$", "Enter a two-letter ISO 3166-1 country code in capitals, such as KE or JP."
+    r"^[A-Z]{2}$", _("Enter a two-letter ISO 3166-1 country code in capitals, such as KE or JP.")
 )
 
 # Links are shown to readers as clickable: only web addresses, never
 # javascript: or data: URLs.
 web_url_validator = URLValidator(
-    schemes=["http", "https"], message="Enter a web address starting with http:// or https://."
+    schemes=["http", "https"], message=_("Enter a web address starting with http:// or https://.")
 )
 
 
 class Actor(models.Model):
     class Kind(models.TextChoices):
-        PERSON = "person", "Person"
-        GOVERNMENT = "government", "Government"
-        ORGANISATION = "organisation", "Organisation"
-        COMPANY = "company", "Company"
+        PERSON = "person", _("Person")
+        GOVERNMENT = "government", _("Government")
+        ORGANISATION = "organisation", _("Organisation")
+        COMPANY = "company", _("Company")
 
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    # Translators: the type of an actor, a pledge, a reminder, a request or a money line (a column heading).
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERSON)
     country = models.CharField(
+        _("country"),
         max_length=2,
         blank=True,
         validators=[country_code_validator],
-        help_text="ISO 3166-1 alpha-2 code, such as KE or JP.",
+        help_text=_("ISO 3166-1 alpha-2 code, such as KE or JP."),
     )
-    role = models.CharField(max_length=200, blank=True, help_text="Such as Prime Minister of Japan.")
+    role = models.CharField(_("role"), max_length=200, blank=True, help_text=_("Such as Prime Minister of Japan."))
     aliases = models.TextField(
+        _("aliases"),
         blank=True,
-        help_text="Other names the actor goes by, one per line (Ishiba, Tokyo, the Prime Minister...).",
+        help_text=_("Other names the actor goes by, one per line (Ishiba, Tokyo, the Prime Minister...)."),
     )
 
     class Meta:
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
         ordering = ["name"]
         indexes = [
             # Board and admin filter on the pledge maker's country.
@@ -72,25 +92,31 @@ class Actor(models.Model):
 # to them, and a year such as 9999 overflows Python's dates.
 EARLIEST_DATE = date(1945, 1, 1)
 LATEST_DATE = date(2200, 12, 31)
-DATE_RANGE_MESSAGE = f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}."
+DATE_RANGE_TEXT = gettext_noop("Enter a date between %(earliest)s and %(latest)s.")
+DATE_RANGE_YEARS = {"earliest": EARLIEST_DATE.year, "latest": LATEST_DATE.year}
+# The English text, for code that compares with it; the validators show DATE_RANGE_ERROR, translated.
+DATE_RANGE_MESSAGE = DATE_RANGE_TEXT % DATE_RANGE_YEARS
+DATE_RANGE_ERROR = lazy_interpolate(_(DATE_RANGE_TEXT), DATE_RANGE_YEARS)
 date_range_validators = [
-    MinValueValidator(EARLIEST_DATE, DATE_RANGE_MESSAGE),
-    MaxValueValidator(LATEST_DATE, DATE_RANGE_MESSAGE),
+    MinValueValidator(EARLIEST_DATE, DATE_RANGE_ERROR),
+    MaxValueValidator(LATEST_DATE, DATE_RANGE_ERROR),
 ]
 
 
-EVENT_ENDS_BEFORE_START = "An event cannot end before it starts."
+EVENT_ENDS_BEFORE_START = _("An event cannot end before it starts.")
 
 
 class Event(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    location = models.CharField(max_length=200, blank=True)
-    country = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
-    starts_on = models.DateField(null=True, blank=True, validators=date_range_validators)
-    ends_on = models.DateField(null=True, blank=True, validators=date_range_validators)
-    url = models.URLField(max_length=500, blank=True, validators=[web_url_validator])
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, validators=[country_code_validator])
+    starts_on = models.DateField(_("starts on"), null=True, blank=True, validators=date_range_validators)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True, validators=date_range_validators)
+    url = models.URLField(_("URL"), max_length=500, blank=True, validators=[web_url_validator])
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-starts_on", "name"]
         constraints = [
             models.CheckConstraint(
@@ -111,10 +137,12 @@ class Event(models.Model):
 
 
 class Topic(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
         ordering = ["name"]
 
     def __str__(self):
@@ -122,13 +150,13 @@ class Topic(models.Model):
 
 
 class Status(models.TextChoices):
-    ANNOUNCED = "announced", "Announced"
-    IN_PROGRESS = "in_progress", "In progress"
-    STALLED = "stalled", "Stalled"
-    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
-    FULFILLED = "fulfilled", "Fulfilled"
-    BROKEN = "broken", "Broken"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    ANNOUNCED = "announced", _("Announced")
+    IN_PROGRESS = "in_progress", _("In progress")
+    STALLED = "stalled", _("Stalled")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    BROKEN = "broken", pgettext_lazy("pledge status", "Broken")
+    WITHDRAWN = "withdrawn", pgettext_lazy("pledge status", "Withdrawn")
 
     @classmethod
     def terminal(cls):
@@ -178,13 +206,16 @@ def milestone_overdue_exists(today):
     )
 
 
-PLEDGED_PAIR_MESSAGE = "A pledged amount needs its currency, and a currency its amount."
+PLEDGED_PAIR_MESSAGE = _("A pledged amount needs its currency, and a currency its amount.")
 
 
 # Kept at module level so that the services can write one history record for
 # a change of fields and relations together (create_historical_record).
 COMMITMENT_HISTORY = HistoricalRecords(
-    excluded_fields=["updated_at"], m2m_fields=["counterparts", "members", "topics", "watchers"]
+    verbose_name=_("historical pledge"),
+    verbose_name_plural=_("historical pledges"),
+    excluded_fields=["updated_at"],
+    m2m_fields=["counterparts", "members", "topics", "watchers"],
 )
 
 
@@ -201,89 +232,112 @@ class CommitmentQuerySet(models.QuerySet):
 
 class Commitment(models.Model):
     class Kind(models.TextChoices):
-        PROMISE = "promise", "Promise"
-        REVIEW = "review", "Review"
-        INTENT = "intent", "Statement of intent"
-        AGREEMENT = "agreement", "Agreement"
-        TARGET = "target", "Target"
-        REQUEST = "request", "Request"
+        PROMISE = "promise", _("Promise")
+        REVIEW = "review", pgettext_lazy("kind of pledge", "Review")
+        INTENT = "intent", _("Statement of intent")
+        AGREEMENT = "agreement", _("Agreement")
+        TARGET = "target", _("Target")
+        REQUEST = "request", pgettext_lazy("kind of pledge", "Request")
 
-    title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
-    quote = models.TextField(blank=True, help_text="The pledge in the maker's own words, verbatim.")
-    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[web_url_validator])
-    source_title = models.CharField(max_length=300, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    quote = models.TextField(_("quote"), blank=True, help_text=_("The pledge in the maker's own words, verbatim."))
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True, validators=[web_url_validator])
+    source_title = models.CharField(_("source title"), max_length=300, blank=True)
     # The made_by, event and owner indexes are the composite ones in Meta.
-    made_by = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="commitments", db_index=False)
-    counterparts = models.ManyToManyField(Actor, blank=True, related_name="commitments_received")
+    made_by = models.ForeignKey(
+        Actor, verbose_name=_("made by"), on_delete=models.PROTECT, related_name="commitments", db_index=False
+    )
+    counterparts = models.ManyToManyField(
+        Actor, verbose_name=_("counterparts"), blank=True, related_name="commitments_received"
+    )
     members = models.ManyToManyField(
         Actor,
+        # Translators: the governments or bodies whose compliance with a pledge is assessed.
+        verbose_name=_("members"),
         blank=True,
         related_name="commitments_bound",
-        help_text="Whose compliance is assessed, such as each government a communique binds; none: the maker alone.",
+        help_text=_("Whose compliance is assessed, such as each government a communique binds; none: the maker alone."),
     )
     event = models.ForeignKey(
         Event,
+        verbose_name=_("event"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="commitments",
         db_index=False,
     )
-    made_on = models.DateField(help_text="The day the pledge was made.", validators=date_range_validators)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PROMISE)
-    topics = models.ManyToManyField(Topic, blank=True, related_name="commitments")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
+    made_on = models.DateField(
+        _("made on"), help_text=_("The day the pledge was made."), validators=date_range_validators
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PROMISE)
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="commitments")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ANNOUNCED)
     progress = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)], help_text="Per cent, 0 to 100."
+        _("progress"), default=0, validators=[MaxValueValidator(100)], help_text=_("Per cent, 0 to 100.")
     )
     due_on = models.DateField(
-        "due",
+        _("due"),
         null=True,
         blank=True,
         validators=date_range_validators,
-        help_text="The target date, when the pledge has one.",
+        help_text=_("The target date, when the pledge has one."),
     )
     check_every_days = models.PositiveIntegerField(
-        "check every (days)",
+        _("check every (days)"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_CHECK_EVERY_DAYS)],
-        help_text="Days between progress checks.",
+        help_text=_("Days between progress checks."),
     )
-    next_check_on = models.DateField("next check", null=True, blank=True, validators=date_range_validators)
+    next_check_on = models.DateField(_("next check"), null=True, blank=True, validators=date_range_validators)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="owned_commitments",
         db_index=False,
-        help_text="The analyst responsible for following this pledge up.",
+        help_text=_("The analyst responsible for following this pledge up."),
     )
-    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_commitments")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("watchers"), blank=True, related_name="watched_commitments"
+    )
     # The earlier pledge this one renews or follows up (TICAD 8's, renewed at TICAD 9).
     renews = models.ForeignKey(
         "self",
+        # Translators: the earlier pledge that this one renews (a column heading).
+        verbose_name=_("renews"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="renewed_by",
-        help_text="The earlier pledge this one renews or follows up.",
+        help_text=_("The earlier pledge this one renews or follows up."),
     )
     is_public = models.BooleanField(
-        "public",
+        _("public"),
         default=False,
-        help_text="Shown on the public pages, without a login: its words, source, status and public updates.",
+        help_text=_("Shown on the public pages, without a login: its words, source, status and public updates."),
     )
     # Money the pledge names ("up to $5.5 billion"), in its own currency: never converted.
     pledged_amount = models.DecimalField(
-        max_digits=20, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        _("pledged amount"),
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     pledged_currency = models.CharField(
-        max_length=3, blank=True, validators=[currency_validator], help_text="ISO 4217 code, such as USD, JPY or KES."
+        _("pledged currency"),
+        max_length=3,
+        blank=True,
+        validators=[currency_validator],
+        help_text=_("ISO 4217 code, such as USD, JPY or KES."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CommitmentQuerySet.as_manager()
     # Counterparts, topics and watchers too: who was added or dropped is part
@@ -292,18 +346,21 @@ class Commitment(models.Model):
 
     class Meta:
         # The app, its emails and its admin call them pledges.
-        verbose_name = "pledge"
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
         ordering = ["-made_on", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100),
                 name="commitment_progress_0_100",
-                violation_error_message="Progress must be between 0 and 100.",
+                violation_error_message=_("Progress must be between 0 and 100."),
             ),
             models.CheckConstraint(
                 condition=Q(check_every_days__gt=0) & Q(check_every_days__lte=MAX_CHECK_EVERY_DAYS),
                 name="commitment_check_every_days_range",
-                violation_error_message=f"Checks must be 1 to {MAX_CHECK_EVERY_DAYS} days apart.",
+                violation_error_message=lazy_interpolate(
+                    _("Checks must be 1 to %(max)s days apart."), {"max": MAX_CHECK_EVERY_DAYS}
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(pledged_amount__isnull=True, pledged_currency="")
@@ -315,6 +372,10 @@ class Commitment(models.Model):
         indexes = [
             # The public board's list: published pledges only, newest first.
             models.Index(fields=["-made_on", "-id"], name="commitment_public_made_on", condition=Q(is_public=True)),
+            # The public board's filter choices: whether a maker or an event has a published pledge, without
+            # reading through its unpublished ones.
+            models.Index(fields=["made_by"], name="commitment_public_made_by", condition=Q(is_public=True)),
+            models.Index(fields=["event"], name="commitment_public_event", condition=Q(is_public=True)),
             # The money totals per maker and per event: the pledges that name money, read from this index alone.
             models.Index(
                 fields=["made_by", "event", "pledged_currency", "pledged_amount"],
@@ -362,11 +423,11 @@ class Commitment(models.Model):
     def clean(self):
         errors = {}
         if self.made_on and self.made_on > timezone.localdate():
-            errors["made_on"] = "A pledge cannot be made in the future."
+            errors["made_on"] = gettext("A pledge cannot be made in the future.")
         if self.renews_id is not None and self.pk is not None and self.renews_id == self.pk:
-            errors["renews"] = "A pledge cannot renew itself."
+            errors["renews"] = gettext("A pledge cannot renew itself.")
         if self.due_on and self.made_on and self.due_on < self.made_on:
-            errors["due_on"] = "The target date cannot be before the day the pledge was made."
+            errors["due_on"] = gettext("The target date cannot be before the day the pledge was made.")
         if self.pledged_amount is not None and not self.pledged_currency:
             errors["pledged_currency"] = PLEDGED_PAIR_MESSAGE
         elif self.pledged_currency and self.pledged_amount is None:
@@ -397,38 +458,54 @@ class Commitment(models.Model):
 
 
 class ProgressUpdate(models.Model):
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="updates"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="progress_updates"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="progress_updates",
     )
     recorded_on = models.DateField(
+        _("recorded on"),
         default=timezone.localdate,
         validators=date_range_validators,
-        help_text="The day the progress was assessed.",
+        help_text=_("The day the progress was assessed."),
     )
-    status_before = models.CharField(max_length=20, choices=Status.choices)
-    status_after = models.CharField("status", max_length=20, choices=Status.choices)
-    progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
-    note = models.TextField(blank=True)
+    status_before = models.CharField(_("status before"), max_length=20, choices=Status.choices)
+    status_after = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    progress = models.PositiveSmallIntegerField(_("progress"), validators=[MaxValueValidator(100)])
+    note = models.TextField(_("note"), blank=True)
     note_is_internal = models.BooleanField(
-        "internal note",
+        _("internal note"),
         default=True,
-        help_text="An internal note is never shown on the public pages; the status, date and evidence link are.",
+        help_text=_("An internal note is never shown on the public pages; the status, date and evidence link are."),
     )
-    evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
+    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True, validators=[web_url_validator])
     # The reminder whose signed link recorded this update (tracker/checkin.py), if one did.
     via_followup = models.ForeignKey(
-        "FollowUp", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        "FollowUp",
+        verbose_name=_("via follow-up"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
         ordering = ["-recorded_on", "-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100),
                 name="progressupdate_progress_0_100",
-                violation_error_message="Progress must be between 0 and 100.",
+                violation_error_message=_("Progress must be between 0 and 100."),
             ),
         ]
         indexes = [
@@ -439,7 +516,11 @@ class ProgressUpdate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_status_after_display()} ({self.progress}%) on {self.recorded_on}"
+        return gettext("%(status)s (%(progress)s%%) on %(day)s") % {
+            "status": self.get_status_after_display(),
+            "progress": self.progress,
+            "day": self.recorded_on,
+        }
 
     @property
     def status_changed(self):
@@ -517,68 +598,100 @@ class FollowUp(models.Model):
     """One reminder email in the outbox; the row, not a broker message, is the truth."""
 
     class Kind(models.TextChoices):
-        CHECKUP = "checkup", "Check-up"
-        ESCALATION = "escalation", "Escalation"
-        DIGEST = "digest", "Weekly digest"
+        CHECKUP = "checkup", _("Check-up")
+        ESCALATION = "escalation", _("Escalation")
+        DIGEST = "digest", _("Weekly digest")
         # To an actor's office (a Contact), not to a user: tracker/evidence.py.
-        REQUEST = "request", "Request to an office"
-        REQUEST_REMINDER = "request_reminder", "Reminder to an office"
-        MILESTONE = "milestone", "Overdue milestone"
+        REQUEST = "request", _("Request to an office")
+        REQUEST_REMINDER = "request_reminder", _("Reminder to an office")
+        MILESTONE = "milestone", _("Overdue milestone")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", pgettext_lazy("state of a follow-up", "Pending")
+        SENDING = "sending", pgettext_lazy("state of a follow-up", "Sending")
+        SENT = "sent", pgettext_lazy("state of a follow-up", "Sent")
+        FAILED = "failed", pgettext_lazy("state of a follow-up", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("state of a follow-up", "Cancelled")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # SET_NULL, not CASCADE: a pledge deleted while its reminder is pending
     # leaves the row, which the send service then cancels.
     commitment = models.ForeignKey(
-        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+        Commitment,
+        verbose_name=_("pledge"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
     )
     # A user, or for requests to an office its Contact (the constraint below: exactly one).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followups",
     )
-    contact = models.ForeignKey("Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="followups")
+    contact = models.ForeignKey(
+        "Contact", verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
     request = models.ForeignKey(
-        "EvidenceRequest", on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+        "EvidenceRequest",
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followups",
     )
     # The overdue milestone a reminder is about; SET_NULL as for the pledge, so that delivery cancels it.
     milestone = models.ForeignKey(
-        "Milestone", on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+        "Milestone",
+        verbose_name=_("milestone"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
     )
-    due_on = models.DateField()
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(
+        # Translators: the day a reminder email is due to be sent.
+        _("due on"),
+    )
+    # Translators: an internal key that keeps the same reminder from being sent twice.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
+    # Translators: where a reminder, a request, a reply or an import stands (a column heading).
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    # Translators: the time until which a worker holds a reminder while sending it.
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     # When the sweep last sent a wake-up message for this row: a row is woken
     # again only after the lease time, so a backlog does not flood the broker,
     # and a wake-up lost with the broker is made good.
-    woken_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=300, blank=True)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    # Translators: when a worker was last asked to send this reminder.
+    woken_at = models.DateTimeField(_("woken at"), null=True, blank=True)
+    message_id = models.CharField(_("message ID"), max_length=300, blank=True)
+    # A log line for the admin, in English like the mail server's errors it
+    # quotes: written by a worker, which has no reader's language.
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # When the recipient answered through the email's check-in links: they work once.
-    checked_in_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "follow-up"
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         ordering = ["-due_on", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(recipient__isnull=False, contact__isnull=True)
                 | Q(recipient__isnull=True, contact__isnull=False, request__isnull=False),
                 name="followup_one_recipient",
-                violation_error_message="A follow-up goes to a user, or to an office about a request.",
+                violation_error_message=_("A follow-up goes to a user, or to an office about a request."),
             ),
         ]
         indexes = [
@@ -601,7 +714,7 @@ class FollowUp(models.Model):
         date; the others per pledge per date.
         """
         if kind == FollowUp.Kind.DIGEST:
-            year, week, _ = due_on.isocalendar()
+            year, week, _weekday = due_on.isocalendar()
             return f"digest:{recipient_id}:{year}-W{week:02d}"
         if kind == FollowUp.Kind.MILESTONE:
             return f"milestone:{milestone_id}:{due_on.isoformat()}:{recipient_id}"
@@ -614,34 +727,45 @@ def _new_calendar_token():
 
 def validate_time_zone(value):
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone; use a name such as Africa/Nairobi.")
+        raise ValidationError(
+            _("%(value)s is not a known time zone; use a name such as Africa/Nairobi."),
+            params={"value": repr(value)},
+        )
 
 
 class Language(models.TextChoices):
     """The languages the tracker writes in."""
 
-    ENGLISH = "en", "English"
-    FRENCH = "fr", "French"
-    SWAHILI = "sw", "Swahili"
+    ENGLISH = "en", _("English")
+    FRENCH = "fr", _("French")
+    SWAHILI = "sw", _("Swahili")
 
 
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
     )
-    reminders_enabled = models.BooleanField("check-up and escalation emails", default=True)
-    digest_enabled = models.BooleanField("weekly digest", default=True)
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+    reminders_enabled = models.BooleanField(_("check-up and escalation emails"), default=True)
+    digest_enabled = models.BooleanField(_("weekly digest"), default=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    calendar_token = models.CharField(_("calendar token"), max_length=64, unique=True, default=_new_calendar_token)
     language = models.CharField(
+        _("language"),
         max_length=5,
         choices=Language.choices,
         default=Language.ENGLISH,
-        help_text="The language of the pages and of the emails you receive.",
+        help_text=_("The language of the pages and of the emails you receive."),
     )
 
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
     def __str__(self):
-        return f"Notification preferences of {self.user}"
+        return gettext("Notification preferences of %(user)s") % {"user": self.user}
 
     def wants(self, kind):
         if kind == FollowUp.Kind.DIGEST:
@@ -657,8 +781,13 @@ class SummaryVersion(models.Model):
     once, since each reads the token from the database.
     """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    token = models.UUIDField(default=uuid.uuid4)
+    id = models.PositiveSmallIntegerField(_("ID"), primary_key=True, default=1)
+    # Translators: a random code that changes whenever the board's numbers must be counted again.
+    token = models.UUIDField(_("token"), default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("summary version")
+        verbose_name_plural = _("summary versions")
 
     def __str__(self):
         return f"Summary version {self.token}"
@@ -667,56 +796,76 @@ class SummaryVersion(models.Model):
 class Score(models.IntegerChoices):
     """A member's compliance with a pledge over a cycle, in the G7 Research Group's manner."""
 
-    FULL = 1, "+1 Full compliance"
-    PARTIAL = 0, "0 Partial or in progress"
-    NONE = -1, "-1 No compliance"
+    FULL = 1, _("+1 Full compliance")
+    PARTIAL = 0, _("0 Partial or in progress")
+    NONE = -1, _("-1 No compliance")
 
-    __empty__ = "Not assessed"
+    __empty__ = _("Not assessed")
 
 
 class AssessmentCycle(models.Model):
     """A dated assessment of chosen pledges: criteria written for each, every member scored, then published."""
 
     class Kind(models.TextChoices):
-        INTERIM = "interim", "Interim"
-        FINAL = "final", "Final"
+        INTERIM = "interim", pgettext_lazy("kind of assessment cycle", "Interim")
+        FINAL = "final", pgettext_lazy("kind of assessment cycle", "Final")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        REVIEW = "review", "In review"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", pgettext_lazy("state of an assessment cycle", "Draft")
+        REVIEW = "review", pgettext_lazy("state of an assessment cycle", "In review")
+        PUBLISHED = "published", pgettext_lazy("state of an assessment cycle", "Published")
 
-    name = models.CharField(max_length=200, unique=True, help_text="Such as TICAD 9 interim, February 2026.")
-    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="assessment_cycles")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INTERIM)
-    period_start = models.DateField(validators=date_range_validators)
-    period_end = models.DateField(validators=date_range_validators)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, help_text=_("Such as TICAD 9 interim, February 2026.")
+    )
+    event = models.ForeignKey(
+        Event,
+        verbose_name=_("event"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessment_cycles",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INTERIM)
+    period_start = models.DateField(_("period start"), validators=date_range_validators)
+    period_end = models.DateField(_("period end"), validators=date_range_validators)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # The interim cycle a final one was copied from: the report shows the change since.
     previous = models.ForeignKey(
         "self",
+        verbose_name=_("previous"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="followed_by",
-        help_text="The interim cycle this final one follows; its report shows the change since.",
+        help_text=_("The interim cycle this final one follows; its report shows the change since."),
     )
-    commitments = models.ManyToManyField(Commitment, through="CycleCommitment", related_name="assessment_cycles")
+    commitments = models.ManyToManyField(
+        Commitment, verbose_name=_("pledges"), through="CycleCommitment", related_name="assessment_cycles"
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(
+        verbose_name=_("historical assessment cycle"), verbose_name_plural=_("historical assessment cycles")
+    )
 
     class Meta:
-        verbose_name = "assessment cycle"
+        verbose_name = _("assessment cycle")
+        verbose_name_plural = _("assessment cycles")
         ordering = ["-period_end", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")),
                 name="assessmentcycle_period_order",
-                violation_error_message="A cycle's period cannot end before it starts.",
+                violation_error_message=_("A cycle's period cannot end before it starts."),
             ),
         ]
         indexes = [
@@ -732,7 +881,7 @@ class AssessmentCycle(models.Model):
 
     def clean(self):
         if self.period_start and self.period_end and self.period_end < self.period_start:
-            raise ValidationError({"period_end": "A cycle's period cannot end before it starts."})
+            raise ValidationError({"period_end": gettext("A cycle's period cannot end before it starts.")})
 
     @property
     def is_published(self):
@@ -742,104 +891,146 @@ class AssessmentCycle(models.Model):
 class CycleCommitment(models.Model):
     """A pledge chosen for a cycle, with its written criteria; what the report shows of it is frozen at publishing."""
 
-    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="cycle_commitments")
-    # PROTECT: a published report must not lose a row because a pledge was deleted.
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="cycle_entries")
-    position = models.PositiveIntegerField(default=0)
-    criteria_full = models.TextField("criteria for +1", blank=True, help_text="What counts as full compliance.")
-    criteria_partial = models.TextField(
-        "criteria for 0", blank=True, help_text="What counts as partial compliance or work in progress."
+    cycle = models.ForeignKey(
+        AssessmentCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="cycle_commitments"
     )
-    criteria_none = models.TextField("criteria for -1", blank=True, help_text="What counts as no compliance.")
+    # PROTECT: a published report must not lose a row because a pledge was deleted.
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.PROTECT, related_name="cycle_entries"
+    )
+    # Translators: the place of a pledge in a cycle's list.
+    position = models.PositiveIntegerField(_("position"), default=0)
+    criteria_full = models.TextField(_("criteria for +1"), blank=True, help_text=_("What counts as full compliance."))
+    criteria_partial = models.TextField(
+        _("criteria for 0"), blank=True, help_text=_("What counts as partial compliance or work in progress.")
+    )
+    criteria_none = models.TextField(_("criteria for -1"), blank=True, help_text=_("What counts as no compliance."))
     # The pledge as it stood when the cycle was published; empty until then.
-    published_title = models.CharField(max_length=300, blank=True)
-    published_maker = models.CharField(max_length=200, blank=True)
-    published_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    published_progress = models.PositiveSmallIntegerField(null=True, blank=True)
-    published_topics = models.JSONField(default=list, blank=True)
-    history = HistoricalRecords()
+    published_title = models.CharField(_("published title"), max_length=300, blank=True)
+    # Translators: the pledge's maker as it stood when the cycle was published.
+    published_maker = models.CharField(_("published maker"), max_length=200, blank=True)
+    published_status = models.CharField(_("published status"), max_length=20, choices=Status.choices, blank=True)
+    published_progress = models.PositiveSmallIntegerField(_("published progress"), null=True, blank=True)
+    published_topics = models.JSONField(_("published topics"), default=list, blank=True)
+    history = HistoricalRecords(
+        verbose_name=_("historical pledge in a cycle"), verbose_name_plural=_("historical pledges in cycles")
+    )
 
     class Meta:
-        verbose_name = "pledge in a cycle"
-        verbose_name_plural = "pledges in cycles"
+        verbose_name = _("pledge in a cycle")
+        verbose_name_plural = _("pledges in cycles")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "commitment"], name="cyclecommitment_unique"),
         ]
 
     def __str__(self):
-        return f"{self.commitment} in {self.cycle}"
+        return gettext("%(pledge)s in %(cycle)s") % {"pledge": self.commitment, "cycle": self.cycle}
 
 
 class ComplianceScore(models.Model):
     """One cell of a cycle: a member's score on a pledge, with its rationale and evidence."""
 
-    cycle = models.ForeignKey(AssessmentCycle, on_delete=models.CASCADE, related_name="scores")
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="compliance_scores")
-    member = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="compliance_scores")
-    score = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
-    rationale = models.TextField(blank=True)
-    # Web addresses, one per item (assessments.score_validate checks each).
-    evidence_urls = models.JSONField("evidence links", default=list, blank=True)
-    scored_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    cycle = models.ForeignKey(AssessmentCycle, verbose_name=_("cycle"), on_delete=models.CASCADE, related_name="scores")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.PROTECT, related_name="compliance_scores"
     )
-    scored_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    member = models.ForeignKey(
+        Actor, verbose_name=_("member"), on_delete=models.PROTECT, related_name="compliance_scores"
+    )
+    score = models.SmallIntegerField(_("score"), choices=Score.choices, null=True, blank=True)
+    rationale = models.TextField(_("rationale"), blank=True)
+    # Web addresses, one per item (assessments.score_validate checks each).
+    evidence_urls = models.JSONField(_("evidence links"), default=list, blank=True)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scored by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    history = HistoricalRecords(
+        verbose_name=_("historical compliance score"), verbose_name_plural=_("historical compliance scores")
+    )
 
     class Meta:
-        verbose_name = "compliance score"
+        verbose_name = _("compliance score")
+        verbose_name_plural = _("compliance scores")
         ordering = ["cycle", "commitment", "member"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "commitment", "member"], name="compliancescore_unique"),
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__gte=-1, score__lte=1),
                 name="compliancescore_score_range",
-                violation_error_message="A score is -1, 0 or +1, or not assessed.",
+                violation_error_message=_("A score is -1, 0 or +1, or not assessed."),
             ),
         ]
 
     def __str__(self):
-        return f"{self.member} on {self.commitment} in {self.cycle}"
+        return gettext("%(member)s on %(pledge)s in %(cycle)s") % {
+            "member": self.member,
+            "pledge": self.commitment,
+            "cycle": self.cycle,
+        }
 
 
 class ScoreRevision(models.Model):
     """A correction to a published cycle's score: who, when, why, and what it was before."""
 
-    score = models.ForeignKey(ComplianceScore, on_delete=models.CASCADE, related_name="revisions")
-    score_before = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
-    score_after = models.SmallIntegerField(choices=Score.choices, null=True, blank=True)
-    rationale_before = models.TextField(blank=True)
-    rationale_after = models.TextField(blank=True)
-    reason = models.TextField()
-    revised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    score = models.ForeignKey(
+        ComplianceScore, verbose_name=_("score"), on_delete=models.CASCADE, related_name="revisions"
     )
-    revised_at = models.DateTimeField(default=timezone.now)
+    score_before = models.SmallIntegerField(_("score before"), choices=Score.choices, null=True, blank=True)
+    score_after = models.SmallIntegerField(_("score after"), choices=Score.choices, null=True, blank=True)
+    rationale_before = models.TextField(_("rationale before"), blank=True)
+    rationale_after = models.TextField(_("rationale after"), blank=True)
+    reason = models.TextField(
+        _("reason"),
+    )
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revised by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revised_at = models.DateTimeField(_("revised at"), default=timezone.now)
 
     class Meta:
-        verbose_name = "score revision"
+        verbose_name = _("score revision")
+        verbose_name_plural = _("score revisions")
         ordering = ["revised_at", "id"]
 
     def __str__(self):
-        return f"Revision of {self.score} on {self.revised_at:%Y-%m-%d}"
+        return gettext("Revision of %(score)s on %(day)s") % {"score": self.score, "day": f"{self.revised_at:%Y-%m-%d}"}
 
 
 class Contact(models.Model):
     """An actor's office that answers for it: asked for evidence, given a right of reply."""
 
-    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200, help_text="The office or person, such as Ministry of Foreign Affairs.")
-    email = models.EmailField()
-    role = models.CharField(max_length=200, blank=True, help_text="Such as Press office or Desk officer for Kenya.")
-    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
-    is_active = models.BooleanField(
-        "active", default=True, help_text="Inactive contacts are not offered or written to."
+    actor = models.ForeignKey(Actor, verbose_name=_("actor"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("The office or person, such as Ministry of Foreign Affairs.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    email = models.EmailField(
+        _("email"),
+    )
+    role = models.CharField(
+        _("role"), max_length=200, blank=True, help_text=_("Such as Press office or Desk officer for Kenya.")
+    )
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive contacts are not offered or written to.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(verbose_name=_("historical contact"), verbose_name_plural=_("historical contacts"))
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["actor__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["actor", "email"], name="contact_actor_email_unique"),
@@ -853,46 +1044,67 @@ class EvidenceRequest(models.Model):
     """A question to an actor's office, answered through a signed reply form: evidence on a pledge, or draft scores."""
 
     class Kind(models.TextChoices):
-        EVIDENCE = "evidence", "Evidence on a pledge"
-        DRAFT_SCORES = "draft_scores", "Right of reply on draft scores"
+        EVIDENCE = "evidence", _("Evidence on a pledge")
+        DRAFT_SCORES = "draft_scores", _("Right of reply on draft scores")
 
     class State(models.TextChoices):
-        SENT = "sent", "Sent"
-        ANSWERED = "answered", "Answered"
-        UNANSWERED = "unanswered", "Unanswered"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        SENT = "sent", pgettext_lazy("state of a request to an office", "Sent")
+        ANSWERED = "answered", pgettext_lazy("state of a request to an office", "Answered")
+        UNANSWERED = "unanswered", pgettext_lazy("state of a request to an office", "Unanswered")
+        WITHDRAWN = "withdrawn", pgettext_lazy("state of a request to an office", "Withdrawn")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EVIDENCE)
     # The pledge asked about; for draft scores, the cycle and the member scored.
     commitment = models.ForeignKey(
-        Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence_requests"
+        Commitment,
+        verbose_name=_("pledge"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="evidence_requests",
     )
     cycle = models.ForeignKey(
-        AssessmentCycle, on_delete=models.CASCADE, null=True, blank=True, related_name="reply_requests"
+        AssessmentCycle,
+        verbose_name=_("cycle"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reply_requests",
     )
-    member = models.ForeignKey(Actor, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="requests")
-    message = models.TextField(help_text="What is asked, in a few lines; the email quotes it.")
-    state = models.CharField(max_length=20, choices=State.choices, default=State.SENT)
+    member = models.ForeignKey(
+        Actor, verbose_name=_("member"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.PROTECT, related_name="requests")
+    message = models.TextField(_("message"), help_text=_("What is asked, in a few lines; the email quotes it."))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.SENT)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    reminders_sent = models.PositiveSmallIntegerField(default=0)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was withdrawn or marked unanswered.")
-    history = HistoricalRecords()
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    closed_at = models.DateTimeField(
+        _("closed at"), null=True, blank=True, help_text=_("When it was withdrawn or marked unanswered.")
+    )
+    history = HistoricalRecords(
+        verbose_name=_("historical request to an office"), verbose_name_plural=_("historical requests to offices")
+    )
 
     class Meta:
-        verbose_name = "request to an office"
-        verbose_name_plural = "requests to offices"
+        verbose_name = _("request to an office")
+        verbose_name_plural = _("requests to offices")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="evidence", commitment__isnull=False)
                 | Q(kind="draft_scores", cycle__isnull=False, member__isnull=False),
                 name="evidencerequest_subject",
-                violation_error_message="An evidence request names a pledge; draft scores a cycle and a member.",
+                violation_error_message=_("An evidence request names a pledge; draft scores a cycle and a member."),
             ),
         ]
         indexes = [
@@ -902,38 +1114,64 @@ class EvidenceRequest(models.Model):
 
     def __str__(self):
         subject = self.commitment or self.cycle
-        return f"{self.get_kind_display()} to {self.contact} about {subject}"
+        return gettext("%(kind)s to %(contact)s about %(subject)s") % {
+            "kind": self.get_kind_display(),
+            "contact": self.contact,
+            "subject": subject,
+        }
 
 
 class Reply(models.Model):
     """An office's answer through the reply form: waits for an analyst to accept it as evidence or dismiss it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        ACCEPTED = "accepted", "Accepted as evidence"
-        DISMISSED = "dismissed", "Dismissed"
+        PENDING = "pending", _("Waiting for review")
+        ACCEPTED = "accepted", _("Accepted as evidence")
+        DISMISSED = "dismissed", _("Dismissed")
 
-    request = models.ForeignKey(EvidenceRequest, on_delete=models.CASCADE, related_name="replies")
-    # For draft scores: the pledge whose cell the reply answers (none: the scores as a whole).
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    text = models.TextField()
-    links = models.JSONField(default=list, blank=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    request = models.ForeignKey(
+        EvidenceRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="replies"
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # For draft scores: the pledge whose cell the reply answers (none: the scores as a whole).
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(
+        _("text"),
+    )
+    links = models.JSONField(_("links"), default=list, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     # The update whose evidence an accepted reply became.
-    update = models.ForeignKey(ProgressUpdate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    history = HistoricalRecords()
+    update = models.ForeignKey(
+        ProgressUpdate,
+        verbose_name=_("progress update"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords(verbose_name=_("historical reply"), verbose_name_plural=_("historical replies"))
 
     class Meta:
-        verbose_name_plural = "replies"
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"Reply from {self.request.contact} on {self.created_at:%Y-%m-%d}"
+        return gettext("Reply from %(contact)s on %(day)s") % {
+            "contact": self.request.contact,
+            "day": f"{self.created_at:%Y-%m-%d}",
+        }
 
 
 def reply_file_name(instance, filename):
@@ -942,12 +1180,19 @@ def reply_file_name(instance, filename):
 
 
 class ReplyFile(models.Model):
-    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="files")
-    file = models.FileField(upload_to=reply_file_name, max_length=200)
+    reply = models.ForeignKey(Reply, verbose_name=_("reply"), on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to=reply_file_name, max_length=200)
     # As the sender named it, shown and offered as the download's name only.
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
+    original_name = models.CharField(_("original name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(
+        # Translators: the size of an uploaded file, in bytes.
+        _("size"),
+    )
+
+    class Meta:
+        verbose_name = _("reply file")
+        verbose_name_plural = _("reply files")
 
     def __str__(self):
         return self.original_name
@@ -957,30 +1202,44 @@ class MoneyLine(models.Model):
     """Money that moved under a pledge: committed (agreed, signed) or disbursed (paid), as aid trackers count it."""
 
     class Kind(models.TextChoices):
-        COMMITTED = "committed", "Committed"
-        DISBURSED = "disbursed", "Disbursed"
+        COMMITTED = "committed", pgettext_lazy("money", "Committed")
+        DISBURSED = "disbursed", pgettext_lazy("money", "Disbursed")
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="money_lines")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=20, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(max_length=3, validators=[currency_validator], help_text="ISO 4217 code.")
-    on = models.DateField("date", validators=date_range_validators)
-    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[web_url_validator])
-    note = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="money_lines"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount"), max_digits=20, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, validators=[currency_validator], help_text=_("ISO 4217 code.")
+    )
+    on = models.DateField(_("date"), validators=date_range_validators)
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True, validators=[web_url_validator])
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(
+        verbose_name=_("historical money line"), verbose_name_plural=_("historical money lines")
+    )
 
     class Meta:
-        verbose_name = "money line"
+        verbose_name = _("money line")
+        verbose_name_plural = _("money lines")
         ordering = ["on", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
                 name="moneyline_amount_positive",
-                violation_error_message="Amounts are positive.",
+                violation_error_message=_("Amounts are positive."),
             ),
         ]
         indexes = [
@@ -989,7 +1248,12 @@ class MoneyLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount} {self.currency} on {self.on}"
+        return gettext("%(kind)s %(amount)s %(currency)s on %(day)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount,
+            "currency": self.currency,
+            "day": self.on,
+        }
 
 
 class MilestoneQuerySet(models.QuerySet):
@@ -1004,31 +1268,46 @@ MAX_MILESTONE_WEIGHT = 100
 class Milestone(models.Model):
     """A step of a pledge (a law passed, a first tranche paid), with its weight in the pledge's progress."""
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="milestones")
-    title = models.CharField(max_length=300)
-    due_on = models.DateField("due", validators=date_range_validators)
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    due_on = models.DateField(_("due"), validators=date_range_validators)
     weight = models.PositiveSmallIntegerField(
+        _("weight"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_MILESTONE_WEIGHT)],
-        help_text=f"Its share of the pledge's progress, against the other milestones (1 to {MAX_MILESTONE_WEIGHT}).",
+        help_text=lazy_interpolate(
+            _("Its share of the pledge's progress, against the other milestones (1 to %(max)s)."),
+            {"max": MAX_MILESTONE_WEIGHT},
+        ),
     )
-    done_on = models.DateField("done", null=True, blank=True, validators=date_range_validators)
-    evidence_url = models.URLField("evidence URL", max_length=500, blank=True, validators=[web_url_validator])
+    done_on = models.DateField(
+        pgettext_lazy("milestone", "done"), null=True, blank=True, validators=date_range_validators
+    )
+    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True, validators=[web_url_validator])
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(verbose_name=_("historical milestone"), verbose_name_plural=_("historical milestones"))
 
     objects = MilestoneQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["due_on", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(weight__gte=1, weight__lte=MAX_MILESTONE_WEIGHT),
                 name="milestone_weight_range",
-                violation_error_message=f"A weight is 1 to {MAX_MILESTONE_WEIGHT}.",
+                violation_error_message=lazy_interpolate(_("A weight is 1 to %(max)s."), {"max": MAX_MILESTONE_WEIGHT}),
             ),
         ]
         indexes = [
@@ -1053,29 +1332,41 @@ class ImportJob(models.Model):
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel (XLSX)"
+        XLSX = "xlsx", _("Excel (XLSX)")
 
     class State(models.TextChoices):
-        CHECKING = "checking", "Checking"
-        CHECKED = "checked", "Checked"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Not imported"
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
-    created_at = models.DateTimeField(auto_now_add=True)
-    file_name = models.CharField(max_length=255)
-    file_format = models.CharField(max_length=4, choices=Format.choices)
-    data = models.BinaryField()
-    create_missing = models.BooleanField(
-        default=False, help_text="Create the actors, events and topics the file names that do not exist yet."
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE, related_name="import_jobs"
     )
-    rows = models.PositiveIntegerField(default=0)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
-    report = models.JSONField(default=dict, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("file format"), max_length=4, choices=Format.choices)
+    data = models.BinaryField(
+        # Translators: the content of an uploaded file.
+        _("data"),
+    )
+    create_missing = models.BooleanField(
+        # Translators: whether importing a file creates the actors, events and topics it names that do not exist yet.
+        _("create missing"),
+        default=False,
+        help_text=_("Create the actors, events and topics the file names that do not exist yet."),
+    )
+    # Translators: the number of rows in an imported file.
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CHECKING)
+    # Translators: what checking or importing a file found.
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_by_user")]
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tracker.continuity import event_renewals
 from tracker.models import Commitment, MoneyLine, currency_validator, web_url_validator
@@ -40,14 +41,16 @@ def _amount(value, field_name: str, errors: dict):
                 raise ValueError(text)
             amount = Decimal(text.replace(",", ""))
     except (InvalidOperation, ValueError):
-        errors[field_name] = f"{str(value)[:40]!r} is not an amount; write a number such as 5500000000."
+        errors[field_name] = _("%(value)s is not an amount; write a number such as 5500000000.") % {
+            "value": repr(str(value)[:40])
+        }
         return None
     if not amount.is_finite() or amount <= 0:
-        errors[field_name] = "An amount is more than zero."
+        errors[field_name] = _("An amount is more than zero.")
     elif amount >= MAX_AMOUNT:
-        errors[field_name] = "That amount is too large to be real; check the number of zeros."
+        errors[field_name] = _("That amount is too large to be real; check the number of zeros.")
     elif amount != amount.quantize(Decimal("0.01")):
-        errors[field_name] = "Give the amount to the cent at most."
+        errors[field_name] = _("Give the amount to the cent at most.")
     return amount
 
 
@@ -55,29 +58,31 @@ def money_line_validate(*, commitment: Commitment, data: dict) -> dict:
     """Check a money line's fields against the rules; return them cleaned."""
     unknown = set(data) - set(LINE_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     errors = {}
     for name in ("source_url", "note"):
         if "\x00" in str(data.get(name, "")):
-            errors[name] = "Null characters are not allowed."
+            errors[name] = _("Null characters are not allowed.")
     kind = data.get("kind")
     if kind not in MoneyLine.Kind.values:
-        errors["kind"] = f"{kind!r} is not a kind of money line; choose committed or disbursed."
+        errors["kind"] = _("%(kind)s is not a kind of money line; choose committed or disbursed.") % {
+            "kind": repr(kind)
+        }
     amount = _amount(data.get("amount"), "amount", errors)
     currency = str(data.get("currency") or "").strip().upper()
     try:
         if not currency:
-            raise ValidationError("Give the currency's ISO 4217 code, such as USD, JPY or KES.")
+            raise ValidationError(_("Give the currency's ISO 4217 code, such as USD, JPY or KES."))
         currency_validator(currency)
     except ValidationError as error:
         errors["currency"] = error.messages[0]
     on = data.get("on")
     if not isinstance(on, date):
-        errors["on"] = "Give the day the money was committed or disbursed."
+        errors["on"] = _("Give the day the money was committed or disbursed.")
     elif on > timezone.localdate():
-        errors["on"] = "Money cannot have moved on a day still to come."
+        errors["on"] = _("Money cannot have moved on a day still to come.")
     elif on < commitment.made_on:
-        errors["on"] = "Money under a pledge cannot have moved before the pledge was made."
+        errors["on"] = _("Money under a pledge cannot have moved before the pledge was made.")
     source_url = str(data.get("source_url") or "").strip()
     if source_url and "source_url" not in errors:
         try:

@@ -7,10 +7,15 @@ converted: each is written with its own currency code, and every total is
 per currency.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import continuity, money, views
@@ -22,14 +27,23 @@ ADD_PERMISSION = "tracker.add_moneyline"
 # Deleting a line is a correction of an entry, as changing it is: one permission for both.
 CHANGE_PERMISSION = "tracker.change_moneyline"
 ADD_FORM_PREFIX = "money"
-PARTS = (("pledged", "Pledged"), ("committed", "Committed"), ("disbursed", "Disbursed"))
+PARTS = (
+    ("pledged", gettext_lazy("Pledged")),
+    ("committed", gettext_lazy("Committed")),
+    ("disbursed", gettext_lazy("Disbursed")),
+)
 # The board's money tables list at most this many actors and events each.
 BOARD_GROUPS = 20
 
 
 def amount_text(amount, currency: str) -> str:
-    """An amount as people read it: 5500000000.00 USD is "5,500,000,000 USD"; cents only when there are some."""
-    return f"{amount:,.2f}".removesuffix(".00") + f" {currency}"
+    """An amount as people read it: 5500000000.00 USD is "5,500,000,000 USD"; cents only when there are some.
+
+    The separators are the language's: "5 500 000 000 USD" in French.
+    """
+    cents = Decimal(amount).quantize(Decimal("0.01"))
+    decimals = 0 if cents == cents.to_integral_value() else 2
+    return f"{formats.number_format(cents, decimal_pos=decimals, force_grouping=True)} {currency}"
 
 
 def currency_rows(by_currency) -> list[dict]:
@@ -125,7 +139,7 @@ def _require(user, permission: str, message: str) -> None:
 @login_required
 @require_POST
 def money_line_add(request, pk):
-    _require(request.user, ADD_PERMISSION, "Only analysts record money.")
+    _require(request.user, ADD_PERMISSION, _("Only analysts record money."))
     commitment = _commitment(pk)
     form = MoneyLineForm(request.POST, prefix=ADD_FORM_PREFIX)
     if form.is_valid():
@@ -134,7 +148,11 @@ def money_line_add(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{line.get_kind_display()}: {amount_text(line.amount, line.currency)} recorded.")
+            messages.success(
+                request,
+                _("%(kind)s: %(amount)s recorded.")
+                % {"kind": line.get_kind_display(), "amount": amount_text(line.amount, line.currency)},
+            )
             return redirect(_money_anchor(commitment))
     return _render_pledge(request, commitment, status=400, add_form=form)
 
@@ -142,7 +160,7 @@ def money_line_add(request, pk):
 @login_required
 @require_POST
 def money_line_change(request, pk):
-    _require(request.user, CHANGE_PERMISSION, "Only analysts correct money lines.")
+    _require(request.user, CHANGE_PERMISSION, _("Only analysts correct money lines."))
     line = get_object_or_404(MoneyLine.objects.select_related("commitment"), pk=pk)
     form = MoneyLineForm.for_line(line, data=request.POST)
     if form.is_valid():
@@ -151,7 +169,7 @@ def money_line_change(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{line.get_kind_display()} line corrected.")
+            messages.success(request, _("%(kind)s line corrected.") % {"kind": line.get_kind_display()})
             return redirect(_money_anchor(line.commitment))
     return _render_pledge(request, _commitment(line.commitment_id), status=400, line_forms={line.pk: form})
 
@@ -159,11 +177,15 @@ def money_line_change(request, pk):
 @login_required
 @require_POST
 def money_line_delete(request, pk):
-    _require(request.user, CHANGE_PERMISSION, "Only analysts delete money lines.")
+    _require(request.user, CHANGE_PERMISSION, _("Only analysts delete money lines."))
     line = get_object_or_404(MoneyLine.objects.select_related("commitment"), pk=pk)
-    shown = f"{line.get_kind_display()}: {amount_text(line.amount, line.currency)} on {line.on:%d %b %Y}"
+    deleted = _("%(kind)s: %(amount)s on %(day)s deleted.") % {
+        "kind": line.get_kind_display(),
+        "amount": amount_text(line.amount, line.currency),
+        "day": formats.date_format(line.on),
+    }
     money.money_line_delete(line=line, user=request.user)
-    messages.success(request, f"{shown} deleted.")
+    messages.success(request, deleted)
     return redirect(_money_anchor(line.commitment))
 
 
@@ -195,8 +217,20 @@ def board_panels(summary: dict, *, actor_names: dict, event_names: dict) -> dict
     by_event = _money_groups(summary["money_totals"]["event"], event_names)
     return {
         "money_tables": [
-            {"id": "money-actor", "heading": "Per actor", "name_heading": "Actor", "filter": "made_by", **by_actor},
-            {"id": "money-event", "heading": "Per event", "name_heading": "Event", "filter": "event", **by_event},
+            {
+                "id": "money-actor",
+                "heading": _("Per actor"),
+                "name_heading": _("Actor"),
+                "filter": "made_by",
+                **by_actor,
+            },
+            {
+                "id": "money-event",
+                "heading": _("Per event"),
+                "name_heading": _("Event"),
+                "filter": "event",
+                **by_event,
+            },
         ],
         "event_renewals": renewal_rows,
     }
@@ -204,10 +238,11 @@ def board_panels(summary: dict, *, actor_names: dict, event_names: dict) -> dict
 
 def _money_groups(totals: dict, names: dict) -> dict:
     """The groups with most pledged pledges first, at most BOARD_GROUPS; each with its rows per currency."""
+    no_event = _("No event")
     groups = [
         {
             "id": group_id,
-            "name": names.get(group_id, "") if group_id is not None else "No event",
+            "name": names.get(group_id, "") if group_id is not None else no_event,
             "pledges": sum(money_in.pledges for money_in in by_currency),
             "currencies": currency_rows(by_currency),
         }

@@ -5,10 +5,12 @@ are tracker/evidence.py's.
 """
 
 from django import forms
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from . import evidence
 from .forms import LabelledForm
-from .models import Status
+from .models import Status, lazy_interpolate
 
 ACCEPTED_FILE_TYPES = "application/pdf,image/*"
 
@@ -29,22 +31,24 @@ class MultipleFileField(forms.FileField):
 
 class ReplyForm(LabelledForm):
     text = forms.CharField(
-        label="Your reply",
+        label=_("Your reply"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "maxlength": evidence.MAX_REPLY_LENGTH}),
     )
     links = forms.CharField(
-        label="Links",
+        label=_("Links"),
         required=False,
-        help_text=f"Web addresses of the evidence, one per line (at most {evidence.MAX_REPLY_LINKS}).",
+        help_text=lazy_interpolate(
+            _("Web addresses of the evidence, one per line (at most %(max)s)."), {"max": evidence.MAX_REPLY_LINKS}
+        ),
         widget=forms.Textarea(attrs={"rows": 3, "inputmode": "url"}),
     )
     files = MultipleFileField(
-        label="Files",
+        label=_("Files"),
         required=False,
-        help_text=(
-            f"At most {evidence.MAX_REPLY_FILES} files, "
-            f"{evidence.MAX_REPLY_FILE_BYTES // (1024 * 1024)} MB each, PDF or image (PNG, JPEG, GIF or WebP)."
+        help_text=lazy_interpolate(
+            _("At most %(files)s files, %(megabytes)s MB each, PDF or image (PNG, JPEG, GIF or WebP)."),
+            {"files": evidence.MAX_REPLY_FILES, "megabytes": evidence.MAX_REPLY_FILE_BYTES // (1024 * 1024)},
         ),
         widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILE_TYPES}),
     )
@@ -56,7 +60,7 @@ class ReplyForm(LabelledForm):
         for pk, title in pledges:
             name = f"pledge_{pk}"
             self.fields[name] = forms.CharField(
-                label=f"Your comment on the score for “{title}”",
+                label=gettext("Your comment on the score for “%(title)s”") % {"title": title},
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3, "maxlength": evidence.MAX_REPLY_LENGTH}),
             )
@@ -69,10 +73,10 @@ class ReplyForm(LabelledForm):
 
 
 class EvidenceRequestForm(LabelledForm):
-    contact = forms.ModelChoiceField(label="Office", queryset=None, empty_label=None)
+    contact = forms.ModelChoiceField(label=_("Office"), queryset=None, empty_label=None)
     message = forms.CharField(
-        label="Message",
-        help_text="What you ask for, in a few lines: the email quotes it, with the pledge's words and source.",
+        label=_("Message"),
+        help_text=_("What you ask for, in a few lines: the email quotes it, with the pledge's words and source."),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": evidence.MAX_MESSAGE_LENGTH}),
     )
 
@@ -88,16 +92,16 @@ def contact_label(contact) -> str:
 
 
 class ReplyAcceptForm(LabelledForm):
-    status = forms.ChoiceField(label="Status", choices=Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     progress = forms.IntegerField(
-        label="Progress", min_value=0, max_value=100, required=False, help_text="Per cent, 0 to 100."
+        label=_("Progress"), min_value=0, max_value=100, required=False, help_text=_("Per cent, 0 to 100.")
     )
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     evidence_url = forms.CharField(
-        label="Evidence URL",
+        label=_("Evidence URL"),
         required=False,
         max_length=500,
-        help_text="By default the reply's first link, or else the reply's place on this page.",
+        help_text=_("By default the reply's first link, or else the reply's place on this page."),
         widget=forms.URLInput(attrs={"inputmode": "url"}),
     )
 
@@ -106,7 +110,11 @@ class ReplyAcceptForm(LabelledForm):
         initial = {
             "status": commitment.status,
             "progress": commitment.progress,
-            "note": f"Reply from {reply.request.contact}: {reply.text}"[:2000],
+            # A draft of the update's note, in the analyst's language; they may edit it before recording.
+            "note": (
+                pgettext("the note an accepted reply suggests", "Reply from %(office)s: %(text)s")
+                % {"office": reply.request.contact, "text": reply.text}
+            )[:2000],
             "evidence_url": reply.links[0] if reply.links else evidence.reply_evidence_url(reply),
         }
         return cls(data, initial=initial, prefix=f"accept-{reply.pk}")

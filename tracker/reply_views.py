@@ -18,12 +18,14 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import evidence, selectors, views
+from . import evidence, languages, selectors, views
 from .cache import UNAVAILABLE
 from .emails import draft_scores_context
 from .forms import add_service_errors
@@ -40,6 +42,8 @@ VIEW_REPLY_PERMISSION = "tracker.view_reply"
 VIEW_PLEDGES_PERMISSION = "tracker.view_commitment"
 ADD_CONTACT_PERMISSION = "tracker.add_contact"
 RATE_WINDOW_SECONDS = 3600
+# Whose replies are counted against a limit: the sender's address, or the link's.
+ADDRESS, LINK = "address", "link"
 MEGABYTE = 1024 * 1024
 # The files' limit and room for the text, links and the form's own fields.
 MAX_REPLY_BODY_BYTES = evidence.MAX_REPLY_FILES * evidence.MAX_REPLY_FILE_BYTES + MEGABYTE
@@ -64,7 +68,7 @@ class ReplyUploadLimit(FileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > evidence.MAX_REPLY_FILE_BYTES:
-            self.too_large.append(self.file_name or "A file")
+            self.too_large.append(self.file_name or _("A file"))
             raise SkipFile()
         return raw_data
 
@@ -84,18 +88,28 @@ def reply(request, token):
         # one address, or a body no reply can need, costs no disk.
         wait = _rate_limit_wait(f"address:{client_ip(request)}", settings.REPLY_RATE_LIMIT_PER_HOUR)
         if wait:
-            return _too_many(request, wait, "from your address")
+            return _too_many(request, wait, ADDRESS)
         if _content_length(request) > MAX_REPLY_BODY_BYTES:
             limit_mb = evidence.MAX_REPLY_FILE_BYTES // MEGABYTE
             return _refused(
                 request,
-                f"This reply is too large: at most {evidence.MAX_REPLY_FILES} files of {limit_mb} MB each. "
-                "Nothing was saved.",
+                _("This reply is too large: at most %(files)s files of %(size)s MB each. Nothing was saved.")
+                % {"files": evidence.MAX_REPLY_FILES, "size": limit_mb},
                 413,
             )
     limit = ReplyUploadLimit(request)
     request.upload_handlers.insert(0, limit)
     return _reply(request, token, limit)
+
+
+def _in_the_offices_language(request, contact) -> None:
+    """The page in the language of the office's emails, unless the reader chose another with the switcher."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    code = languages.supported(contact.language)
+    if code:
+        translation.activate(code)
+        request.LANGUAGE_CODE = code
 
 
 def _content_length(request) -> int:
@@ -111,6 +125,7 @@ def _reply(request, token, limit):
         evidence_request = evidence.reply_load(token)
     except evidence.ReplyRefused as refused:
         return _refused(request, refused.message, refused.status)
+    _in_the_offices_language(request, evidence_request.contact)
     context = _reply_context(evidence_request)
     pledges = [(row["pledge"].commitment_id, row["pledge"].title) for row in context.get("rows", ())]
     if request.method != "POST":
@@ -119,11 +134,15 @@ def _reply(request, token, limit):
 
     wait = _rate_limit_wait(f"link:{evidence_request.pk}", settings.REPLY_RATE_LIMIT_PER_LINK)
     if wait:
-        return _too_many(request, wait, "through this link")
+        return _too_many(request, wait, LINK)
     form = ReplyForm(request.POST, request.FILES, pledges=pledges)
     _show_form(context, form)
     for name in limit.too_large:
-        form.add_error("files", f"{name[:100]} is larger than {evidence.MAX_REPLY_FILE_BYTES // MEGABYTE} MB.")
+        form.add_error(
+            "files",
+            _("%(name)s is larger than %(size)s MB.")
+            % {"name": name[:100], "size": evidence.MAX_REPLY_FILE_BYTES // MEGABYTE},
+        )
     if not form.is_valid():
         return render(request, "tracker/reply/reply.html", context, status=400)
     try:
@@ -208,13 +227,27 @@ def _rate_limit_wait(scope: str, limit: int) -> int:
     return (window + 1) * RATE_WINDOW_SECONDS - now
 
 
-def _too_many(request, wait: int, where: str):
+def _too_many(request, wait: int, scope: str):
+    """The refusal of a reply over the hour's limit for the sender's address (ADDRESS) or for the link (LINK)."""
     again = timezone.localtime() + timedelta(seconds=wait)
     minutes = max(1, -(-wait // 60))
-    message = (
-        f"Too many replies {where} this hour. Try again after {again:%H:%M} "
-        f"{again.tzname()} (in {minutes} minute{'s' if minutes != 1 else ''}); nothing was saved."
-    )
+    if scope == ADDRESS:
+        message = ngettext(
+            "Too many replies from your address this hour. Try again after %(time)s %(zone)s "
+            "(in %(minutes)s minute); nothing was saved.",
+            "Too many replies from your address this hour. Try again after %(time)s %(zone)s "
+            "(in %(minutes)s minutes); nothing was saved.",
+            minutes,
+        )
+    else:
+        message = ngettext(
+            "Too many replies through this link this hour. Try again after %(time)s %(zone)s "
+            "(in %(minutes)s minute); nothing was saved.",
+            "Too many replies through this link this hour. Try again after %(time)s %(zone)s "
+            "(in %(minutes)s minutes); nothing was saved.",
+            minutes,
+        )
+    message %= {"time": formats.time_format(again), "zone": again.tzname(), "minutes": minutes}
     response = _refused(request, message, 429)
     response["Retry-After"] = str(wait)
     return response
@@ -237,7 +270,7 @@ def reply_file(request, pk):
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
-        raise Http404("The file is missing from storage.") from None
+        raise Http404(_("The file is missing from storage.")) from None
     content_type = attachment.content_type if attachment.content_type in evidence.FILE_SIGNATURES else None
     response = FileResponse(
         handle,
@@ -319,7 +352,7 @@ def _requests_anchor(commitment) -> str:
 @require_POST
 def commitment_request(request, pk):
     if not request.user.has_perm(ASK_PERMISSION):
-        raise PermissionDenied("Only analysts ask offices for evidence.")
+        raise PermissionDenied(_("Only analysts ask offices for evidence."))
     commitment = _commitment(pk)
     form = EvidenceRequestForm(request.POST, contacts=evidence.contacts_for_commitment(commitment))
     if form.is_valid():
@@ -333,7 +366,9 @@ def commitment_request(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Request to {sent.contact} queued: the email goes out in a moment.")
+            messages.success(
+                request, _("Request to %(office)s queued: the email goes out in a moment.") % {"office": sent.contact}
+            )
             return redirect(_requests_anchor(commitment))
     return _render_pledge(request, commitment, status=400, request_form=form)
 
@@ -342,14 +377,17 @@ def commitment_request(request, pk):
 @require_POST
 def request_withdraw(request, pk):
     if not request.user.has_perm(WITHDRAW_PERMISSION):
-        raise PermissionDenied("Only analysts withdraw requests.")
+        raise PermissionDenied(_("Only analysts withdraw requests."))
     evidence_request = get_object_or_404(EvidenceRequest.objects.select_related("contact"), pk=pk)
     try:
         evidence.evidence_request_withdraw(request=evidence_request, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Request to {evidence_request.contact} withdrawn: its link no longer works.")
+        messages.success(
+            request,
+            _("Request to %(office)s withdrawn: its link no longer works.") % {"office": evidence_request.contact},
+        )
     return redirect(_request_page(evidence_request))
 
 
@@ -363,10 +401,10 @@ def _request_page(evidence_request: EvidenceRequest) -> str:
 @require_POST
 def reply_accept(request, pk):
     if not (request.user.has_perm(REVIEW_PERMISSION) and request.user.has_perm(views.RECORD_UPDATE_PERMISSION)):
-        raise PermissionDenied("Only analysts accept replies as evidence.")
+        raise PermissionDenied(_("Only analysts accept replies as evidence."))
     item = get_object_or_404(Reply.objects.select_related("request__contact"), pk=pk)
     if item.request.commitment_id is None:
-        messages.error(request, "A reply on draft scores is read beside the scores, not accepted.")
+        messages.error(request, _("A reply on draft scores is read beside the scores, not accepted."))
         return redirect(_request_page(item.request))
     commitment = _commitment(item.request.commitment_id)
     item.request.commitment = commitment
@@ -385,7 +423,10 @@ def reply_accept(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Reply from {item.request.contact} accepted: recorded as an update.")
+            messages.success(
+                request,
+                _("Reply from %(office)s accepted: recorded as an update.") % {"office": item.request.contact},
+            )
             return redirect(f"{commitment.get_absolute_url()}#timeline")
     return _render_pledge(request, commitment, status=400, accept_forms={item.pk: form})
 
@@ -394,14 +435,14 @@ def reply_accept(request, pk):
 @require_POST
 def reply_dismiss(request, pk):
     if not request.user.has_perm(REVIEW_PERMISSION):
-        raise PermissionDenied("Only analysts dismiss replies.")
+        raise PermissionDenied(_("Only analysts dismiss replies."))
     item = get_object_or_404(Reply.objects.select_related("request__contact"), pk=pk)
     try:
         evidence.reply_dismiss(reply=item, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Reply from {item.request.contact} dismissed.")
+        messages.success(request, _("Reply from %(office)s dismissed.") % {"office": item.request.contact})
     if item.request.commitment_id is not None:
         return redirect(f"{reverse('tracker:commitment-detail', args=[item.request.commitment_id])}#reply-{item.pk}")
     return redirect(_request_page(item.request))

@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString
 from django.utils.text import normalize_newlines, slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET
 from kombu.exceptions import OperationalError
 
@@ -36,11 +38,14 @@ from .models import AssessmentCycle
 REPORT_PERMISSION = "tracker.view_assessmentcycle"
 # The PDF's own stylesheet: WeasyPrint lays out a long report many times faster in blocks than in tables.
 PDF_STYLESHEET = Path(__file__).resolve().parent / "static" / "tracker" / "report_print.css"
-PDF_NEEDS_PANGO = (
+# Marked with gettext_noop and translated where shown: pdf_unavailable() caches its answer for every language.
+PDF_NEEDS_PANGO = gettext_noop(
     "PDF needs the Pango library, which is not installed on this server: "
     "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 )
-PDF_NEEDS_WEASYPRINT = "PDF needs WeasyPrint, which is not installed on this server: pip install -r requirements.txt"
+PDF_NEEDS_WEASYPRINT = gettext_noop(
+    "PDF needs WeasyPrint, which is not installed on this server: pip install -r requirements.txt"
+)
 PDF_TEMPLATE = "tracker/assessments/report_pdf.html"
 # WeasyPrint takes about 3 ms a cell here (docs/PERFORMANCE.md): above this
 # many cells a worker writes the PDF (tasks.report_pdf_write) and the
@@ -49,7 +54,7 @@ PDF_SYNC_MAX_CELLS = 1000
 PDF_DIRECTORY = "assessment-reports"
 # A stored source this old without its PDF was lost with a worker: queued again.
 PDF_RETRY_AFTER = datetime.timedelta(minutes=10)
-PDF_NOT_QUEUED = "The PDF could not be queued: the task broker is unreachable. Try again in a minute."
+PDF_NOT_QUEUED = gettext_noop("The PDF could not be queued: the task broker is unreachable. Try again in a minute.")
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +81,7 @@ def _cycle(pk) -> AssessmentCycle:
     return get_object_or_404(AssessmentCycle.objects.select_related("event", "previous"), pk=pk)
 
 
-SCORE_LABELS = {1: "+1", 0: "0", -1: "\u22121", None: "Not assessed"}
+SCORE_LABELS = {1: "+1", 0: "0", -1: "\u22121", None: gettext_lazy("Not assessed")}
 SCORE_CLASSES = {1: "1", 0: "0", -1: "-1", None: "missing"}
 
 
@@ -91,13 +96,14 @@ def _cell_rows(cells, zone) -> SafeString:
     (tests/test_assessment_report.py checks a script in each).
     """
     escape = html.escape
+    labels = _score_labels()
     dates = {}
     rows = []
     for cell in cells:
         name = escape(cell.member.name)
         if cell.pk is None or cell.scored_at is None:
             rows.append(
-                f'<tr><th scope="row">{name}</th><td class="number score score-missing">Not assessed</td>'
+                f'<tr><th scope="row">{name}</th><td class="number score score-missing">{labels[None]}</td>'
                 "<td></td><td>—</td></tr>"
             )
             continue
@@ -114,7 +120,7 @@ def _cell_rows(cells, zone) -> SafeString:
         revisions = "".join(_revision_html(revision, zone) for revision in cell.revisions)
         rows.append(
             f'<tr id="cell-{int(cell.pk)}"><th scope="row">{name}</th>'
-            f'<td class="number score score-{SCORE_CLASSES[cell.score]}">{SCORE_LABELS[cell.score]}</td>'
+            f'<td class="number score score-{SCORE_CLASSES[cell.score]}">{labels[cell.score]}</td>'
             f'<td><p class="rationale">{_linebreaks(cell.rationale)}</p>'
             f"{evidence}{revisions}</td>"
             f'<td class="small">{escape(cell.scored_by or "—")}, '
@@ -134,25 +140,32 @@ def _pdf_cells(cells, zone) -> SafeString:
     are kept by `white-space: pre-line`. Escaped as in `_cell_rows`.
     """
     escape = html.escape
+    labels = _score_labels()
+    evidence_text = escape(_("Evidence: %(links)s."))
     dates = {}
     paragraphs = []
     for cell in cells:
         name = escape(cell.member.name)
         if cell.pk is None or cell.scored_at is None:
-            paragraphs.append(f'<p class="pdf-cell pdf-score-missing">{name} · Not assessed</p>')
+            paragraphs.append(f'<p class="pdf-cell pdf-score-missing">{name} · {labels[None]}</p>')
             continue
         day = timezone.localtime(cell.scored_at, zone).date()
         if day not in dates:
             dates[day] = escape(formats.date_format(day))
         rationale = escape(normalize_newlines(cell.rationale)) or "—"
         evidence = ", ".join(escape(url) for url in cell.evidence_urls)
-        evidence = f" Evidence: {evidence}." if evidence else ""
+        evidence = " " + evidence_text % {"links": evidence} if evidence else ""
         revisions = "".join(_revision_html(revision, zone) for revision in cell.revisions)
         paragraphs.append(
-            f'<p class="pdf-cell pdf-score-{SCORE_CLASSES[cell.score]}">{name} · {SCORE_LABELS[cell.score]} · '
+            f'<p class="pdf-cell pdf-score-{SCORE_CLASSES[cell.score]}">{name} · {labels[cell.score]} · '
             f"{rationale}{evidence} ({escape(cell.scored_by or '—')}, {dates[day]})</p>{revisions}"
         )
     return SafeString("".join(paragraphs))
+
+
+def _score_labels() -> dict:
+    """SCORE_LABELS in the active language, escaped, read once for all of a pledge's cells."""
+    return {score: html.escape(str(label)) for score, label in SCORE_LABELS.items()}
 
 
 def _linebreaks(text: str) -> str:
@@ -162,13 +175,17 @@ def _linebreaks(text: str) -> str:
 
 def _revision_html(revision, zone) -> str:
     escape = html.escape
-    who = revision.revised_by.get_username() if revision.revised_by else "someone since removed"
+    who = revision.revised_by.get_username() if revision.revised_by else _("someone since removed")
     when = formats.date_format(timezone.localtime(revision.revised_at, zone), "DATETIME_FORMAT")
-    return (
-        f'<p class="revision small">Revised <time datetime="{revision.revised_at.isoformat()}">{escape(when)}</time>'
-        f" by {escape(who)}: {SCORE_LABELS[revision.score_before]} → {SCORE_LABELS[revision.score_after]}."
-        f" Reason: {escape(revision.reason)}</p>"
-    )
+    labels = _score_labels()
+    text = escape(_("Revised %(when)s by %(who)s: %(before)s → %(after)s. Reason: %(reason)s")) % {
+        "when": f'<time datetime="{revision.revised_at.isoformat()}">{escape(when)}</time>',
+        "who": escape(who),
+        "before": labels[revision.score_before],
+        "after": labels[revision.score_after],
+        "reason": escape(revision.reason),
+    }
+    return f'<p class="revision small">{text}</p>'
 
 
 def _report_context(request, cycle, cells=_cell_rows) -> dict:
@@ -209,10 +226,13 @@ def _filename(cycle, extension) -> str:
 def cycle_report(request, pk):
     cycle = _cycle(pk)
     context = _report_context(request, cycle)
-    context["pdf_unavailable"] = pdf_unavailable()
+    problem = pdf_unavailable()
+    context["pdf_unavailable"] = _(problem) if problem else None
     return render(request, "tracker/assessments/report.html", context)
 
 
+# The CSV is data for a spreadsheet or a script, as the API's report: its columns, codes, numbers and
+# revision lines read the same whatever the language of the page it was fetched from.
 CSV_HEADER = (
     "row",
     "cycle",
@@ -355,7 +375,7 @@ def _pdf_response_class():
 
 
 def _generated(time_zone) -> str:
-    return formats.date_format(timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(time_zone)), "j M Y, H:i")
+    return formats.date_format(timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(time_zone)), "DATETIME_FORMAT")
 
 
 @login_required
@@ -365,7 +385,7 @@ def cycle_report_pdf(request, pk):
     cycle = _cycle(pk)
     problem = pdf_unavailable()
     if problem:
-        return HttpResponse(problem, status=503, content_type="text/plain; charset=utf-8")
+        return HttpResponse(_(problem), status=503, content_type="text/plain; charset=utf-8")
     context = _report_context(request, cycle, cells=_pdf_cells)
     if context["report"].cells > PDF_SYNC_MAX_CELLS:
         return _stored_pdf(request, cycle, context)
@@ -416,7 +436,7 @@ def _stored_pdf(request, cycle, context):
             except OperationalError:
                 logger.exception("Broker unreachable: the PDF of cycle %s was not queued", cycle.pk)
                 default_storage.delete(source)
-                return HttpResponse(PDF_NOT_QUEUED, status=503, content_type="text/plain; charset=utf-8")
+                return HttpResponse(_(PDF_NOT_QUEUED), status=503, content_type="text/plain; charset=utf-8")
     return render(
         request,
         "tracker/assessments/_pdf_preparing.html",

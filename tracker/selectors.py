@@ -28,7 +28,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Concat, RowNumber
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import board_cache
 from . import money as money_numbers
@@ -465,16 +467,38 @@ def _dates_by_month(rows: dict, *, today: datetime.date, months: int = TIMELINE_
 
     timeline = []
     if sum(buckets["earlier"].values()):
-        timeline.append({"label": "Before this month", "short": "Past", "start": None, **buckets["earlier"]})
+        timeline.append({"label": EARLIER_LABEL, "short": EARLIER_SHORT, "start": None, **buckets["earlier"]})
     timeline += [
-        {"label": start.strftime("%B %Y"), "short": start.strftime("%b"), "start": start, **buckets[start]}
+        {
+            # The month in full and its year ("April 2027", "avril 2027"), the same order in every language offered.
+            "label": _month_name(start, "F Y"),
+            "short": _month_name(start, "M"),
+            "start": start,
+            **buckets[start],
+        }
         for start in starts
     ]
     if sum(buckets["later"].values()):
-        timeline.append({"label": "Later", "short": "Later", "start": None, **buckets["later"]})
+        timeline.append({"label": LATER_LABEL, "short": LATER_LABEL, "start": None, **buckets["later"]})
     for bucket in timeline:
         bucket["total"] = bucket["due"] + bucket["checks"]
     return timeline
+
+
+# The chart's labels are lazy: the board's numbers are cached once for readers of
+# every language (tracker/board_cache.py) and named in each reader's when shown.
+EARLIER_LABEL = gettext_lazy("Before this month")
+# Translators: the short label, under its bar, of the dates before this month on the board's chart.
+EARLIER_SHORT = pgettext_lazy("chart of dates", "Past")
+# Translators: the label of the dates after the last month on the board's chart.
+LATER_LABEL = pgettext_lazy("chart of dates", "Later")
+
+
+def _month_label(start: datetime.date, format_name: str) -> str:
+    return formats.date_format(start, format_name)
+
+
+_month_name = lazy(_month_label, str)
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

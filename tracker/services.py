@@ -7,6 +7,7 @@ keyed by the field it is about.
 """
 
 import dataclasses
+import functools
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -15,7 +16,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tracker import board_cache, continuity, selectors
 from tracker.extraction import draft_title, guess_actor_kind
@@ -65,7 +68,7 @@ COMMITMENT_M2M_FIELDS = ("counterparts", "members", "topics", "watchers")
 def _refuse_null_characters(fields: dict) -> None:
     """PostgreSQL refuses NUL in text with an error, not a message; callers without a form (imports) get one."""
     errors = {
-        name: "Null characters are not allowed."
+        name: _("Null characters are not allowed.")
         for name, value in fields.items()
         if isinstance(value, str) and "\x00" in value
     }
@@ -76,7 +79,7 @@ def _refuse_null_characters(fields: dict) -> None:
 def _refuse_unknown_fields(data: dict) -> None:
     unknown = set(data) - set(COMMITMENT_FIELDS) - set(COMMITMENT_M2M_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
 
 
 def refuse_people_who_cannot_view(
@@ -107,13 +110,22 @@ def refuse_people_who_cannot_view(
         refused = dict(
             get_user_model().objects.filter(pk__in=ids).exclude(pk__in=may_view).values_list("pk", "username")
         )
-    remedy = f"give them the {ANALYSTS_GROUP} or {VIEWERS_GROUP} role first, or choose someone who has it."
+    roles = {"analysts": ANALYSTS_GROUP, "viewers": VIEWERS_GROUP}
+    refusals = {
+        "owner": _(
+            "%(who)s cannot view pledges, so cannot own one: "
+            "give them the %(analysts)s or %(viewers)s role first, or choose someone who has it."
+        ),
+        "watchers": _(
+            "%(who)s cannot view pledges, so cannot watch one: "
+            "give them the %(analysts)s or %(viewers)s role first, or choose someone who has it."
+        ),
+    }
     errors = {}
-    for field, verb in (("owner", "own"), ("watchers", "watch")):
+    for field, refusal in refusals.items():
         names = sorted(refused[pk] for pk in new_ids.get(field, ()) if pk in refused)
         if names:
-            who = ", ".join(names)
-            errors[field] = f"{who} cannot view pledges, so cannot {verb} one: {remedy}"
+            errors[field] = refusal % {"who": ", ".join(names), **roles}
     if errors:
         raise ValidationError(errors)
 
@@ -290,9 +302,13 @@ def commitment_update(*, commitment: Commitment, user=None, data: dict) -> Commi
     changed check interval moves the next check unless one is given. The
     caller's instance is refreshed with the result.
     """
-    for name in ("status", "progress"):
+    refusals = {
+        "status": _("Record a progress update to change the status."),
+        "progress": _("Record a progress update to change the progress."),
+    }
+    for name, refusal in refusals.items():
         if name in data and data[name] != getattr(commitment, name):
-            raise ValidationError({name: f"Record a progress update to change the {name}."})
+            raise ValidationError({name: refusal})
     data = {name: value for name, value in data.items() if name not in ("status", "progress")}
     data = _currency_in_capitals(data)
     _refuse_unknown_fields(data)
@@ -329,15 +345,31 @@ def commitment_entries_validate(commitment: Commitment) -> None:
     found = []
     lines = commitment.money_lines.filter(on__lt=made_on).count()
     if lines:
-        found.append(f"{lines} money line{'s' if lines > 1 else ''} dated before it")
+        found.append(
+            ngettext("%(count)s money line dated before it", "%(count)s money lines dated before it", lines)
+            % {"count": lines}
+        )
     steps = commitment.milestones.filter(Q(due_on__lt=made_on) | Q(done_on__lt=made_on)).count()
     if steps:
-        found.append(f"{steps} milestone{'s' if steps > 1 else ''} due or done before it")
+        found.append(
+            ngettext("%(count)s milestone due or done before it", "%(count)s milestones due or done before it", steps)
+            % {"count": steps}
+        )
     renewals = commitment.renewed_by.filter(made_on__lt=made_on).count()
     if renewals:
-        found.append(f"{renewals} later pledge{'s' if renewals > 1 else ''} renewing it made before it")
+        found.append(
+            ngettext(
+                "%(count)s later pledge renewing it made before it",
+                "%(count)s later pledges renewing it made before it",
+                renewals,
+            )
+            % {"count": renewals}
+        )
     if found:
-        raise ValidationError({"made_on": f"The pledge has {' and '.join(found)}; correct those first."})
+        listed = functools.reduce(
+            lambda first, then: _("%(first)s and %(then)s") % {"first": first, "then": then}, found
+        )
+        raise ValidationError({"made_on": _("The pledge has %(found)s; correct those first.") % {"found": listed}})
 
 
 def progress_validate(
@@ -360,25 +392,33 @@ def progress_validate(
     _refuse_null_characters({"note": note, "evidence_url": evidence_url})
     errors = {}
     if status not in Status.values:
-        errors["status"] = f"{status!r} is not a status; choose one of: {', '.join(Status.labels)}."
+        errors["status"] = _("%(status)s is not a status; choose one of: %(choices)s.") % {
+            "status": repr(status),
+            "choices": ", ".join(str(label) for label in Status.labels),
+        }
         raise ValidationError(errors)
     current = Status(commitment.status)
     target = Status(status)
     if expected_status and expected_status != current:
-        errors["status"] = (
-            f"Another update was recorded meanwhile: the pledge is now {current.label}. "
+        errors["status"] = _(
+            "Another update was recorded meanwhile: the pledge is now %(status)s. "
             "Check the timeline and record your update again."
-        )
+        ) % {"status": current.label}
     elif current.is_terminal:
-        errors["status"] = (
-            f"This pledge is closed as {current.label}; no further update can be recorded. "
+        errors["status"] = _(
+            "This pledge is closed as %(status)s; no further update can be recorded. "
             "Correct the record in the admin if it was closed by mistake."
-        )
+        ) % {"status": current.label}
     elif target == Status.ANNOUNCED and current != Status.ANNOUNCED:
-        errors["status"] = f"A pledge already assessed as {current.label} cannot go back to Announced."
+        errors["status"] = _("A pledge already assessed as %(status)s cannot go back to %(announced)s.") % {
+            "status": current.label,
+            "announced": Status.ANNOUNCED.label,
+        }
 
     if target in EVIDENCE_REQUIRED and not (evidence_url or "").strip():
-        errors["evidence_url"] = f"Moving a pledge to {target.label} needs an evidence link showing it."
+        errors["evidence_url"] = _("Moving a pledge to %(status)s needs an evidence link showing it.") % {
+            "status": target.label
+        }
     elif evidence_url:
         try:
             web_url_validator(evidence_url)
@@ -386,23 +426,26 @@ def progress_validate(
             errors["evidence_url"] = exc.messages[0]
         else:
             if len(evidence_url) > EVIDENCE_URL_MAX_LENGTH:
-                errors["evidence_url"] = f"Keep the evidence link under {EVIDENCE_URL_MAX_LENGTH} characters."
+                errors["evidence_url"] = _("Keep the evidence link under %(limit)s characters.") % {
+                    "limit": EVIDENCE_URL_MAX_LENGTH
+                }
 
     if progress is None:
         progress = 100 if target == Status.FULFILLED else commitment.progress
     if isinstance(progress, bool) or not isinstance(progress, int):
-        errors["progress"] = "Progress must be a whole number from 0 to 100."
+        errors["progress"] = _("Progress must be a whole number from 0 to 100.")
     elif not 0 <= progress <= 100:
-        errors["progress"] = f"Progress must be between 0 and 100, not {progress}."
+        errors["progress"] = _("Progress must be between 0 and 100, not %(progress)s.") % {"progress": progress}
     elif target == Status.FULFILLED and progress != 100:
-        errors["progress"] = "A fulfilled pledge is 100% complete; set progress to 100."
+        # xgettext:no-python-format
+        errors["progress"] = _("A fulfilled pledge is 100% complete; set progress to 100.")
 
     today = timezone.localdate()
     if recorded_on is not None:
         if recorded_on > today:
-            errors["recorded_on"] = "An update cannot be recorded for a day in the future."
+            errors["recorded_on"] = _("An update cannot be recorded for a day in the future.")
         elif recorded_on < commitment.made_on:
-            errors["recorded_on"] = "An update cannot predate the pledge itself."
+            errors["recorded_on"] = _("An update cannot predate the pledge itself.")
     if errors:
         raise ValidationError(errors)
     return progress
@@ -485,7 +528,9 @@ def commitments_postpone(*, commitments, days: int, user=None) -> int:
     Closed pledges have no next check and are left alone.
     """
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_POSTPONE_DAYS:
-        raise ValidationError({"days": f"Postpone by a whole number of days from 1 to {MAX_POSTPONE_DAYS}."})
+        raise ValidationError(
+            {"days": _("Postpone by a whole number of days from 1 to %(limit)s.") % {"limit": MAX_POSTPONE_DAYS}}
+        )
     moved = 0
     today = timezone.localdate()
     with transaction.atomic():  # all or none
@@ -496,7 +541,10 @@ def commitments_postpone(*, commitments, days: int, user=None) -> int:
             # Compared before adding: a stored date near 9999-12-31 would overflow.
             if start > LATEST_DATE - timedelta(days=days):
                 raise ValidationError(
-                    {"days": f"“{commitment}” would be checked after {LATEST_DATE:%d %B %Y}; correct its next check."}
+                    {
+                        "days": _("“%(pledge)s” would be checked after %(latest)s; correct its next check.")
+                        % {"pledge": commitment, "latest": formats.date_format(LATEST_DATE, "d F Y")}
+                    }
                 )
             commitment_update(commitment=commitment, user=user, data={"next_check_on": start + timedelta(days=days)})
             moved += 1
@@ -510,7 +558,9 @@ def _last_assessed_on(commitment: Commitment) -> date:
 
 def _validate_check_interval(days):
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_CHECK_EVERY_DAYS:
-        raise ValidationError({"check_every_days": f"Checks must be 1 to {MAX_CHECK_EVERY_DAYS} days apart."})
+        raise ValidationError(
+            {"check_every_days": _("Checks must be 1 to %(limit)s days apart.") % {"limit": MAX_CHECK_EVERY_DAYS}}
+        )
 
 
 def _copy_fields(source: Commitment, target: Commitment) -> None:
@@ -522,7 +572,7 @@ def _copy_fields(source: Commitment, target: Commitment) -> None:
 
 def notification_preference_get(*, user) -> NotificationPreference:
     """A user's notification preferences, created with the defaults on first need."""
-    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
     return preference
 
 
@@ -531,7 +581,7 @@ def notification_preference_update(*, user, data: dict) -> NotificationPreferenc
     allowed = {"reminders_enabled", "digest_enabled", "time_zone", "language"}
     unknown = set(data) - allowed
     if unknown:
-        raise ValidationError(f"Unknown preference fields: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_("Unknown preference fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     preference = notification_preference_get(user=user)
     for name, value in data.items():
         setattr(preference, name, value)
@@ -548,6 +598,7 @@ def notification_preference_reset_calendar_token(*, user) -> NotificationPrefere
     return preference
 
 
+# Rows in auth_group, found by these names: data, not interface text, so never translated.
 ANALYSTS_GROUP = "Analysts"
 VIEWERS_GROUP = "Viewers"
 # What Analysts may change; follow-ups are written by the services only.
@@ -584,9 +635,9 @@ def roles_ensure() -> dict:
     )
     # Choosing an owner or watchers (the admin's user autocomplete) needs it.
     view_users = Permission.objects.filter(content_type__app_label="auth", codename="view_user")
-    analysts, _ = Group.objects.get_or_create(name=ANALYSTS_GROUP)
+    analysts, _created = Group.objects.get_or_create(name=ANALYSTS_GROUP)
     analysts.permissions.set([*view, *edit, *view_users])
-    viewers, _ = Group.objects.get_or_create(name=VIEWERS_GROUP)
+    viewers, _created = Group.objects.get_or_create(name=VIEWERS_GROUP)
     viewers.permissions.set(view)
     return {ANALYSTS_GROUP: analysts, VIEWERS_GROUP: viewers}
 
@@ -596,6 +647,7 @@ def commitments_create_from_drafts(
     user,
     drafts: list[dict],
     source_url: str = "",
+    source_title: str = "",
     event: Event | None = None,
     made_on: date | None = None,
 ) -> tuple[list[Commitment], list[dict]]:
@@ -610,11 +662,17 @@ def commitments_create_from_drafts(
     for draft in drafts:
         quote = " ".join(str(draft.get("text") or "").split())
         if not quote:
-            skipped.append({"draft": draft, "reason": "The draft has no sentence to quote."})
+            skipped.append({"draft": draft, "reason": _("The draft has no sentence to quote.")})
             continue
         existing = Commitment.objects.filter(quote=quote).only("id", "title").first()
         if existing is not None:
-            skipped.append({"draft": draft, "reason": f"Already recorded as “{existing.title}” (#{existing.pk})."})
+            skipped.append(
+                {
+                    "draft": draft,
+                    "reason": _("Already recorded as “%(title)s” (#%(id)s).")
+                    % {"title": existing.title, "id": existing.pk},
+                }
+            )
             continue
         try:
             with transaction.atomic():
@@ -628,6 +686,7 @@ def commitments_create_from_drafts(
                     "kind": draft.get("kind") or Commitment.Kind.PROMISE,
                     "quote": quote,
                     "source_url": source_url,
+                    "source_title": source_title,
                     "event": event,
                     "due_on": _draft_due(draft),
                     "owner": user,
@@ -653,11 +712,14 @@ def _draft_renews(draft: dict, made_by: Actor, made_on: date) -> dict:
         if not 0 < renews_id < 2**63:
             raise ValueError
     except (TypeError, ValueError):
-        raise ValidationError({"renews": f"“{renews_id}” is not a pledge's number."}) from None
+        raise ValidationError({"renews": _("“%(value)s” is not a pledge's number.") % {"value": renews_id}}) from None
     earlier = Commitment.objects.filter(pk=renews_id, made_by=made_by, made_on__lte=made_on).first()
     if earlier is None:
         raise ValidationError(
-            {"renews": f"The pledge it should renew (#{renews_id}) is not one of {made_by.name}'s earlier pledges."}
+            {
+                "renews": _("The pledge it should renew (#%(id)s) is not one of %(maker)s's earlier pledges.")
+                % {"id": renews_id, "maker": made_by.name}
+            }
         )
     return {"renews": earlier}
 
@@ -675,15 +737,17 @@ def _draft_actor(draft: dict) -> Actor:
     if actor_id:
         actor = Actor.objects.filter(pk=actor_id).first()
         if actor is None:
-            raise ValidationError({"made_by": f"Actor #{actor_id} does not exist."})
+            raise ValidationError({"made_by": _("Actor #%(id)s does not exist.") % {"id": actor_id}})
         return actor
     name = " ".join(str(draft.get("actor") or "").split())
     if not name:
-        raise ValidationError({"made_by": "Who made this pledge? The draft names no actor."})
+        raise ValidationError({"made_by": _("Who made this pledge? The draft names no actor.")})
     max_length = Actor._meta.get_field("name").max_length
     if len(name) > max_length:
-        raise ValidationError({"made_by": f"The actor's name is longer than {max_length} characters."})
-    actor, _ = Actor.objects.get_or_create(name=name, defaults={"kind": guess_actor_kind(name)})
+        raise ValidationError(
+            {"made_by": _("The actor's name is longer than %(limit)s characters.") % {"limit": max_length}}
+        )
+    actor, _created = Actor.objects.get_or_create(name=name, defaults={"kind": guess_actor_kind(name)})
     return actor
 
 
@@ -707,13 +771,17 @@ def _draft_due(draft: dict) -> date | None:
     try:
         return date.fromisoformat(str(due))
     except ValueError:
-        raise ValidationError({"due_on": f"{due!r} is not a date; use YYYY-MM-DD."}) from None
+        raise ValidationError(
+            {"due_on": _("%(value)s is not a date; use YYYY-MM-DD.") % {"value": repr(due)}}
+        ) from None
 
 
 def _validation_message(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return " ".join(
-            " ".join(messages) if field == "__all__" else f"{field}: {' '.join(messages)}"
+            " ".join(messages)
+            if field == "__all__"
+            else _("%(field)s: %(messages)s") % {"field": field, "messages": " ".join(messages)}
             for field, messages in exc.message_dict.items()
         )
     return " ".join(exc.messages)

@@ -5,6 +5,7 @@ import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from simple_history.models import DeletedObject
 
 from .models import COMMITMENT_HISTORY, Commitment, EvidenceRequest, FollowUp, Reply
@@ -140,10 +141,11 @@ def _history_relations(records) -> dict:
     by_name = {field.name: model for field, model in COMMITMENT_HISTORY.m2m_models.items()}
     ids = [record.history_id for record in records]
     relations = {history_id: {name: set() for name in HISTORY_RELATIONS} for history_id in ids}
+    deleted = gettext("(deleted)")
     for name, label in HISTORY_RELATIONS.items():
         rows = by_name[name].objects.filter(history_id__in=ids).values_list("history_id", label)
         for history_id, member in rows:
-            relations[history_id][name].add(member if member is not None else "(deleted)")
+            relations[history_id][name].add(member if member is not None else deleted)
     return relations
 
 
@@ -206,7 +208,7 @@ def _field_value(field, value):
     if getattr(field, "choices", None):
         return dict(field.flatchoices).get(value, value)
     if isinstance(value, DeletedObject):
-        return f"(deleted, id {value.pk})"
+        return gettext("(deleted, id %(id)s)") % {"id": value.pk}
     if isinstance(value, datetime.date):
-        return date_format(value, "j M Y")
+        return date_format(value)
     return value

@@ -1,14 +1,17 @@
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 register = template.Library()
 
 
 @register.filter
-def person(user, missing="someone since removed"):
+def person(user, missing=None):
     """A user's full name, else their username; `missing` when there is no user (deleted or never known)."""
     if user is None or not getattr(user, "pk", None):
-        return missing
+        return gettext("someone since removed") if missing is None else missing
     return user.get_full_name() or user.get_username()
 
 
@@ -26,10 +29,27 @@ def status_badge(status, label):
 def progress_bar(value, large=False):
     """Completion in per cent, as a `<progress>` bar with the number written beside it."""
     return format_html(
-        '<span class="progress{}"><progress max="100" value="{}" aria-label="Completion">{}%</progress> '
+        '<span class="progress{}"><progress max="100" value="{}" aria-label="{}">{}%</progress> '
         "<span>{}%</span></span>",
         " progress-large" if large else "",
         value,
+        gettext("Completion"),
         value,
         value,
     )
+
+
+@register.filter
+def history_column_label(opts, name):
+    """The heading of a history_list_display column: the field's translated name, else the attribute's."""
+    try:
+        return capfirst(opts.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def history_cell(record, name):
+    """A history_list_display cell: a choice's label rather than its stored code."""
+    display = getattr(record, f"get_{name}_display", None)
+    return display() if callable(display) else getattr(record, name, "")
