@@ -128,6 +128,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# Sites that may frame the embeddable cards and badges (/embed/, tracker/public/embed.py):
+# CSP frame-ancestors sources such as https://news.example.org, comma-separated; * for any.
+# Every other page keeps frame-ancestors 'none'.
+EMBED_ALLOWED_ORIGINS = read_list("EMBED_ALLOWED_ORIGINS", ["*"])
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -285,6 +289,13 @@ if FOLLOWUP_LEASE_SECONDS <= 2 * EMAIL_TIMEOUT:
 IMPORT_MAX_MB = read_int("IMPORT_MAX_MB", 10, minimum=1, maximum=100)
 IMPORT_MAX_ROWS = read_int("IMPORT_MAX_ROWS", 20000, minimum=1)
 IMPORT_BACKGROUND_ROWS = read_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
+# Extraction from a link (tracker/article_fetch.py): the seconds a fetch may
+# take (each connect and read, and the whole), the largest page read, and
+# whether a link may lead to a private, loopback or link-local address; off
+# in production, where it would let analysts reach the server's own network.
+EXTRACT_FETCH_TIMEOUT_SECONDS = read_int("EXTRACT_FETCH_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
+EXTRACT_FETCH_MAX_MB = read_int("EXTRACT_FETCH_MAX_MB", 2, minimum=1, maximum=20)
+EXTRACT_ALLOW_PRIVATE_URLS = read_bool("EXTRACT_ALLOW_PRIVATE_URLS", False)
 # The admin's import of actors, events and topics (django-import-export):
 # the same permissions as adding and viewing, the file kept in the cache
 # between its preview and its confirmation.
@@ -304,6 +315,10 @@ REPLY_LINK_DAYS = read_int("REPLY_LINK_DAYS", 60, minimum=1, maximum=365)
 # request (its link), counted in the default cache (tracker/reply_views.py).
 REPLY_RATE_LIMIT_PER_HOUR = read_int("REPLY_RATE_LIMIT_PER_HOUR", 20, minimum=1)
 REPLY_RATE_LIMIT_PER_LINK = read_int("REPLY_RATE_LIMIT_PER_LINK", 10, minimum=1)
+# The public site (tracker/public/): the max-age its pages tell browsers and
+# CDNs, and the requests a minute it serves one client address.
+PUBLIC_CACHE_SECONDS = read_int("PUBLIC_CACHE_SECONDS", 300, minimum=0, maximum=86400)
+PUBLIC_RATE_LIMIT_PER_MINUTE = read_int("PUBLIC_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 # A transient SMTP failure is retried after RETRY_SECONDS, doubling each time
 # up to RETRY_MAX_SECONDS (with jitter); after MAX_ATTEMPTS the row is failed.
 FOLLOWUP_RETRY_SECONDS = read_int("FOLLOWUP_RETRY_SECONDS", 60, minimum=1)
@@ -359,6 +374,8 @@ REST_FRAMEWORK = {
         "user": read_throttle_rate("API_THROTTLE_USER", "2000/min"),
         # POST /api/v1/auth/token/: password guessing.
         "token": read_throttle_rate("API_THROTTLE_TOKEN", "10/min"),
+        # /api/v1/public/: anyone, without credentials, counted per address.
+        "public": read_throttle_rate("API_THROTTLE_PUBLIC", "60/min"),
     },
 }
 

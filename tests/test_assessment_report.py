@@ -21,6 +21,7 @@ from kombu.exceptions import OperationalError
 
 from tests.factories import ActorFactory, CommitmentFactory, EventFactory, TopicFactory, UserFactory, cycle_with, score
 from tracker import assessments, report_views, services, tasks
+from tracker.assessment_report import cycle_report, report_as_dict
 from tracker.models import AssessmentCycle, ComplianceScore
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,60 @@ def test_a_final_cycle_shows_the_change_since_its_interim(viewer_client, small, 
         "2 Samurai bond Japan -1.00 0.0% 1/1 0.00",
     ]
     assert "Follows the interim cycle TICAD 9 interim." in body
+
+
+def test_a_report_of_some_pledges_counts_only_theirs(small, analyst):
+    cycle, tariffs, bond = publish(small["cycle"]), small["tariffs"], small["bond"]
+    cell = ComplianceScore.objects.get(cycle=cycle, commitment=bond)
+    assessments.score_revise(score=cell, user=analyst, data={"score": 0}, reason="Issued late.")
+    full = cycle_report(cycle)
+
+    bond_only = cycle_report(cycle, commitment_ids={bond.pk})
+    tariffs_only = cycle_report(cycle, commitment_ids={tariffs.pk})
+
+    # Japan alone is bound by the bond, now 0: Kenya and Senegal, bound by the tariffs alone, are left out.
+    assert [(row.actor.name, row.rank, row.average, row.cells) for row in bond_only.members] == [("Japan", 1, 0.0, 1)]
+    assert [row.title for row in bond_only.pledges] == ["Samurai bond"]
+    assert [(row.name, row.pledges, row.scored) for row in bond_only.topics] == [("Finance", 1, 1)]
+    assert (bond_only.cells, bond_only.scored, bond_only.average, bond_only.percentage) == (1, 1, 0.0, 50.0)
+    assert [revision.reason for revision in bond_only.revisions] == ["Issued late."]
+    # Japan's 0 on the bond no longer counts: Japan and Kenya share the first rank at +1.
+    assert [(row.actor.name, row.rank, row.average) for row in tariffs_only.members] == [
+        ("Japan", 1, 1.0),
+        ("Kenya", 1, 1.0),
+        ("Senegal", None, None),
+    ]
+    assert [row.name for row in tariffs_only.topics] == ["Trade"]
+    assert (tariffs_only.cells, tariffs_only.scored, tariffs_only.average) == (3, 2, 1.0)
+    assert tariffs_only.revisions == []
+    # Both pledges: the whole report.
+    assert report_as_dict(cycle_report(cycle, commitment_ids={tariffs.pk, bond.pk})) == report_as_dict(full)
+    assert [(row.actor.name, row.rank, row.average) for row in full.members][:2] == [
+        ("Kenya", 1, 1.0),
+        ("Japan", 2, 0.5),
+    ]
+    assert cycle_report(cycle, commitment_ids=set()).members == []
+
+
+def test_a_report_of_some_pledges_compares_with_the_previous_cycle_on_those_pledges_alone(small, analyst):
+    tariffs, bond, japan, kenya = small["tariffs"], small["bond"], small["a"], small["b"]
+    interim = cycle_with([tariffs, bond], kind=AssessmentCycle.Kind.INTERIM)
+    for pledge, member, value in ((tariffs, japan, -1), (tariffs, kenya, 0), (bond, japan, 1)):
+        score(interim, pledge, member, value, user=analyst)
+    # The bond is not assessed again in the final cycle.
+    final = cycle_with([tariffs], kind=AssessmentCycle.Kind.FINAL, previous=interim)
+    score(final, tariffs, japan, 1, user=analyst)
+    score(final, tariffs, kenya, 0, user=analyst)
+
+    tariffs_only = cycle_report(final, commitment_ids={tariffs.pk})
+    with_the_bond = cycle_report(final, commitment_ids={tariffs.pk, bond.pk})
+
+    # Japan: +1 now against -1 on the tariffs alone, or against the mean of -1 and +1 with the bond.
+    assert {row.actor.name: row.change for row in tariffs_only.members} == {"Japan": 2.0, "Kenya": 0.0, "Senegal": None}
+    assert {row.actor.name: row.change for row in with_the_bond.members}["Japan"] == 1.0
+    assert {row.actor.name: row.change for row in cycle_report(final).members}["Japan"] == 1.0
+    # A pledge's own change reads its own scores only: 0.5 now against -0.5.
+    assert [row.change for row in tariffs_only.pledges] == [1.0]
 
 
 def test_a_published_report_keeps_what_was_published_and_shows_a_revision(viewer_client, small, analyst):

@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 
 import pytest
@@ -149,3 +150,15 @@ def test_the_demo_samurai_bond_has_milestones_done_overdue_and_to_come():
     assert [step.title for step in bond.milestones.overdue(today)] == ["Shelf registration filed in Japan"]
     assert milestones.suggested_progress(steps) == 25
     assert bond in Commitment.objects.overdue(today)
+
+
+def test_the_demo_publishes_most_pledges_and_keeps_internal_notes_internal():
+    call_command("load_demo", stdout=io.StringIO())
+
+    unpublished = set(Commitment.objects.filter(is_public=False).values_list("title", flat=True))
+    assert unpublished == {
+        "Talks with Toyota on expanding electric vehicles in Kenya",
+        "Keep financing of the Haiti security mission predictable",
+    }
+    internal = ProgressUpdate.objects.filter(note_is_internal=True).values_list("note", flat=True)
+    assert list(internal) == ["Demo entry: arrangers shortlisted; issuance timetable not yet public."]

@@ -1,5 +1,7 @@
 """Each analyst's language: the switcher, the preference, the session, and what reads it."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -82,3 +84,15 @@ def test_the_preferences_page_offers_the_language(analyst_client, analyst):
 
     assert NotificationPreference.objects.get(user=analyst).language == "fr"
     assert '<html lang="fr">' in body(analyst_client.get("/"))
+
+
+def test_the_public_pages_switcher_is_a_plain_link_to_the_same_page_in_swahili(client):
+    french = body(client.get("/fr/public/"))
+    link = re.search(r'<a href="([^"]+)" hreflang="sw" lang="sw"', french)
+
+    assert link, "no Swahili link on the French public board"
+    assert link.group(1) == "/sw/public/"
+    swahili = client.get(link.group(1))
+    assert swahili.status_code == 200
+    assert '<html lang="sw"' in body(swahili)
+    assert not swahili.cookies  # a link, not the switcher's form: no language cookie, no CSRF cookie

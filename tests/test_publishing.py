@@ -111,7 +111,7 @@ def test_the_admin_publishes_and_withdraws_selected_pledges(client, analyst):
 
     response = client.post(changelist, {"action": "publish", "_selected_action": [p.pk for p in pledges]}, follow=True)
 
-    assert "2 pledge(s) published on the public site." in body(response)
+    assert "2 pledges published on the public site." in body(response)
     assert Commitment.objects.filter(is_public=True).count() == 2
     client.post(changelist, {"action": "unpublish", "_selected_action": [pledges[0].pk]})
     assert list(Commitment.objects.filter(is_public=True)) == [pledges[1]]

@@ -115,17 +115,29 @@ class Report:
         return self.cells - self.scored
 
 
-def cycle_report(cycle: AssessmentCycle) -> Report:
+def cycle_report(cycle: AssessmentCycle, *, commitment_ids: set[int] | None = None) -> Report:
+    """The cycle's report; with `commitment_ids`, the report of those of its pledges alone.
+
+    A pledge not in `commitment_ids` counts nowhere: not its row, its cells,
+    its topics or its corrections, nor a member that only such pledges bind,
+    and the change since the previous cycle compares with that cycle's
+    scores on the pledges in `commitment_ids` alone (so give the ids of the
+    previous cycle's pledges that may count too).
+    """
     entries = cycle_entries(cycle, frozen=cycle.is_published)
+    scores = cycle.scores.all()
+    corrections = ScoreRevision.objects.filter(score__cycle=cycle)
+    if commitment_ids is not None:
+        entries = [entry for entry in entries if entry.commitment_id in commitment_ids]
+        scores = scores.filter(commitment_id__in=commitment_ids)
+        corrections = corrections.filter(score__commitment_id__in=commitment_ids)
     cells_by_key = {}
     revisions_by_score = defaultdict(list)
     # The scorer's name, not their whole row: a big cycle has thousands of cells.
-    scores = cycle.scores.select_related("member").annotate(scored_by_name=F("scored_by__username"))
+    scores = scores.select_related("member").annotate(scored_by_name=F("scored_by__username"))
     if cycle.is_published:
         revisions = list(
-            ScoreRevision.objects.filter(score__cycle=cycle)
-            .select_related("revised_by", "score__member", "score__commitment")
-            .order_by("revised_at", "id")
+            corrections.select_related("revised_by", "score__member", "score__commitment").order_by("revised_at", "id")
         )
         for revision in revisions:
             revisions_by_score[revision.score_id].append(revision)
@@ -202,7 +214,7 @@ def cycle_report(cycle: AssessmentCycle) -> Report:
     mean = _mean(all_scores)
     previous = cycle.previous if cycle.previous_id else None
     if previous is not None:
-        _compare(rows, ranked, previous)
+        _compare(rows, ranked, previous, commitment_ids)
     return Report(
         cycle=cycle,
         pledges=rows,
@@ -229,12 +241,13 @@ def _ranked(members) -> list:
     return scored + unscored
 
 
-def _compare(rows, members, previous: AssessmentCycle) -> None:
+def _compare(rows, members, previous: AssessmentCycle, commitment_ids: set[int] | None) -> None:
     """The change of each pledge's and member's average since the previous cycle: one query."""
     by_pledge, by_member = defaultdict(list), defaultdict(list)
-    for commitment_id, member_id, score in previous.scores.exclude(score=None).values_list(
-        "commitment_id", "member_id", "score"
-    ):
+    before = previous.scores.exclude(score=None)
+    if commitment_ids is not None:
+        before = before.filter(commitment_id__in=commitment_ids)
+    for commitment_id, member_id, score in before.values_list("commitment_id", "member_id", "score"):
         by_pledge[commitment_id].append(score)
         by_member[member_id].append(score)
     for row in [*rows, *members]:

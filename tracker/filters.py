@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tracker import continuity, money, selectors
 from tracker.models import Commitment, Status
@@ -40,7 +42,7 @@ class ListSelect(forms.Select):
 
 class FlagField(forms.Field):
     widget = FlagCheckbox
-    default_error_messages = {"invalid": "Use true or false."}
+    default_error_messages = {"invalid": _("Use true or false.")}
 
     def to_python(self, value):
         if value is None or value is False:
@@ -106,6 +108,28 @@ class CommitmentFilterBase(django_filters.FilterSet):
             shown.extra.update(options)
         return filters
 
+    def status_tiles(self, counts: dict) -> list[dict]:
+        """A tile per status with its count in `counts`, `current` when the filter asks for that status alone."""
+        chosen = (self.form.cleaned_data.get("status") or []) if self.is_bound else []
+        return [
+            {
+                "status": status.value,
+                "label": status.label,
+                "count": counts[status.value],
+                "current": chosen == [status.value],
+            }
+            for status in Status
+        ]
+
+
+# The shared filters as a page's form shows them: the analysts' board and the public one.
+PAGE_PRESENTATION = {
+    "status": {"label": _("Status"), "widget": forms.CheckboxSelectMultiple},
+    "kind": {"label": _("Kind"), "empty_label": _("Any kind"), "widget": ListSelect},
+    "due_after": {"label": _("Due on or after"), "widget": forms.DateInput(attrs={"type": "date"})},
+    "due_before": {"label": _("Due on or before"), "widget": forms.DateInput(attrs={"type": "date"})},
+}
+
 
 class BoardFilterForm(forms.Form):
     # The shared filters among the board's own, in the order the page shows them.
@@ -131,28 +155,33 @@ class BoardFilterForm(forms.Form):
 
 class CommitmentFilter(CommitmentFilterBase):
     q = django_filters.CharFilter(
-        label="Search",
+        label=_("Search"),
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text="Words from the title, description or quote.",
+        help_text=_("Words from the title, description or quote."),
     )
-    made_by = django_filters.ChoiceFilter(label="Actor (made by)", empty_label="Any actor", widget=ListSelect)
+    made_by = django_filters.ChoiceFilter(label=_("Actor (made by)"), empty_label=_("Any actor"), widget=ListSelect)
     country = django_filters.ChoiceFilter(
-        field_name="made_by__country", label="Country of maker", empty_label="Any", widget=ListSelect
+        field_name="made_by__country",
+        label=_("Country of maker"),
+        empty_label=pgettext_lazy("any country", "Any"),
+        widget=ListSelect,
     )
-    event = django_filters.ChoiceFilter(label="Event", empty_label="Any event", widget=ListSelect)
-    topic = django_filters.ChoiceFilter(field_name="topics", label="Topic", empty_label="Any topic", widget=ListSelect)
-    owner = django_filters.ChoiceFilter(label="Owner", empty_label="Anyone", widget=ListSelect)
-    mine = FlagFilter(label="Only pledges I own", method="filter_mine")
-    overdue = FlagFilter(label="Only overdue", method="filter_overdue")
+    event = django_filters.ChoiceFilter(label=_("Event"), empty_label=_("Any event"), widget=ListSelect)
+    topic = django_filters.ChoiceFilter(
+        field_name="topics", label=_("Topic"), empty_label=_("Any topic"), widget=ListSelect
+    )
+    owner = django_filters.ChoiceFilter(label=_("Owner"), empty_label=_("Anyone"), widget=ListSelect)
+    mine = FlagFilter(label=_("Only pledges I own"), method="filter_mine")
+    overdue = FlagFilter(label=_("Only overdue"), method="filter_overdue")
     # The API's name for the same filter.
-    has_money = FlagFilter(label="With money", method="filter_has_money")
+    has_money = FlagFilter(label=_("With money"), method="filter_has_money")
     # The API's names for the same filters.
-    renewing = FlagFilter(label="Only pledges renewing an earlier one", method="filter_renewing")
-    renewed = FlagFilter(label="Only pledges a later one renews", method="filter_renewed")
+    renewing = FlagFilter(label=_("Only pledges renewing an earlier one"), method="filter_renewing")
+    renewed = FlagFilter(label=_("Only pledges a later one renews"), method="filter_renewed")
     sort = SortFilter(
-        label="Sort by",
-        empty_label="Most recently made",
+        label=_("Sort by"),
+        empty_label=_("Most recently made"),
         fields=(
             ("next_check_on", "next_check_on"),
             ("due_on", "due_on"),
@@ -164,31 +193,26 @@ class CommitmentFilter(CommitmentFilterBase):
             ("made_by__name", "made_by"),
         ),
         field_labels={
-            "next_check_on": "Next check, soonest first",
-            "-next_check_on": "Next check, latest first",
-            "due_on": "Due, soonest first",
-            "-due_on": "Due, latest first",
-            "made_on": "Made, oldest first",
-            "-made_on": "Made, newest first",
-            "updated_at": "Updated, oldest first",
-            "-updated_at": "Updated, newest first",
-            "title": "Title, A to Z",
-            "-title": "Title, Z to A",
-            "status": "Status, A to Z",
-            "-status": "Status, Z to A",
-            "progress": "Progress, least first",
-            "-progress": "Progress, most first",
-            "made_by": "Actor, A to Z",
-            "-made_by": "Actor, Z to A",
+            "next_check_on": _("Next check, soonest first"),
+            "-next_check_on": _("Next check, latest first"),
+            "due_on": _("Due, soonest first"),
+            "-due_on": _("Due, latest first"),
+            "made_on": _("Made, oldest first"),
+            "-made_on": _("Made, newest first"),
+            "updated_at": _("Updated, oldest first"),
+            "-updated_at": _("Updated, newest first"),
+            "title": _("Title, A to Z"),
+            "-title": _("Title, Z to A"),
+            "status": _("Status, A to Z"),
+            "-status": _("Status, Z to A"),
+            "progress": _("Progress, least first"),
+            "-progress": _("Progress, most first"),
+            "made_by": _("Actor, A to Z"),
+            "-made_by": _("Actor, Z to A"),
         },
     )
 
-    presentation = {
-        "status": {"label": "Status", "widget": forms.CheckboxSelectMultiple},
-        "kind": {"label": "Kind", "empty_label": "Any kind", "widget": ListSelect},
-        "due_after": {"label": "Due on or after", "widget": forms.DateInput(attrs={"type": "date"})},
-        "due_before": {"label": "Due on or before", "widget": forms.DateInput(attrs={"type": "date"})},
-    }
+    presentation = PAGE_PRESENTATION
 
     class Meta(CommitmentFilterBase.Meta):
         form = BoardFilterForm

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from . import assessments, continuity, evidence, milestones, money, views
+from . import assessments, continuity, evidence, milestones, money, public, views
 
 app_name = "api"
 
@@ -36,6 +36,8 @@ router.register("evidence-requests", evidence.EvidenceRequestViewSet, basename="
 router.register("replies", evidence.ReplyViewSet, basename="reply")
 router.register("money-lines", money.MoneyLineViewSet, basename="money-line")
 router.register("milestones", milestones.MilestoneViewSet, basename="milestone")
+# Published pledges for anyone, without credentials (tracker/api/public.py).
+router.register("public/commitments", public.PublicCommitmentViewSet, basename="public-commitment")
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),

@@ -213,6 +213,8 @@ COMMITMENTS = [
                 "status": "in_progress",
                 "progress": 30,
                 "note": "Demo entry: arrangers shortlisted; issuance timetable not yet public.",
+                # Not for the public site: the timetable is confidential.
+                "internal": True,
             },
         ],
         # Invented for the demo: two steps done, one overdue, the issue itself to come.
@@ -225,6 +227,8 @@ COMMITMENTS = [
     },
     {
         "title": "Talks with Toyota on expanding electric vehicles in Kenya",
+        # Commercial talks: followed inside, not published.
+        "is_public": False,
         "kind": Commitment.Kind.INTENT,
         "made_by": "Government of Kenya",
         "counterparts": ["Toyota"],
@@ -256,6 +260,7 @@ COMMITMENTS = [
     },
     {
         "title": "Keep financing of the Haiti security mission predictable",
+        "is_public": False,
         "kind": Commitment.Kind.REQUEST,
         "made_by": "William Ruto",
         "counterparts": ["Government of Japan"],
@@ -478,6 +483,8 @@ CYCLE_PLEDGES = [
     },
     {
         "title": "Talks with Toyota on expanding electric vehicles in Kenya",
+        # Commercial talks: followed inside, not published.
+        "is_public": False,
         "made_by": "Government of Kenya",
         "criteria_full": (
             "Kenya and Toyota sign an agreement or announce an investment in electric vehicles in Kenya, "
@@ -614,6 +621,8 @@ class Command(BaseCommand):
             "owner": owner,
             "pledged_amount": spec.get("pledged_amount"),
             "pledged_currency": spec.get("pledged_currency", ""),
+            # The demo's public site shows most pledges, and their notes unless marked internal.
+            "is_public": spec.get("is_public", True),
         }
         if "renews" in spec:
             # None when the earlier pledge was removed by hand since an earlier run.
@@ -653,6 +662,7 @@ class Command(BaseCommand):
                 status=update["status"],
                 progress=update["progress"],
                 note=update["note"],
+                note_is_internal=update.get("internal", False),
                 recorded_on=recorded_on,
             )
             _backdate(commitment, recorded_on, progress_update=progress_update)
