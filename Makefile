@@ -11,7 +11,7 @@ HOST = 127.0.0.1
 PORT = 8000
 
 .PHONY: help run install install-dev test lint format check migrate demo clean backup restore
-.PHONY: eval-extraction
+.PHONY: eval-extraction messages
 .PHONY: bench
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make eval-extraction  score pledge extraction on tests/data/extraction (recall, precision, attribution)"
 	@echo "make bench    benchmarks on PostgreSQL at 1,000 and 100,000 pledges; writes docs/PERFORMANCE.md (BENCH_SIZES=1000 for a quick run)"
+	@echo "make messages  collect the marked strings into locale/fr and locale/sw, then compile them (needs GNU gettext)"
 	@echo "make clean    remove the virtualenv and var/ (the embedded database, mail and broker)"
 
 $(BIN)/python:
@@ -88,3 +89,10 @@ restore: migrate
 
 clean:
 	rm -rf $(VENV) var
+
+# The catalogues: marked strings from the code and templates into
+# locale/<lang>/LC_MESSAGES/django.po, translated there, then compiled to the
+# .mo files that are committed (a machine without GNU gettext serves them).
+messages: install
+	$(MANAGE) makemessages --locale=fr --locale=sw --add-location=file --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=docs
+	$(MANAGE) compilemessages --locale=fr --locale=sw --ignore=.venv
