@@ -34,5 +34,7 @@ def bench_environment(smtp_port: int) -> dict:
         "LOG_LEVEL": "WARNING",
         # The API's per-user throttle (2000/min) would turn a load test into 429s.
         "API_THROTTLE_USER": "100000000/min",
+        # Likewise the public pages' limit per client address: every bench request comes from 127.0.0.1.
+        "PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
         "PYTHONUNBUFFERED": "1",
     }

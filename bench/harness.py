@@ -5,7 +5,9 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from unittest import mock
 
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -69,6 +71,34 @@ def replay(statements: list[str]) -> Callable[[], None]:
             for sql in statements:
                 cursor.execute(sql)
                 cursor.fetchall()
+
+    return run
+
+
+def cache_reads(action: Callable[[], object]) -> list[str]:
+    """Run `action` once and return the keys it read from the default cache (`get`), in order."""
+    backend = caches["default"]
+    read = backend.get
+    keys = []
+
+    def get(key, *args, **kwargs):
+        keys.append(key)
+        return read(key, *args, **kwargs)
+
+    with mock.patch.object(backend, "get", get):
+        action()
+    return keys
+
+
+def replay_with_cache(statements: list[str], keys: list[str]) -> Callable[[], None]:
+    """A floor: the same SQL through a raw cursor and the same cache reads, nothing rendered."""
+    sql = replay(statements)
+
+    def run():
+        sql()
+        backend = caches["default"]
+        for key in keys:
+            backend.get(key)
 
     return run
 

@@ -8,10 +8,12 @@ checks and imports), BENCH_OUTPUT (docs/PERFORMANCE.md).
 
 BENCH_SCENARIOS runs some of the scenarios only, for a quick look at one
 part: a list of board (the cached board, the board after a change, the
-filtered board), api, pledge, csv, report (an assessment cycle's report of
-100 pledges x 30 members), similar (the earlier pledges that read like a new
-one, for the maker with the most pledges), http, sweep, delivery, import (a
-generated file of new pledges checked and imported, then removed). Such a run
+filtered board), public (the public board for an anonymous reader: from its
+cache, after a change, filtered and searched after a change), api, pledge,
+csv, report (an assessment cycle's report of 100 pledges x 30 members),
+similar (the earlier pledges that read like a new one, for the maker with the
+most pledges), http, sweep, delivery, import (a generated file of new pledges
+checked and imported, then removed). Such a run
 writes no docs/PERFORMANCE.md and no var/bench/results.json, which need every
 scenario: its raw results go to BENCH_OUTPUT (var/bench/partial-results.json
 unless set) and a line per scenario to the output. With BENCH_REUSE_DATA=1 it
@@ -57,18 +59,19 @@ def manage(environment: dict, *arguments: str) -> None:
 def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
     """An empty bench database seeded with `size` pledges and 5 updates each, timed; refuses real data.
 
-    `reuse` keeps the pledges of an earlier run when there are `size` of them (untimed).
+    `reuse` keeps the pledges of an earlier run when there are `size` of them, a tenth published (untimed).
     """
     from django.core.management import call_command
     from django.db import connection
 
     from bench.harness import progress
-    from tracker.management.commands.seed_bench import MARK
+    from tracker.management.commands.seed_bench import MARK, PUBLIC_SHARE
     from tracker.models import Commitment, ProgressUpdate
 
     if Commitment.objects.exclude(source_title=MARK).exists():
         raise SystemExit("The bench database holds pledges seed_bench did not generate; refusing to empty it.")
-    if reuse and Commitment.objects.count() == size:
+    published = len(range(0, size, PUBLIC_SHARE))
+    if reuse and Commitment.objects.count() == size and Commitment.objects.filter(is_public=True).count() == published:
         progress(f"Reusing the {size:,} pledges already seeded (BENCH_REUSE_DATA); VACUUM ANALYZE")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -88,7 +91,7 @@ def reset_data(environment: dict, size: int, *, reuse: bool = False) -> dict:
 
 
 # import runs last: it writes thousands of pledges (removed again after, leaving dead rows behind).
-SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar", "http", "sweep", "delivery", "import")
+SCENARIOS = ("board", "public", "api", "pledge", "csv", "report", "similar", "http", "sweep", "delivery", "import")
 
 
 def _words(name: str, default: str) -> list[str]:
@@ -184,6 +187,9 @@ def _print_scenarios(size: int, run: dict) -> None:
         if floor.get("median_ms"):
             ratio = scenario["median_ms"] / floor["median_ms"]
             line += f"; floor median {floor['median_ms']:.1f} ms (min {floor['min_ms']:.1f}), ratio {ratio:.1f}x"
+        if "served_from_cache" in scenario:
+            line += f"; {scenario['bytes'] / 1000:.0f} kB"
+            line += ", served from its cache" if scenario["served_from_cache"] else ", NOT served from its cache"
         if "trigram_index_used" in scenario:
             line += f"; {scenario['maker_pledges']:,} pledges of the maker, indexes read: "
             line += ", ".join(scenario["indexes"]) or "none"

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
 from django.test import Client, override_settings
-from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone, translation
 
-from bench.harness import count_queries, data_queries, measure, progress, replay
+from bench.harness import cache_reads, count_queries, data_queries, measure, progress, replay, replay_with_cache
+from bench.report import PUBLIC_BOARD, PUBLIC_BOARD_MISSED
 from bench.urls import TRIVIAL_URL
 from tracker import assessments, board_cache, continuity, importing, selectors, services
 from tracker import followups as outbox
@@ -43,6 +44,11 @@ READER = "bench-reader"
 READER_PASSWORD = "bench-reader-password"  # noqa: S105 - a generated account in a generated database
 BOARD_URL = "/"
 FILTERED_BOARD_URL = "/?status=in_progress&country=KE"
+# Query strings of the public board (tracker.public.views.board): a filter, and a search of titles and quotes.
+# Status and kind, whose choices are fixed: a maker's country is offered only where one has published a pledge,
+# and any other answers 400.
+PUBLIC_FILTERED_QUERY = "status=in_progress&kind=promise"
+PUBLIC_SEARCHED_QUERY = "q=clinics"
 API_LIST_URL = "/api/v1/commitments/"
 API_FILTERED_URL = "/api/v1/commitments/?status=in_progress&country=KE&page_size=50"
 API_TOKEN_URL = "/api/v1/auth/token/"  # noqa: S105 - a URL, not a password
@@ -111,11 +117,14 @@ def _get(client, url, expected=200, **headers):
     return action
 
 
-def page(name, client, url, *, rounds, warmup, headers=None, before=None, floor_sql=None, floor_what=None):
+def page(
+    name, client, url, *, rounds, warmup, headers=None, before=None, floor_sql=None, floor_what=None, floor_action=None
+):
     """A page or endpoint in the Django test client; floor: its own data SQL replayed through a raw cursor.
 
     `before` runs untimed before each request (and before the one whose
-    queries are counted); `floor_sql` replaces the floor's statements.
+    queries are counted); `floor_sql` replaces the floor's statements, and
+    `floor_action` the whole floor.
     """
     headers = headers or {}
     action = _get(client, url, **headers)
@@ -126,7 +135,7 @@ def page(name, client, url, *, rounds, warmup, headers=None, before=None, floor_
     progress(f"  {name}: {len(statements)} queries, {rounds} rounds after {warmup} warm-up")
     result = measure(action, rounds=rounds, warmup=warmup, before=before)
     floor_sql = data_queries(statements) if floor_sql is None else floor_sql
-    floor = measure(replay(floor_sql), rounds=rounds, warmup=warmup)
+    floor = measure(floor_action or replay(floor_sql), rounds=rounds, warmup=warmup)
     floor["what"] = floor_what or f"{len(floor_sql)} data queries replayed through a raw cursor"
     return {"name": name, "url": url, **result, "queries": len(statements), "floor": floor}
 
@@ -163,6 +172,81 @@ def board(client, *, rounds, warmup):
         ),
         page("filtered board", client, FILTERED_BOARD_URL, rounds=rounds, warmup=warmup),
     ]
+
+
+MISSED_PUBLIC_FLOOR = (
+    "the {count} data queries of a public board whose cache missed (the cache's token, the filter's choices,"
+    " the numbers over the published pledges and the page of 50), replayed through a raw cursor"
+)
+CACHED_PUBLIC_FLOOR = (
+    "what a public board served from its cache reads, replayed without the view: {count} SQL statement(s)"
+    " (the cache's token) through a raw cursor and {reads} read(s) of the cache (the stored page)"
+)
+
+
+def public_board_url(query: str = "") -> str:
+    """The public board's address in English, with `query` as its query string."""
+    with translation.override("en"):
+        path = reverse("public:board")
+    return f"{path}?{query}" if query else path
+
+
+def public_board(*, rounds, warmup):
+    """The public board for an anonymous reader: from the server's cache, right after a change, filtered, searched.
+
+    A change replaces board_cache's token, as any write to a pledge does,
+    which retires the rendered page and the filter's choices that the view
+    keeps under it: "after a change" is a request whose cache missed. The
+    cached board's floor is its own SQL and cache reads without the view;
+    `served_from_cache` says whether it read no pledge (a view that stopped
+    caching would show here, not only in its time).
+    """
+    client = Client()
+    url = public_board_url()
+    fetch = _get(client, url)
+    size = len(fetch().content)
+    keys = cache_reads(fetch)
+    _, cached = count_queries(fetch)
+    served_from_cache = not any('"tracker_commitment' in sql for sql in cached)
+    board_cache.summary_changed()
+    _, missed = count_queries(fetch)
+    missed_sql = data_queries(missed)
+    cached_sql = data_queries(cached)
+    hit = page(
+        PUBLIC_BOARD,
+        client,
+        url,
+        rounds=rounds,
+        warmup=warmup,
+        floor_sql=cached_sql,
+        floor_action=replay_with_cache(cached_sql, keys),
+        floor_what=CACHED_PUBLIC_FLOOR.format(count=len(cached_sql), reads=len(keys)),
+    )
+    if not served_from_cache:
+        progress("  public board: the repeated request read pledges; the page was not served from its cache")
+    hit |= {"served_from_cache": served_from_cache, "bytes": size}
+    miss = page(
+        PUBLIC_BOARD_MISSED,
+        client,
+        url,
+        rounds=rounds,
+        warmup=warmup,
+        before=board_cache.summary_changed,
+        floor_sql=missed_sql,
+        floor_what=MISSED_PUBLIC_FLOOR.format(count=len(missed_sql)),
+    )
+    others = [
+        page(
+            f"{what} public board after a change",
+            client,
+            public_board_url(query),
+            rounds=rounds,
+            warmup=warmup,
+            before=board_cache.summary_changed,
+        )
+        for what, query in (("filtered", PUBLIC_FILTERED_QUERY), ("searched", PUBLIC_SEARCHED_QUERY))
+    ]
+    return [{**measured, "auth": "anonymous"} for measured in (hit, miss, *others)]
 
 
 def api_list(client, token, *, rounds, warmup):
@@ -617,11 +701,11 @@ def import_pledges(*, rows=(IMPORT_SMALL_ROWS, IMPORT_ROWS)) -> dict:
     return {"name": "import", "files": files, "pledges_after": Commitment.objects.count()}
 
 
-READ_SCENARIOS = ("board", "api", "pledge", "csv", "report", "similar")
+READ_SCENARIOS = ("board", "public", "api", "pledge", "csv", "report", "similar")
 
 
 def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> dict:
-    """The read scenarios named in `only`: board, API list, pledge page, CSV export, report, similar pledges.
+    """The read scenarios named in `only`: board, public board, API list, pledge page, CSV export, report, similar.
 
     They change no pledge; the report's scenario makes its own cycle.
     """
@@ -631,6 +715,9 @@ def reads(*, rounds: int, warmup: int, csv_rounds: int, only=READ_SCENARIOS) -> 
     if "board" in only:
         progress("Board, logged in")
         results["scenarios"] += board(client, rounds=rounds, warmup=warmup)
+    if "public" in only:
+        progress("Public board, anonymous")
+        results["scenarios"] += public_board(rounds=rounds, warmup=warmup)
     if "api" in only and api_available():
         token = api_token(client)
         results["api_token"] = token

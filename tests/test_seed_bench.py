@@ -112,3 +112,18 @@ def test_a_tenth_of_the_pledges_have_milestones_due_after_the_pledge_some_done_s
     assert all(1 <= step.weight <= 5 for step in steps)
     assert steps.filter(done_on__isnull=False).exists()
     assert steps.overdue(today).exists()
+
+
+def test_a_tenth_of_the_pledges_are_public_every_tenth_in_id_order_of_each_run():
+    seed("--commitments", "600", "--updates", "0", "--no-progress")
+    seed("--commitments", "45", "--updates", "0", "--no-progress")
+
+    ids = list(Commitment.objects.order_by("pk").values_list("pk", flat=True))
+    public = set(Commitment.objects.filter(is_public=True).values_list("pk", flat=True))
+    # Each run publishes its own first pledge, eleventh, twenty-first...: 60 of 600, then 5 of 45.
+    assert public == set(ids[:600:10]) | set(ids[600::10])
+    assert len(public) == 65
+    # Spread over makers and statuses, as the public board's numbers need.
+    published = Commitment.objects.filter(is_public=True)
+    assert published.values("made_by").distinct().count() > 30
+    assert published.values("status").distinct().count() == len(Status.values)

@@ -1,5 +1,5 @@
 """Bulk realistic data for benchmarks: actors in 50 countries, 20 events, every status, updates, money, renewals,
-milestones."""
+milestones, and a tenth of the pledges published."""
 
 import random
 from bisect import bisect_left
@@ -107,13 +107,15 @@ CURRENCIES |= {"KES": (10_000_000, 100_000_000_000), "GBP": (500_000, 1_000_000_
 MILESTONE_SHARE = 10
 # A twentieth renew an earlier pledge of the same maker.
 RENEWAL_SHARE = 20
+# A tenth are public (the public board's target is set at 10,000 published pledges of 100,000).
+PUBLIC_SHARE = 10
 BATCH = 5000
 
 
 class Command(BaseCommand):
     help = (
-        "Generate N pledges and M progress updates of realistic shape for the benchmarks (bench/). "
-        "Refuses a database that holds pledges it did not generate, unless --force."
+        "Generate N pledges (a tenth of them public) and M progress updates of realistic shape for the benchmarks "
+        "(bench/). Refuses a database that holds pledges it did not generate, unless --force."
     )
 
     def add_arguments(self, parser):
@@ -147,6 +149,7 @@ class Command(BaseCommand):
             self._money(ids, made, owners)
             self._renewals(ids, made)
             self._milestones(ids, made, owners)
+            self._publish(ids)
             self._updates(updates, ids, owners)
             board_cache.summary_changed()  # bulk_create sends no signal
         seconds = (timezone.now() - started).total_seconds()
@@ -324,6 +327,15 @@ class Command(BaseCommand):
             for offset in range(0, len(rows), BATCH):
                 Milestone.objects.bulk_create(rows[offset : offset + BATCH])
                 bar.update(len(rows[offset : offset + BATCH]))
+
+    def _publish(self, ids):
+        """Every tenth pledge in id order (the first, the eleventh...) made public, an UPDATE per batch of ids."""
+        published = ids[::PUBLIC_SHARE]
+        with self._bar(len(published), "published") as bar:
+            for offset in range(0, len(published), BATCH):
+                batch = published[offset : offset + BATCH]
+                Commitment.objects.filter(pk__in=batch).update(is_public=True)
+                bar.update(len(batch))
 
     def _relations(self, ids, actors, topics, owners):
         pick = self.random
