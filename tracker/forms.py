@@ -7,6 +7,11 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from tracker.continuity import SUGGESTIONS as MAX_SUGGESTIONS
 from tracker.continuity import Suggestion
@@ -19,9 +24,19 @@ from tracker.models import (
     Event,
     Status,
     currency_validator,
+    lazy_interpolate,
     web_url_validator,
 )
 from tracker.money import MAX_AMOUNT
+
+
+def grouped(number) -> str:
+    """A number with the language's thousands separators: 200,000 in English, 200 000 in French."""
+    return formats.number_format(number, force_grouping=True)
+
+
+# For texts made at import and shown later, in the language of the moment.
+grouped_lazy = lazy(grouped, str)
 
 
 def add_service_errors(form, error: ValidationError, *, renamed=None):
@@ -50,27 +65,29 @@ class LabelledForm(forms.Form):
 
 
 class RecordUpdateForm(LabelledForm):
-    status = forms.ChoiceField(label="Status", choices=Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     progress = forms.IntegerField(
-        label="Progress",
+        label=_("Progress"),
         min_value=0,
         max_value=100,
         required=False,
-        help_text="Per cent, 0 to 100. Leave empty to keep the current progress.",
+        help_text=_("Per cent, 0 to 100. Leave empty to keep the current progress."),
     )
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # Unticked (and absent) keeps the note internal: nothing is published by omission.
     publish_note = forms.BooleanField(
-        label="Show the note on the public page",
+        label=_("Show the note on the public page"),
         required=False,
-        help_text="Left unticked, the note stays internal; the status, date and evidence link of a published "
-        "pledge are public either way.",
+        help_text=_(
+            "Left unticked, the note stays internal; the status, date and evidence link of a published "
+            "pledge are public either way."
+        ),
     )
     evidence_url = forms.CharField(
-        label="Evidence URL",
+        label=_("Evidence URL"),
         required=False,
         max_length=500,
-        help_text="A link showing the progress; needed to mark a pledge fulfilled or broken.",
+        help_text=_("A link showing the progress; needed to mark a pledge fulfilled or broken."),
         widget=forms.URLInput(attrs={"inputmode": "url"}),
     )
     # The status the analyst saw: an update recorded by someone else since
@@ -95,18 +112,19 @@ def time_zone_choices():
 
 class PreferencesForm(LabelledForm):
     reminders_enabled = forms.BooleanField(
-        label="Check-up and escalation emails",
+        label=_("Check-up and escalation emails"),
         required=False,
-        help_text="An email when a pledge you own is due for a check, or overdue.",
+        help_text=_("An email when a pledge you own is due for a check, or overdue."),
     )
     digest_enabled = forms.BooleanField(
-        label="Weekly digest", required=False, help_text="One email a week about the pledges you follow."
+        label=_("Weekly digest"), required=False, help_text=_("One email a week about the pledges you follow.")
     )
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    # The languages by their own names (settings.LANGUAGES), as a reader looks for theirs.
     language = forms.ChoiceField(
-        label="Language",
+        label=_("Language"),
         choices=settings.LANGUAGES,
-        help_text="The language of these pages and of the emails you receive.",
+        help_text=_("The language of these pages and of the emails you receive."),
     )
 
 
@@ -115,7 +133,8 @@ class PreferencesForm(LabelledForm):
 # well under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000), past which the
 # whole submission would be refused.
 MAX_DRAFTS_SHOWN = 60
-NOT_A_RENEWAL = "None of them: a new pledge"
+# In English; shown translated (gettext_noop marks it for the catalogue).
+NOT_A_RENEWAL = gettext_noop("None of them: a new pledge")
 MAX_ID = 2**63 - 1  # a bigint; a larger number would not reach the database
 DATE_INPUT_FORMAT = "%Y-%m-%d"
 
@@ -128,25 +147,30 @@ class ArticleSourceForm(LabelledForm):
     """Where the article came from; step 2 carries these as hidden fields."""
 
     source_url = forms.URLField(
-        label="Source URL",
+        label=_("Source URL"),
         required=False,
         max_length=500,
         assume_scheme="https",
         validators=[web_url_validator],
-        help_text="The article's address, kept on every pledge created from it.",
+        help_text=_("The article's address, kept on every pledge created from it."),
+    )
+    # Filled in from a fetched page's title; carried to step 2 only.
+    source_title = forms.CharField(
+        label=_("Source title"), required=False, max_length=Commitment._meta.get_field("source_title").max_length
     )
     event = forms.ModelChoiceField(
-        label="Event",
+        label=_("Event"),
         queryset=Event.objects.order_by("name"),
         required=False,
-        empty_label="No event",
+        empty_label=_("No event"),
     )
     article_date = forms.DateField(
-        label="Article date",
+        label=_("Article date"),
         required=False,
         widget=_date_input(),
-        help_text="Relative deadlines (“within three years”) count from it, and the pledges are dated to it. "
-        "Default: today.",
+        help_text=_(
+            "Relative deadlines (“within three years”) count from it, and the pledges are dated to it. Default: today."
+        ),
     )
 
     def __init__(self, *args, hidden=False, **kwargs):
@@ -162,41 +186,73 @@ class ArticleSourceForm(LabelledForm):
 
 
 class ExtractArticleForm(ArticleSourceForm):
-    text = forms.CharField(
-        label="Article text",
-        widget=forms.Textarea(attrs={"rows": 14}),
-        error_messages={"required": "The text is empty: paste the article's text."},
-        help_text=f"Plain text, up to {MAX_TEXT_CHARS:,} characters.",
-    )
+    """Step 1: the article's link or its text (one of them), and where it came from.
 
-    field_order = ["text", "source_url", "event", "article_date"]
+    A link is fetched by the view (tracker.article_fetch), not here: its
+    failures are shown on this field like any other error.
+    """
+
+    url = forms.URLField(
+        label=_("Link to the article"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        validators=[web_url_validator],
+        help_text=_("The page is read for its text, title and date. Or leave this empty and paste the text below."),
+        widget=forms.URLInput(attrs={"inputmode": "url"}),
+    )
+    text = forms.CharField(
+        label=_("Article text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=lazy_interpolate(
+            _("Plain text, up to %(limit)s characters."), {"limit": grouped_lazy(MAX_TEXT_CHARS)}
+        ),
+    )
+    source_title = None  # the page's title, known only once a link is fetched
+
+    field_order = ["url", "text", "source_url", "event", "article_date"]
 
     def clean_text(self):
         text = self.cleaned_data["text"]
         if text_too_long(text):
             raise ValidationError(
-                "The text is too long: %(length)s characters; the limit is %(limit)s characters. "
-                "Paste the article in parts.",
+                gettext(
+                    "The text is too long: %(length)s characters; the limit is %(limit)s characters. "
+                    "Paste the article in parts."
+                ),
                 code="max_length",
-                params={"length": f"{len(text):,}", "limit": f"{MAX_TEXT_CHARS:,}"},
+                params={"length": grouped(len(text)), "limit": grouped(MAX_TEXT_CHARS)},
             )
         return text
+
+    def clean(self):
+        cleaned = super().clean()
+        url, text = cleaned.get("url"), cleaned.get("text")
+        if url and text:
+            # Neither is dropped silently: the analyst says which article is meant.
+            self.add_error("url", _("Give the article's link or paste its text, not both: empty one of them."))
+        elif not url and not text and "url" not in self.errors and "text" not in self.errors:
+            self.add_error(
+                "text", ValidationError(_("The text is empty: paste the article's text or give its link."), "required")
+            )
+        return cleaned
 
 
 class DraftForm(LabelledForm):
     """One draft pledge to confirm: what an analyst may edit, and the draft's own facts as hidden fields."""
 
-    selected = forms.BooleanField(label="Create this pledge", required=False)
-    title = forms.CharField(label="Title", max_length=Commitment._meta.get_field("title").max_length, required=False)
+    selected = forms.BooleanField(label=_("Create this pledge"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=Commitment._meta.get_field("title").max_length, required=False)
     actor = forms.CharField(
-        label="Made by",
+        label=_("Made by"),
         max_length=Actor._meta.get_field("name").max_length,
         required=False,
     )
-    kind = forms.ChoiceField(label="Kind", choices=Commitment.Kind.choices)
-    due = forms.DateField(label="Due date", required=False, widget=_date_input())
+    kind = forms.ChoiceField(label=_("Kind"), choices=Commitment.Kind.choices)
+    due = forms.DateField(label=_("Due date"), required=False, widget=_date_input())
 
-    text = forms.CharField(widget=forms.HiddenInput, error_messages={"required": "The draft has no sentence."})
+    text = forms.CharField(widget=forms.HiddenInput, error_messages={"required": _("The draft has no sentence.")})
     actor_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # The name actor_id stands for: a name changed by hand no longer means that actor.
     matched_actor = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -205,26 +261,28 @@ class DraftForm(LabelledForm):
     cue = forms.CharField(widget=forms.HiddenInput, required=False)
     # The amount the sentence names, read by the extraction; the analyst may correct it or clear it.
     pledged_amount = forms.DecimalField(
-        label="Pledged amount",
+        label=_("Pledged amount"),
         required=False,
         max_digits=20,
         decimal_places=2,
         min_value=Decimal("0.01"),
         widget=forms.NumberInput(attrs={"step": "0.01"}),
     )
-    pledged_currency = forms.CharField(label="Currency", required=False, max_length=3, help_text="Such as USD or JPY.")
+    pledged_currency = forms.CharField(
+        label=_("Currency"), required=False, max_length=3, help_text=_("Such as USD or JPY.")
+    )
     confidence = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=0, max_value=1)
     # The maker's earlier pledges that read alike, as "id:similarity" pairs: found once
     # when the drafts are shown, carried to the create step, where the service checks the choice.
     suggested = forms.CharField(widget=forms.HiddenInput, required=False)
     renews = forms.TypedChoiceField(
-        label="Renews",
-        choices=[("", NOT_A_RENEWAL)],
+        label=_("Renews"),
+        choices=[("", _(NOT_A_RENEWAL))],
         coerce=int,
         empty_value=None,
         required=False,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose one of the earlier pledges shown, or none."},
+        error_messages={"invalid_choice": _("Choose one of the earlier pledges shown, or none.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -260,7 +318,7 @@ class DraftForm(LabelledForm):
         value = self.data.get(self.add_prefix("suggested")) if self.is_bound else self.initial.get("suggested")
         pairs = []
         for item in str(value or "").split()[:MAX_SUGGESTIONS]:
-            pk, _, similarity = item.partition(":")
+            pk, _colon, similarity = item.partition(":")
             try:
                 pairs.append((int(pk), max(0.0, min(1.0, float(similarity)))))
             except ValueError:
@@ -274,11 +332,16 @@ class DraftForm(LabelledForm):
             *(
                 (
                     item.commitment.pk,
-                    f"{item.commitment.title} ({item.commitment.made_on:%d %b %Y}, {round(item.similarity * 100)}%)",
+                    gettext("%(title)s (%(day)s, %(similarity)s%%)")
+                    % {
+                        "title": item.commitment.title,
+                        "day": date_format(item.commitment.made_on),
+                        "similarity": round(item.similarity * 100),
+                    },
                 )
                 for item in self.suggestions
             ),
-            ("", NOT_A_RENEWAL),
+            ("", gettext(NOT_A_RENEWAL)),
         ]
 
     def suggestions_maker(self):
@@ -299,19 +362,21 @@ class DraftForm(LabelledForm):
             self.add_error("pledged_amount", PLEDGED_PAIR_MESSAGE)
         if cleaned.get("selected"):
             if not cleaned.get("title"):
-                self.add_error("title", "Give the pledge a title, or untick it.")
+                self.add_error("title", gettext("Give the pledge a title, or untick it."))
             if not cleaned.get("actor"):
-                self.add_error("actor", "Name who made the pledge, or untick it.")
+                self.add_error("actor", gettext("Name who made the pledge, or untick it."))
         return cleaned
 
     def errors_not_next_to_a_field(self) -> list[str]:
         """Errors of the hidden fields and of the form as a whole, named, to show above the draft."""
         errors = list(self.non_field_errors())
         for field in self.hidden_fields():
-            errors.extend(f"{field.name.replace('_', ' ').capitalize()}: {error}" for error in field.errors)
+            # Hidden fields have no label: their name says which one it was.
+            name = field.name.replace("_", " ").capitalize()
+            errors.extend(gettext("%(field)s: %(error)s") % {"field": name, "error": error} for error in field.errors)
         if not self.suggestions:
             # The choice of earlier pledges is only shown when there are some.
-            errors.extend(f"Renews: {error}" for error in self["renews"].errors)
+            errors.extend(gettext("Renews: %(error)s") % {"error": error} for error in self["renews"].errors)
         return errors
 
     def draft(self) -> dict:
@@ -353,7 +418,7 @@ class BaseDraftFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not any(form.cleaned_data.get("selected") for form in self.forms):
-            raise ValidationError("Select at least one draft to create.", code="nothing_selected")
+            raise ValidationError(gettext("Select at least one draft to create."), code="nothing_selected")
 
     def selected_drafts(self) -> list[dict]:
         return [form.draft() for form in self.forms if form.cleaned_data.get("selected")]
@@ -361,7 +426,7 @@ class BaseDraftFormSet(forms.BaseFormSet):
     def load_suggestions(self):
         """Each draft's suggestions again, from the ids it carries, in one query for all the drafts."""
         pairs = {form: form.suggested_pairs() for form in self.forms}
-        ids = {pk for found in pairs.values() for pk, _ in found}
+        ids = {pk for found in pairs.values() for pk, _similarity in found}
         pledges = Commitment.objects.select_related("made_by").in_bulk(ids) if ids else {}
         for form, found in pairs.items():
             form.set_suggestions(Suggestion(pledges[pk], similarity) for pk, similarity in found if pk in pledges)

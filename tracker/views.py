@@ -9,13 +9,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from . import (
+    article_fetch,
     assessment_report,
     charts,
     continuity,
@@ -42,7 +46,7 @@ from .forms import (
     add_service_errors,
 )
 from .health import services_health
-from .models import EARLIEST_DATE, LATEST_DATE, Commitment, Status
+from .models import EARLIEST_DATE, LATEST_DATE, Commitment
 
 logger = logging.getLogger(__name__)
 
@@ -117,16 +121,7 @@ def board(request):
     )
     paginator = CountedPaginator(selectors.commitments_for_list(filtered), PAGE_SIZE, count=summary["total"])
     page = paginator.get_page(request.GET.get("page"))
-    chosen_statuses = filterset.form.cleaned_data.get("status") or [] if filterset.is_bound else []
-    status_tiles = [
-        {
-            "status": status.value,
-            "label": status.label,
-            "count": summary["counts"][status.value],
-            "current": chosen_statuses == [status.value],
-        }
-        for status in Status
-    ]
+    status_tiles = filterset.status_tiles(summary["counts"])
     context.update(
         summary=summary,
         status_tiles=status_tiles,
@@ -176,7 +171,7 @@ def _board_compliance(request, summary) -> dict:
         for row in report.members
     ]
     event = {
-        "name": latest.event.name if latest.event else "No event",
+        "name": latest.event.name if latest.event else _("No event"),
         "mean": report.average,
         "percentage": report.percentage,
         "scored": sum(1 for row in report.pledges if row.average is not None),
@@ -230,8 +225,14 @@ def _export(request, file_format: str):
 
 
 def _unreadable_filters(filterset):
-    problems = "; ".join(f"{label}: {message}" if label else message for label, message in _filter_errors(filterset))
-    return HttpResponseBadRequest(f"These filters could not be read: {problems}", content_type="text/plain")
+    problems = "; ".join(
+        _("%(filter)s: %(message)s") % {"filter": label, "message": message} if label else str(message)
+        for label, message in _filter_errors(filterset)
+    )
+    return HttpResponseBadRequest(
+        _("These filters could not be read: %(problems)s") % {"problems": problems},
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def _render_detail(
@@ -290,7 +291,7 @@ def commitment_detail(request, pk):
 @require_POST
 def commitment_record_update(request, pk):
     if not request.user.has_perm(RECORD_UPDATE_PERMISSION):
-        raise PermissionDenied("Only analysts record progress updates.")
+        raise PermissionDenied(_("Only analysts record progress updates."))
     commitment = get_object_or_404(selectors.commitment_for_detail(), pk=pk)
     form = RecordUpdateForm(request.POST)
     if form.is_valid():
@@ -309,7 +310,7 @@ def commitment_record_update(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Update recorded.")
+            messages.success(request, _("Update recorded."))
             return redirect(f"{commitment.get_absolute_url()}#timeline")
     # The page now shows the pledge as it stands: sending the form again is
     # a deliberate update against that status, not the stale one.
@@ -332,7 +333,7 @@ def preferences(request):
             else:
                 languages.remember(request, form.cleaned_data["language"])
                 translation.activate(form.cleaned_data["language"])
-                messages.success(request, "Preferences saved.")
+                messages.success(request, _("Preferences saved."))
                 return redirect("tracker:preferences")
         status = 400
     else:
@@ -353,7 +354,7 @@ def preferences(request):
 @require_POST
 def calendar_token_reset(request):
     services.notification_preference_reset_calendar_token(user=request.user)
-    messages.success(request, "New calendar link made: the old one no longer works. Subscribe to the new one.")
+    messages.success(request, _("New calendar link made: the old one no longer works. Subscribe to the new one."))
     return redirect("tracker:preferences")
 
 
@@ -363,23 +364,29 @@ def calendar_feed(request, token):
     """A personal iCalendar feed; no login, as calendar apps cannot log in: the token is the secret."""
     user = selectors.calendar_owner_by_token(token)
     if user is None or not user.has_perm(VIEW_PERMISSION):
-        raise Http404("No calendar at this address; the link may have been reset.")
+        raise Http404(_("No calendar at this address; the link may have been reset."))
     host = request.get_host().split(":")[0]
     stamp = timezone.now()
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Policy Commitment Tracker//calendar//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"Pledges followed by {user.get_username()}")
-    for commitment in selectors.commitments_for_calendar(user):
-        url = request.build_absolute_uri(commitment.get_absolute_url())
-        if _on_calendar(commitment.next_check_on) and not commitment.is_terminal:
-            calendar.add_component(
-                _calendar_event(commitment, "check", "Check", commitment.next_check_on, url=url, host=host, stamp=stamp)
-            )
-        if _on_calendar(commitment.due_on):
-            calendar.add_component(
-                _calendar_event(commitment, "due", "Due", commitment.due_on, url=url, host=host, stamp=stamp)
-            )
+    # A calendar app fetches the feed without the owner's session: the feed is in the owner's language.
+    with translation.override(languages.of_user(user)):
+        calendar.add("x-wr-calname", _("Pledges followed by %(username)s") % {"username": user.get_username()})
+        for commitment in selectors.commitments_for_calendar(user):
+            url = request.build_absolute_uri(commitment.get_absolute_url())
+            if _on_calendar(commitment.next_check_on) and not commitment.is_terminal:
+                summary = _("Check: %(title)s") % {"title": commitment.title}
+                calendar.add_component(
+                    _calendar_event(
+                        commitment, "check", summary, commitment.next_check_on, url=url, host=host, stamp=stamp
+                    )
+                )
+            if _on_calendar(commitment.due_on):
+                summary = _("Due: %(title)s") % {"title": commitment.title}
+                calendar.add_component(
+                    _calendar_event(commitment, "due", summary, commitment.due_on, url=url, host=host, stamp=stamp)
+                )
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pledges.ics"'
     return response
@@ -392,16 +399,22 @@ def _on_calendar(day):
     return day is not None and EARLIEST_DATE <= day <= LATEST_DATE
 
 
-def _calendar_event(commitment, kind, label, day, *, url, host, stamp):
+def _calendar_event(commitment, kind, summary, day, *, url, host, stamp):
     event = icalendar.Event()
     # One stable UID per pledge and kind: a moved date updates the event.
     event.add("uid", f"commitment-{commitment.pk}-{kind}@{host}")
     event.add("dtstamp", stamp)
     event.add("dtstart", day)
     event.add("dtend", day + datetime.timedelta(days=1))
-    event.add("summary", f"{label}: {commitment.title}")
+    event.add("summary", summary)
     event.add(
-        "description", f"{commitment.made_by.name}. Status: {commitment.get_status_display()}, {commitment.progress}%."
+        "description",
+        _("%(maker)s. Status: %(status)s, %(progress)s%%.")
+        % {
+            "maker": commitment.made_by.name,
+            "status": commitment.get_status_display(),
+            "progress": commitment.progress,
+        },
     )
     event.add("url", url)
     event.add("transp", "TRANSPARENT")
@@ -413,7 +426,7 @@ def _calendar_event(commitment, kind, label, day, *, url, host, stamp):
 def extract(request):
     """Paste an article, review its draft pledges, create the chosen ones."""
     if not request.user.has_perm(EXTRACT_PERMISSION):
-        raise PermissionDenied("Only analysts create pledges from articles.")
+        raise PermissionDenied(_("Only analysts create pledges from articles."))
     if request.method == "GET":
         return _render_extract(request, article_form=ExtractArticleForm())
     if request.POST.get("action") == "create":
@@ -429,18 +442,29 @@ def _extract_find(request):
     form = ExtractArticleForm(request.POST)
     if not form.is_valid():
         return _render_extract(request, article_form=form, status=400)
-    source = {name: form.cleaned_data[name] for name in ArticleSourceForm.base_fields}
+    # The source title is not a step-1 field: only a fetched page has one.
+    source = {name: form.cleaned_data.get(name, "") for name in ArticleSourceForm.base_fields}
+    text = form.cleaned_data["text"]
+    url = form.cleaned_data["url"]
+    if url:
+        try:
+            article = article_fetch.fetch_article(url)
+        except article_fetch.FetchError as error:
+            form.add_error("url", error.message)
+            return _render_extract(request, article_form=form, status=400)
+        text = article.text
+        source = _source_from_article(source, article, requested=url)
     try:
         drafts = extract_pledges(
-            form.cleaned_data["text"],
+            text,
             article_date=source["article_date"] or timezone.localdate(),
             actors=selectors.actors_for_extraction(),
         )
     except ExtractionError as error:
-        form.add_error("text", str(error).capitalize())
+        form.add_error("url" if url else "text", _extraction_refusal(error))
         return _render_extract(request, article_form=form, status=400)
     if not drafts:
-        return _render_extract(request, article_form=form, nothing_found=True)
+        return _render_extract(request, article_form=form, nothing_found=True, fetched=source if url else None)
     shown = drafts[:MAX_DRAFTS_SHOWN]
     suggestions = _earlier_pledges_alike(shown, source["article_date"] or timezone.localdate())
     formset = DraftFormSet(
@@ -458,6 +482,34 @@ def _extract_find(request):
         source=source,
         found_count=len(drafts),
     )
+
+
+def _source_from_article(source: dict, article, *, requested: str) -> dict:
+    """The fetched page's address (after redirects), title and date, where the analyst gave none."""
+    fields = ArticleSourceForm.base_fields
+    fetched_url = article.url if len(article.url) <= fields["source_url"].max_length else requested
+    return {
+        **source,
+        "source_url": source["source_url"] or fetched_url,
+        "source_title": article.title[: fields["source_title"].max_length],
+        "article_date": source["article_date"] or article.date,
+    }
+
+
+def _extraction_refusal(error: ExtractionError) -> str:
+    """The engine's reason, in the page's language; its numbers grouped as the language groups them."""
+    params = {
+        name: formats.number_format(value, force_grouping=True) if isinstance(value, int) else value
+        for name, value in error.params.items()
+    }
+    text = _(error.message) % params if params else _(error.message)
+    return text[:1].upper() + text[1:]
+
+
+def _html_message(text: str, **values) -> str:
+    """A translated message with %(name)s placeholders as HTML: its text escaped, each value escaped unless safe."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(conditional_escape(text) % escaped)  # noqa: S308 - the text and every value are escaped
 
 
 def _earlier_pledges_alike(drafts, made_on) -> list[list]:
@@ -502,35 +554,35 @@ def _extract_create(request):
         user=request.user,
         drafts=formset.selected_drafts(),
         source_url=source["source_url"],
+        source_title=source["source_title"],
         event=source["event"],
         made_on=source["article_date"] or timezone.localdate(),
     )
     if created:
-        messages.success(
-            request,
-            format_html(
-                "Created {} pledge{}: {}.",
-                len(created),
-                "" if len(created) == 1 else "s",
-                format_html_join(
-                    ", ", '<a href="{}">{}</a>', ((pledge.get_absolute_url(), pledge.title) for pledge in created)
-                ),
-            ),
+        links = format_html_join(
+            ", ", '<a href="{}">{}</a>', ((pledge.get_absolute_url(), pledge.title) for pledge in created)
         )
+        count = len(created)
+        text = ngettext("Created %(count)s pledge: %(links)s.", "Created %(count)s pledges: %(links)s.", count)
+        messages.success(request, _html_message(text, count=count, links=links))
     if skipped:
-        messages.warning(
-            request,
-            format_html(
-                'Skipped {} draft{}:<ul class="skipped">{}</ul>',
-                len(skipped),
-                "" if len(skipped) == 1 else "s",
-                format_html_join(
-                    "",
-                    "<li>“{}”: {}</li>",
-                    ((item["draft"].get("title") or item["draft"].get("text"), item["reason"]) for item in skipped),
-                ),
+        count = len(skipped)
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (
+                    _html_message(
+                        _("“%(title)s”: %(reason)s"),
+                        title=item["draft"].get("title") or item["draft"].get("text"),
+                        reason=item["reason"],
+                    ),
+                )
+                for item in skipped
             ),
         )
+        heading = ngettext("Skipped %(count)s draft:", "Skipped %(count)s drafts:", count) % {"count": count}
+        messages.warning(request, format_html('{}<ul class="skipped">{}</ul>', heading, items))
     # Straight to the board to see the new pledges; back to the page when
     # nothing was created, ready for the next article.
     return redirect("tracker:board" if created else "tracker:extract")

@@ -6,6 +6,7 @@ tracker.services, so the API follows the same rules as the board and the admin.
 """
 
 import copy
+from collections.abc import Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -15,9 +16,11 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
@@ -431,11 +434,54 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ExtractRequestSerializer(serializers.Serializer):
+    """The article's text or its url, one of them."""
+
     # Not trimmed and blank allowed, so that the view can say "text is empty" itself.
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The article's text.")
-    date = serializers.DateField(
-        required=False, allow_null=True, help_text="The article's date (YYYY-MM-DD): relative deadlines count from it."
+    text = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The article's text. Send it or url, not both.",
     )
+    url = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=500,
+        help_text=(
+            "The article's address (http or https), instead of its text: the page is fetched and its text and "
+            "date are read from it. Send it or text, not both."
+        ),
+    )
+    date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The article's date (YYYY-MM-DD): relative deadlines count from it. "
+            "Default: the fetched page's date, else today."
+        ),
+    )
+
+    def to_internal_value(self, data):
+        # Neither given: "text" is required, reported together with the other fields' errors.
+        neither = isinstance(data, Mapping) and "text" not in data and "url" not in data
+        required = {"text": [ErrorDetail(self.fields["text"].error_messages["required"], code="required")]}
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if neither and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**required, **error.detail}) from None
+            raise
+        if neither:
+            raise serializers.ValidationError(required)
+        return values
+
+    def validate(self, attrs):
+        if attrs["text"].strip() and attrs["url"].strip():
+            # Neither is dropped silently: the client says which article is meant.
+            raise serializers.ValidationError({"url": [gettext("Send the article's text or its url, not both.")]})
+        return attrs
 
 
 class AmountSerializer(serializers.Serializer):

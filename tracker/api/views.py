@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from tracker import services
+from tracker.article_fetch import MAX_REDIRECTS, FetchError, fetch_article
 from tracker.extraction import MAX_TEXT_CHARS, ExtractionError, extract_pledges, text_too_long
 from tracker.lockout import lockout_message
 from tracker.models import Actor, Commitment, Event, ProgressUpdate, Topic
@@ -278,17 +279,27 @@ class TextTooLong(APIException):
 
 @extend_schema(
     tags=["extract"],
-    summary="Draft pledges from an article's text",
+    summary="Draft pledges from an article's text or its address",
     description=(
         "Finds the sentences that pledge something and returns them as drafts: who pledged (matched against "
         "known actors and their aliases), to whom, the kind, the deadline, the amount, the cue words and a "
         "confidence. Nothing is saved. Another language or junk gives an empty list. "
-        f"At most {MAX_TEXT_CHARS:,} characters."
+        f"At most {MAX_TEXT_CHARS:,} characters. "
+        "With `url` instead of `text`, the page is fetched (http or https, public addresses only, at most "
+        f"{MAX_REDIRECTS} redirects, HTML only, a size limit) and its article text read; its date is the "
+        "default `date`."
     ),
     request=ExtractRequestSerializer,
     responses={
         200: DraftSerializer(many=True),
-        400: OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="The text is empty, or the date is not a date."),
+        400: OpenApiResponse(
+            VALIDATION_ERROR_SCHEMA,
+            description=(
+                "The text is empty, both text and url are given, or the date is not a date; or the page at `url` "
+                "gave no article (unreachable, refused, too large, not HTML, an HTTP error, no article text), "
+                "said under `url`."
+            ),
+        ),
         413: OpenApiResponse(
             VALIDATION_ERROR_SCHEMA, description=f"The text is longer than {MAX_TEXT_CHARS:,} characters."
         ),
@@ -304,18 +315,25 @@ class ExtractView(generics.GenericAPIView):
         serializer = ExtractRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text = serializer.validated_data["text"]
-        if text_too_long(text):
+        url = serializer.validated_data["url"].strip()
+        article_date = serializer.validated_data.get("date")
+        if url:
+            try:
+                article = fetch_article(url)
+            except FetchError as error:
+                raise ValidationError({"url": [error.message]}) from None
+            text = article.text
+            article_date = article_date or article.date
+        elif text_too_long(text):
             raise TextTooLong(
                 {"text": [f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}."]}
             )
-        if not text.strip():
+        elif not text.strip():
             raise ValidationError({"text": ["text is empty"]})
         try:
-            drafts = extract_pledges(
-                text, article_date=serializer.validated_data.get("date"), actors=actors_for_extraction()
-            )
+            drafts = extract_pledges(text, article_date=article_date, actors=actors_for_extraction())
         except ExtractionError as error:
-            raise ValidationError({"text": [str(error)]}) from None
+            raise ValidationError({"url" if url else "text": [str(error)]}) from None
         return Response([draft.to_dict() for draft in drafts])
 
 
