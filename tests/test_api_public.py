@@ -384,6 +384,21 @@ def test_credentials_are_neither_needed_nor_read(client, pledges, analyst):
     assert APIClient().get("/api/v1/commitments/").status_code == 401
 
 
+@pytest.mark.parametrize("accept", ["text/html,application/xhtml+xml,*/*;q=0.8", "application/json"])
+def test_a_browser_gets_json_and_no_cookie(pledges, analyst, accept):
+    anonymous, signed_in = APIClient(), APIClient()
+    signed_in.force_login(analyst)
+
+    for reader in (anonymous, signed_in):
+        for path in (LIST, detail(pledges["public"].pk), LIST + "?made_by=0"):
+            response = reader.get(path, HTTP_ACCEPT=accept)
+
+            assert response["Content-Type"] == "application/json"
+            assert "Set-Cookie" not in response.headers
+    # The browsable API's own switch is not offered either.
+    assert anonymous.get(LIST + "?format=api").status_code == 404
+
+
 def test_the_public_api_only_reads(client, pledges):
     assert client.post(LIST, {"title": "New"}, format="json").status_code == 405
     assert client.delete(detail(pledges["public"].pk)).status_code == 405

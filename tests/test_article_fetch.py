@@ -5,6 +5,8 @@ tests may reach because they set EXTRACT_ALLOW_PRIVATE_URLS (the `public`
 fixture's tests do not).
 """
 
+import contextlib
+import gzip
 import http.server
 import ipaddress
 import shutil
@@ -13,9 +15,12 @@ import ssl
 import subprocess
 import threading
 import time
+import tracemalloc
+import zlib
 from datetime import date
 from urllib.parse import urlsplit
 
+import brotli
 import pytest
 from django.urls import reverse
 
@@ -77,6 +82,12 @@ SCRIPT_TITLE_HTML = ARTICLE_HTML.replace(f"<title>{HEADLINE} | The Daily Ledger<
 
 ONE_MB = 1024 * 1024
 
+# 64 MB of HTML in about 64 KB of gzip: each network chunk of it inflates a thousandfold.
+BOMB_HTML = b"<html><body><p>" + b"a" * (64 * ONE_MB) + b"</p></body></html>"
+GZIP_BOMB = zlib.compress(BOMB_HTML, 9, wbits=zlib.MAX_WBITS | 16)
+# 8 MB of HTML in a few dozen bytes of brotli, which httpx would inflate whole.
+BROTLI_BOMB = brotli.compress(b"<html><body><p>" + b"a" * (8 * ONE_MB) + b"</p></body></html>", quality=1)
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     """The routes of the test site; each records the Host header it was sent."""
@@ -124,19 +135,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.page(ARTICLE_HTML)
         elif path == "/drip":
             self.drip()
+        elif path == "/header-drip":
+            self.header_drip()
+        elif path == "/gzip":
+            self.page(gzip.compress(ARTICLE_HTML.encode()), encoding="gzip")
+        elif path == "/deflate":
+            self.page(zlib.compress(ARTICLE_HTML.encode()), encoding="deflate")
+        elif path == "/gzip-bomb":
+            self.page(GZIP_BOMB, encoding="gzip")
+        elif path == "/broken-gzip":
+            self.page(b"not gzip at all", encoding="gzip")
+        elif path == "/brotli":
+            self.page(BROTLI_BOMB, encoding="br")
         elif path == "/broken":
             self.send_error(500)
         else:
             self.send_error(404)
 
-    def page(self, text, kind="text/html"):
-        data = text.encode()
+    def page(self, text, kind="text/html", encoding=None):
+        self.server.accepted_encodings.append(self.headers.get("Accept-Encoding"))
+        data = text if isinstance(text, bytes) else text.encode()
         self.send_response(200)
         if kind:
             self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        # OSError: the client stopped reading (a size limit), as tested.
+        with contextlib.suppress(OSError):
+            self.wfile.write(data)
 
     def redirect(self, location):
         self.send_response(302)
@@ -171,6 +199,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def header_drip(self):
+        """Headers a line at a time, each well within the read timeout, the body never reached in time."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+            for number in range(40):
+                self.wfile.write(f"X-Slow-{number}: 1\r\n".encode())
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass
+
     def log_message(self, *args):
         pass
 
@@ -182,6 +221,7 @@ class Site(http.server.ThreadingHTTPServer):
     def __init__(self, host="127.0.0.1"):
         super().__init__((host, 0), Handler)
         self.hosts = []
+        self.accepted_encodings = []
         self.scheme = "http"
 
     def url(self, path, host=None):
@@ -502,6 +542,51 @@ def test_a_page_sent_a_byte_at_a_time_is_stopped_at_the_timeout(site, settings):
     settings.EXTRACT_FETCH_TIMEOUT_SECONDS = 0.5
 
     assert refused(site.url("/drip")).code == "timeout"
+
+
+def test_headers_sent_a_line_at_a_time_are_stopped_at_the_timeout(site, settings):
+    settings.EXTRACT_FETCH_TIMEOUT_SECONDS = 0.5
+    started = time.monotonic()
+
+    error = refused(site.url("/header-drip"))
+
+    assert error.code == "timeout"
+    # 40 header lines a tenth of a second apart would take 4 seconds.
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("path", ["/gzip", "/deflate"])
+def test_a_compressed_page_is_read(site, path):
+    assert PLEDGE in fetch_article(site.url(path)).text
+    # Only gzip is asked for: deflate is read when sent unasked.
+    assert site.accepted_encodings == ["gzip"]
+
+
+def test_a_compression_bomb_is_refused_without_being_inflated_in_memory(site):
+    tracemalloc.start()
+    try:
+        error = refused(site.url("/gzip-bomb"))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert error.code == "too_large"
+    # The 2 MB limit and a network chunk of compressed bytes, never the 64 MB it inflates to.
+    assert peak < 10 * ONE_MB
+
+
+def test_a_page_compressed_in_an_encoding_not_asked_for_is_refused(site):
+    error = refused(site.url("/brotli"))
+
+    assert error.code == "encoding"
+    assert "compressed as br" in error.message
+
+
+def test_a_broken_compressed_page_is_an_answer_that_could_not_be_read(site):
+    error = refused(site.url("/broken-gzip"))
+
+    assert error.code == "protocol"
+    assert "could not be read" in error.message
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")

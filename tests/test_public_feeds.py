@@ -265,6 +265,27 @@ def test_an_empty_feed_is_still_valid_atom(client):
     assert root.get(XML_LANG) == "sw"
 
 
+def test_control_characters_from_pasted_text_do_not_break_the_feeds(client):
+    # A vertical tab, a form feed and other C0 controls, which XML 1.0 cannot hold; pasted text brings them.
+    maker = ActorFactory(name="Ministry\x0bof Trade")
+    pledge = CommitmentFactory(title="Open\x0ba trade\x0coffice\x01", made_by=maker, is_public=True)
+    ProgressUpdateFactory(
+        commitment=pledge,
+        status_before=Status.ANNOUNCED,
+        status_after=Status.IN_PROGRESS,
+        note="Lease\x0bsigned\x1f",
+        note_is_internal=False,
+    )
+
+    for path in ("/en/public/feed/", f"/en/public/actors/{maker.pk}/feed/"):
+        root = assert_valid_atom(client.get(path).content)
+
+        assert entry_titles(root) == ["Open a trade office : Announced → In progress"]
+        assert "Lease signed" in only_child(entries(root)[0], "summary").text
+    actor_feed = assert_valid_atom(client.get(f"/en/public/actors/{maker.pk}/feed/").content)
+    assert "Ministry of Trade" in only_child(actor_feed, "title").text
+
+
 def test_an_actors_feed_covers_pledges_it_made_or_is_bound_by(client, pledges):
     made = assert_valid_atom(client.get(f"/en/public/actors/{pledges['maker'].pk}/feed/").content)
     bound = assert_valid_atom(client.get(f"/en/public/actors/{pledges['member'].pk}/feed/").content)

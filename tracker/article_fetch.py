@@ -20,8 +20,10 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
-from contextlib import contextmanager
+import zlib
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import certifi
@@ -42,6 +44,11 @@ MIN_ARTICLE_CHARS = 200
 # The most of a server's own words (a content type, a reason phrase) quoted in a message.
 MAX_QUOTED_CHARS = 100
 USER_AGENT = "PolicyCommitmentTracker/1.0 (reads one article for its pledges)"
+# Content encodings read, each through zlib with a bound on its output: a few hundred bytes of brotli
+# (which httpx would decode whole, chunk by chunk) can inflate to gigabytes before any size check.
+# Only gzip is asked for; deflate (zlib) is read when a server sends it unasked.
+ACCEPT_ENCODING = "gzip"
+ZLIB_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS | 32}
 # 64:ff9b::/96 (RFC 6052): a NAT64 gateway forwards to the IPv4 address in the last 32 bits.
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
@@ -150,20 +157,23 @@ def fetch_page(url) -> Page:
     """The HTML page behind `url`, with its redirects followed and checked one by one."""
     current = check_url(url)
     seconds = settings.EXTRACT_FETCH_TIMEOUT_SECONDS
-    # Each connect and read has the timeout, and so has the whole fetch: a server
-    # that sends a byte now and then never trips a read timeout.
-    deadline = time.monotonic() + seconds
+    # Each connect and read has the timeout, and so has the whole fetch (`_Deadline`): a server that
+    # sends a byte now and then, of its headers or of its body, never trips a read timeout.
+    deadline = _Deadline(seconds)
     try:
         # trust_env=False: a proxy from the environment would do the resolving, unchecked.
-        with httpx.Client(
-            verify=_tls_context(),
-            timeout=httpx.Timeout(seconds),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT},
-        ) as client:
+        with (
+            deadline,
+            httpx.Client(
+                verify=_tls_context(),
+                timeout=httpx.Timeout(seconds),
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+            ) as client,
+        ):
             for _hop in range(MAX_REDIRECTS + 1):
-                with _send(client, current) as response:
+                with _send(client, current, deadline) as response:
                     if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                         # httpx has joined it already, to the IP: a Location it cannot read is a RemoteProtocolError.
                         current = check_url(current.join(response.headers["location"]))
@@ -174,12 +184,16 @@ def fetch_page(url) -> Page:
                     return Page(url=str(current.copy_with(fragment=None)), content=_decoded(response, body))
     except httpx.TimeoutException:
         raise _timeout(seconds) from None
-    except httpx.RemoteProtocolError as error:
+    except (httpx.RemoteProtocolError, zlib.error) as error:
+        if deadline.expired:
+            raise _timeout(seconds) from None
         logger.info("Fetching %s failed: %r", url, error)
         raise FetchError(
             _("The site %(host)s sent an answer that could not be read.") % {"host": current.host}, code="protocol"
         ) from None
     except httpx.HTTPError as error:
+        if deadline.expired:
+            raise _timeout(seconds) from None
         logger.info("Fetching %s failed: %r", url, error)
         raise FetchError(
             _("The site %(host)s could not be reached.") % {"host": current.host}, code="unreachable"
@@ -190,23 +204,87 @@ def fetch_page(url) -> Page:
     )
 
 
+class _Deadline:
+    """The whole fetch's time limit: at its end the fetch's connections are shut, which ends a read mid-way.
+
+    httpx's timeouts are per connect and per read only. The sockets are
+    those httpcore reports through its `trace` request extension as it
+    connects (and again after TLS wraps them).
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise _timeout(self.seconds)
+        return left
+
+    def trace(self, event: str, info: dict) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock) -> None:
+    """Shut a socket down from another thread, which wakes a read blocked on it (closing it would not).
+
+    socket.socket's own shutdown, also for a TLS socket: SSLSocket.shutdown
+    would drop its TLS state under the reading thread.
+    """
+    # OSError: closed already, or detached by the TLS wrapper.
+    with suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 def _tls_context() -> ssl.SSLContext:
     """Certificates checked against certifi's authorities, as httpx does by default."""
     return ssl.create_default_context(cafile=certifi.where())
 
 
 @contextmanager
-def _send(client: httpx.Client, url: httpx.URL):
+def _send(client: httpx.Client, url: httpx.URL, deadline: _Deadline):
     """GET `url` from one of its host's checked addresses, the first that accepts a connection."""
     host = url.raw_host.decode("ascii")
     https = url.scheme == "https"
     port = url.port or (443 if https else 80)
     headers = {"Host": url.netloc.decode("ascii")}
-    extensions = {"sni_hostname": host} if https else {}
+    extensions = {"trace": deadline.trace}
+    if https:
+        extensions["sni_hostname"] = host
     failure = None
     for address in resolve(host, port):
         request = client.build_request(
-            "GET", url.copy_with(host=str(address), fragment=None), headers=headers, extensions=extensions
+            "GET",
+            url.copy_with(host=str(address), fragment=None),
+            headers=headers,
+            extensions=extensions,
+            # No connect may outlast the fetch's deadline, however many addresses the host has.
+            timeout=deadline.remaining(),
         )
         try:
             response = client.send(request, stream=True)
@@ -257,24 +335,52 @@ def _check_type(response: httpx.Response) -> None:
         )
 
 
-def _read_capped(response: httpx.Response, deadline: float) -> bytes:
+def _read_capped(response: httpx.Response, deadline: _Deadline) -> bytes:
     """The body, refused as soon as it passes the size limit, whatever Content-Length says.
 
-    The limit counts the bytes after decompression: that is what the parser gets.
+    The limit counts the bytes after decompression: that is what the parser
+    gets. The body is read raw and inflated here, never more than the limit
+    at a time.
     """
     limit = settings.EXTRACT_FETCH_MAX_MB * 1024 * 1024
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large()
+    inflater = _inflater(response)
     chunks, size = [], 0
-    for chunk in response.iter_bytes():
+    for raw in response.iter_raw():
+        # At most one byte over what is left, which is enough to know the page is too large.
+        chunk = raw if inflater is None else inflater.decompress(raw, limit - size + 1)
         size += len(chunk)
         if size > limit:
             raise _too_large()
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline.ends:
             raise _timeout(settings.EXTRACT_FETCH_TIMEOUT_SECONDS)
         chunks.append(chunk)
+    if deadline.expired:
+        # Cut off by the deadline: a body without a length would otherwise end there as if whole.
+        raise _timeout(settings.EXTRACT_FETCH_TIMEOUT_SECONDS)
+    if inflater is not None:
+        chunk = inflater.flush()
+        size += len(chunk)
+        if size > limit:
+            raise _too_large()
+        chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _inflater(response: httpx.Response):
+    """A zlib decompressor for the body's Content-Encoding; None when it is not compressed."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ZLIB_WBITS:
+        return zlib.decompressobj(ZLIB_WBITS[encoding])
+    raise FetchError(
+        _("The site sent the page compressed as %(encoding)s, which cannot be read: paste the article's text instead.")
+        % {"encoding": encoding[:MAX_QUOTED_CHARS]},
+        code="encoding",
+    )
 
 
 def _decoded(response: httpx.Response, body: bytes) -> str | bytes:

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.throttling import ScopedRateThrottle
 
 from tracker.filters import CommitmentFilterBase
@@ -192,6 +193,8 @@ PUBLIC_DESCRIPTION = (
 class PublicCommitmentViewSet(viewsets.ReadOnlyModelViewSet):
     authentication_classes = []
     permission_classes = [AllowAny]
+    # JSON only: the browsable API's page writes a CSRF token, which sets a cookie on a public answer.
+    renderer_classes = [JSONRenderer]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "public"
     filter_backends = [DjangoFilterBackend, BoundedSearchFilter]

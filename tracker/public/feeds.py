@@ -6,6 +6,7 @@ the note when it is not internal, and the evidence link; never who recorded
 it (analysts are not public).
 """
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
@@ -23,6 +24,13 @@ from .queries import public_commitments, public_note, public_updates
 
 SITE_NAME = gettext_lazy("Policy Commitment Tracker")
 FEED_ENTRIES = 50
+# Characters XML 1.0 cannot hold, which Django's feed writer refuses with an error (a 500 for every reader
+# of the feed). A vertical tab comes with text pasted from a word processor.
+XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_safe(text: str) -> str:
+    return XML_UNSAFE.sub(" ", text)
 
 
 class AtomWithEvidenceFeed(feedgenerator.Atom1Feed):
@@ -94,7 +102,7 @@ class StatusChangesFeed(Feed):
 
     def item_title(self, update: ProgressUpdate):
         return _("%(title)s: %(before)s → %(after)s") % {
-            "title": update.commitment_title,
+            "title": xml_safe(update.commitment_title),
             "before": update.get_status_before_display(),
             "after": update.get_status_after_display(),
         }
@@ -112,7 +120,7 @@ class StatusChangesFeed(Feed):
             parts.append(linebreaks(note, autoescape=True))
         if update.evidence_url:
             parts.append(format_html('<p><a href="{}">{}</a></p>', update.evidence_url, _("Evidence")))
-        return "".join(parts)
+        return xml_safe("".join(parts))
 
     def item_link(self, update):
         return update.feed_link
@@ -151,11 +159,11 @@ class ActorStatusChangesFeed(StatusChangesFeed):
         return self._pledges_of(scope.actor).values("pk")
 
     def title(self, scope):
-        return _("Status changes of pledges by %(actor)s") % {"actor": scope.actor.name}
+        return _("Status changes of pledges by %(actor)s") % {"actor": xml_safe(scope.actor.name)}
 
     def subtitle(self, scope):
         return _("Each time a published pledge %(actor)s made or is bound by moves from one status to another.") % {
-            "actor": scope.actor.name
+            "actor": xml_safe(scope.actor.name)
         }
 
     def link(self, scope):
