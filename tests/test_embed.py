@@ -1,5 +1,6 @@
 """Embeddable pledge cards, status badges and the code to copy: framable by other sites, and only these."""
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from html.parser import HTMLParser
@@ -402,6 +403,13 @@ def test_the_copied_code_keeps_markup_in_titles_as_text(pledge):
     iframe = Elements(snippet.textareas[f"embed-card-code-{pledge.pk}"]).all("iframe")[0]
     assert iframe["title"] == pledge.title
     assert len(Elements(snippet.textareas[f"embed-card-code-{pledge.pk}"]).tags) == 1
+
+
+def test_each_code_box_follows_its_label_without_an_empty_line(pledge):
+    snippet = render_snippet(pledge)
+
+    for name in ("card", "badge"):
+        assert re.search(rf'</label>\s*<textarea id="embed-{name}-code-{pledge.pk}"', snippet), name
 
 
 def test_the_public_pledge_page_shows_the_snippet(client, pledge):

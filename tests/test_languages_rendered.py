@@ -102,3 +102,21 @@ def test_a_request_to_an_office_is_in_the_contacts_language(language):
         "maker": commitment.made_by.name,
     }
     assert expected in message.subject
+
+
+def test_an_unreadable_public_filter_is_named_in_french_typography(client):
+    page = body(client.get("/fr/public/?status=lost"))
+
+    # French sets a space before a colon: the pattern is the catalogue's, not the template's.
+    label = translated("fr", "Status")
+    assert translated("fr", "%(label)s: %(error)s") % {"label": label, "error": ""} == f"{label} : "
+    assert f"<li>{label} : " in page
+
+
+@pytest.mark.parametrize(("language", "written"), [("en", "40%"), ("fr", "40\u00a0%"), ("sw", "40%")])
+def test_a_percentage_is_written_as_the_readers_language_writes_it(client, language, written):
+    pledge = CommitmentFactory(title="Samurai Bond", progress=40, is_public=True)
+
+    page = body(client.get(f"/{language}/public/commitments/{pledge.pk}/"))
+
+    assert f"<dd>{written}</dd>" in page

@@ -442,6 +442,12 @@ def test_unreadable_filters_are_a_400_that_says_which(client, world, query):
     assert url("public:commitment", world.pledge.pk) not in text
 
 
+def test_an_unreadable_filter_is_named_beside_its_error(client, world):
+    text = client.get(url("public:board", query="?status=lost")).content.decode()
+
+    assert "<li>Status: Select a valid choice. lost is not one of the available choices.</li>" in text
+
+
 def test_the_board_is_paginated_and_a_bad_page_number_shows_a_page(client, world):
     CommitmentFactory.create_batch(50, is_public=True, made_on=date(2024, 1, 1))
 

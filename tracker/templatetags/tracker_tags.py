@@ -1,8 +1,9 @@
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 register = template.Library()
 
@@ -29,13 +30,12 @@ def status_badge(status, label):
 def progress_bar(value, large=False):
     """Completion in per cent, as a `<progress>` bar with the number written beside it."""
     return format_html(
-        '<span class="progress{}"><progress max="100" value="{}" aria-label="{}">{}%</progress> '
-        "<span>{}%</span></span>",
+        '<span class="progress{}"><progress max="100" value="{}" aria-label="{}">{}</progress> <span>{}</span></span>',
         " progress-large" if large else "",
         value,
         gettext("Completion"),
-        value,
-        value,
+        percent(value),
+        percent(value),
     )
 
 
@@ -53,3 +53,13 @@ def history_cell(record, name):
     """A history_list_display cell: a choice's label rather than its stored code."""
     display = getattr(record, f"get_{name}_display", None)
     return display() if callable(display) else getattr(record, name, "")
+
+
+@register.filter
+def percent(value, decimals=None):
+    """A percentage as the reader's language writes it: "20%" in English, "20 %" in French, "12,5 %"."""
+    if value is None or value == "":
+        return ""
+    number = formats.number_format(value, decimal_pos=None if decimals is None else int(decimals))
+    # Translators: a percentage; %(value)s is the number. French puts a no-break space before the sign.
+    return pgettext("a percentage", "%(value)s%%") % {"value": number}
