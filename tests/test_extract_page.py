@@ -675,3 +675,20 @@ def test_created_pledges_appear_on_the_board(analyst_client, ticad_actors):
 
     assert "Samurai Bond statement" in [pledge.title for pledge in board.context["page"].object_list]
     assert "Samurai Bond statement" in body(board)
+
+
+def test_a_datelines_date_is_the_articles_date_and_never_the_deadline(analyst_client, ticad_actors):
+    text = (
+        "NAIROBI, 21 August 2025 - Prime Minister Shigeru Ishiba promised to review the restrictions on Kenyan "
+        "avocados by March 2026."
+    )
+
+    found = find(analyst_client, text)
+
+    values, _ = drafts_form(found)
+    assert values["article_date"] == "2025-08-21"
+    (draft,) = [form.initial for form in found.context["formset"].forms]
+    assert not draft["text"].startswith("NAIROBI")
+    assert str(draft["due"]) == "2026-03-31"
+    create(analyst_client, values)
+    assert Commitment.objects.get().made_on == date(2025, 8, 21)

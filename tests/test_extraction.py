@@ -18,6 +18,7 @@ from tracker.extraction import (
     Draft,
     ExtractionError,
     KnownActor,
+    article_dateline_date,
     draft_title,
     extract_pledges,
     find_amounts,
@@ -102,6 +103,103 @@ def test_sentences_are_split_around_titles_abbreviations_decimals_and_quotes(tex
     assert split_sentences(text) == expected
 
 
+# Datelines ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        "NAIROBI, 21 August 2025 - ",
+        "NAIROBI, Kenya, Aug 21 (Reuters) - ",
+        "Tokyo, 21 August 2025: ",
+        "Nairobi, Aug. 21, 2025 — ",
+        "WASHINGTON (AP) -- ",
+        "ADDIS ABABA, Thursday \u2013 ",
+        "NEW DELHI: ",
+        "LONDON—",
+    ],
+)
+def test_a_dateline_is_dropped_from_the_quote_and_is_never_the_deadline(dateline):
+    sentence = "Japan promised to review restrictions on Kenyan avocado imports by March 2026."
+
+    draft = only(dateline + sentence)
+
+    assert draft.text == sentence
+    assert draft.due == "2026-03-31"
+
+
+def test_an_article_opening_with_a_dated_dateline_is_not_due_on_that_date():
+    text = (
+        "NAIROBI, 21 August 2025 - Japan's trade minister met Kenyan officials on Thursday.\n\n"
+        "Japan promised to review restrictions on Kenyan avocado imports by March 2026."
+    )
+
+    (draft,) = proposed(text)
+
+    assert draft.due == "2026-03-31"
+    assert "NAIROBI" not in draft.text
+
+
+def test_a_dateline_opening_a_later_paragraph_or_the_line_under_a_headline_is_dropped():
+    text = (
+        "Japan to review avocado curbs\n"
+        "NAIROBI, 21 August 2025 - Japan promised to review restrictions.\n\n"
+        "LONDON, 22 August 2025 \u2013 Britain pledged to build schools."
+    )
+
+    assert split_sentences(text) == [
+        "Japan to review avocado curbs",
+        "Japan promised to review restrictions.",
+        "Britain pledged to build schools.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kenya promised to open an office in Tokyo, 21 August 2026 - a year after the summit.",
+        "Tokyo, Nairobi and Accra - the three capitals - agreed to share data.",
+        "ECOWAS — the regional bloc — agreed to send troops.",
+        "The minister said Kenya would act. LONDON, 22 August 2025 - Talks go on.",
+    ],
+)
+def test_a_phrase_shaped_like_a_dateline_inside_a_paragraph_is_kept(text):
+    assert " ".join(split_sentences(text)) == text
+
+
+def test_a_date_shaped_like_a_dateline_inside_a_sentence_is_still_its_deadline():
+    draft = only("Kenya promised to open an office in Tokyo, 21 August 2026 - a year after the summit.")
+
+    assert draft.due == "2026-08-21"
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 7, 12, tzinfo=datetime.UTC), tick=False)
+@pytest.mark.parametrize(
+    "dateline",
+    ["NAIROBI, 21 August 2025 - ", "NAIROBI, Kenya, Aug 21 (Reuters) - "],
+)
+def test_without_an_article_date_the_datelines_date_is_the_article_date(dateline):
+    text = dateline + "Kenya will open the office within two years."
+
+    (draft,) = extract_pledges(text.replace("Aug 21 (Reuters)", "Aug 21, 2025 (Reuters)"))
+    assert draft.due == "2027-08-21"
+    assert article_dateline_date(text, today=datetime.date(2026, 3, 1)) == datetime.date(2025, 8, 21)
+
+
+def test_the_callers_article_date_wins_over_the_dateline():
+    (draft,) = extract("NAIROBI, 21 August 2025 - Kenya will open the office within two years.")
+
+    assert draft.due == "2027-08-20"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Kenya will open the office within two years.", "Kenya, in 21 August 2025 - no.", "LONDON — Britain will act."],
+)
+def test_an_article_without_a_dated_dateline_has_no_dateline_date(text):
+    assert article_dateline_date(text) is None
+
+
 # Commitment language ----------------------------------------------------------
 
 
@@ -141,6 +239,103 @@ def test_each_family_of_commitment_language_gives_its_kind(sentence, kind, cue):
     assert draft.kind == kind
     assert cue.lower() in draft.cue.lower()
     assert draft.text == sentence
+
+
+@pytest.mark.parametrize(
+    "sentence, kind, cue, actor",
+    [
+        (
+            "Japan has extended up to Sh10 billion to support farmers in Kenya.",
+            "promise",
+            "extended up to",
+            "Government of Japan",
+        ),
+        (
+            "Japan extended a $500 million loan for the railway.",
+            "promise",
+            "extended a",
+            "Government of Japan",
+        ),
+        (
+            "Japan is willing to provide grants to Kenyan farmers.",
+            "promise",
+            "willing to provide",
+            "Government of Japan",
+        ),
+        (
+            "The African Development Bank seeks to mobilise $10 billion for irrigation.",
+            "target",
+            "seeks to mobilise",
+            "African Development Bank",
+        ),
+        (
+            "The African Development Bank adopted a deal to raise at least $100 billion for climate finance.",
+            "agreement",
+            "adopted a deal",
+            "African Development Bank",
+        ),
+        (
+            "The speech also included a pledge that France would double its aid to Africa.",
+            "promise",
+            "a pledge that",
+            "Government of France",
+        ),
+        (
+            "In Paris, France made a commitment to double its aid to Africa.",
+            "promise",
+            "a commitment to",
+            "Government of France",
+        ),
+        (
+            '"We are launching a fund for young farmers," President Ruto said.',
+            "promise",
+            "are launching",
+            "William Ruto",
+        ),
+        (
+            '"We will go ahead with the expressway," President Ruto said.',
+            "promise",
+            "will go ahead with",
+            "William Ruto",
+        ),
+    ],
+)
+def test_less_common_pledge_wording_is_proposed_for_a_known_actor(sentence, kind, cue, actor):
+    actors = [
+        KnownActor(1, "Government of Japan", "government", ("Japan", "Tokyo")),
+        KnownActor(2, "Government of France", "government", ("France", "Paris")),
+        KnownActor(3, "William Ruto", "person", ("Ruto", "President Ruto")),
+        KnownActor(4, "African Development Bank", "organisation", ("AfDB",)),
+    ]
+
+    draft = only(sentence, actors=actors)
+
+    assert (draft.kind, draft.cue, draft.actor) == (kind, cue, actor)
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Asked whether Japan was willing to provide more aid, the minister declined to comment.",
+        "It is unclear whether Tokyo is willing to provide more aid.",
+        "The minister was asked whether Japan is willing to provide more aid.",
+        "Kenya wants to know if Japan is ready to fund the railway.",
+        "Japan is not willing to provide more aid.",
+        "The IMF extended the deadline for the review by two months.",
+        "Talks were extended by a day.",
+        "The operator extended 4G coverage to Hawassa.",
+        "Leaders ended the summit with a promise on their minds.",
+    ],
+)
+def test_questions_refusals_and_other_extensions_are_not_proposed(text):
+    assert proposed(text) == []
+
+
+def test_the_pledge_after_a_condition_is_the_one_drafted():
+    draft = only("If Kenya agrees to reforms, Japan will fund the railway.")
+
+    assert (draft.actor, draft.cue) == ("Japan", "will")
 
 
 @pytest.mark.parametrize(
@@ -461,6 +656,18 @@ def test_without_an_article_date_deadlines_count_from_today():
         ("€300 bn", 300_000_000_000, "EUR"),
         ("$15m", 15_000_000, "USD"),
         ("$1,500,000", 1_500_000, "USD"),
+        ("€80-billion", 80_000_000_000, "EUR"),
+        ("Sh12.5 billion", 12_500_000_000, "KES"),
+        ("Ksh 3 billion", 3_000_000_000, "KES"),
+        ("Kshs400 million", 400_000_000, "KES"),
+        ("KES 40 million", 40_000_000, "KES"),
+        ("¥2 trillion", 2_000_000_000_000, "JPY"),
+        ("2 trillion yen", 2_000_000_000_000, "JPY"),
+        ("$5.5bn", 5_500_000_000, "USD"),
+        ("US$1.2 billion", 1_200_000_000, "USD"),
+        ("200 billion yuan", 200_000_000_000, "CNY"),
+        ("RMB 5 billion", 5_000_000_000, "CNY"),
+        ("Rs 500 crore", 5_000_000_000, "INR"),
     ],
 )
 def test_amounts_are_read_as_written_and_as_numbers(phrase, value, currency):
@@ -474,6 +681,34 @@ def test_the_amount_after_the_cue_is_the_pledged_one():
 
     assert only(sentence).amount["text"] == "$5.5 billion"
     assert [amount["text"] for _, amount in find_amounts(sentence)] == ["$70 million", "$5.5 billion"]
+
+
+@pytest.mark.parametrize(
+    "sentence, original",
+    [
+        ("The EU pledged €80-billion ($92 billion) for ports.", "€80-billion"),
+        ("China pledged 200 billion yuan (US$28 billion) for roads.", "200 billion yuan"),
+        ("Japan pledged ¥2 trillion (about $13.5 billion) for Ghana.", "¥2 trillion"),
+        ("Kenya pledged Sh12.5 billion [$97 million] for dams.", "Sh12.5 billion"),
+    ],
+)
+def test_a_bracketed_conversion_is_not_the_amount_the_original_currency_is(sentence, original):
+    assert only(sentence).amount["text"] == original
+    assert [amount["text"] for _, amount in find_amounts(sentence)] == [original]
+
+
+def test_a_bracketed_amount_alone_is_read():
+    assert only("Japan pledged new aid (US$28 billion) for roads.").amount == {
+        "text": "US$28 billion",
+        "value": 28_000_000_000,
+        "currency": "USD",
+    }
+
+
+def test_two_amounts_side_by_side_outside_brackets_are_both_read():
+    sentence = "Japan pledged $5 billion and €2 billion for roads."
+
+    assert [amount["text"] for _, amount in find_amounts(sentence)] == ["$5 billion", "€2 billion"]
 
 
 def test_percentages_and_plain_numbers_are_not_money():

@@ -371,26 +371,102 @@ _QUOTE_TRANSLATION = str.maketrans(
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _END_CANDIDATE = re.compile(r"[.!?]+['\")\]]*(?=\s)")
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
-_DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'-]+(?:,\s*[A-Z][\w.]*(?:\s+\d{1,2})?(?:,?\s+\d{4})?)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]+\s*"
-)
 _SPACES = re.compile(r"\s+")
+
+# A dateline opens a news report: "NAIROBI, 21 August 2025 -", "NAIROBI, Kenya, Aug 21 (Reuters) -",
+# "Tokyo, 21 August 2025:", "LONDON —". Its date is when the report was filed, never a deadline.
+_DATELINE_MONTH = (
+    r"(?i:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
+_DATELINE_WEEKDAY = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DATELINE_DAY_MONTH = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)?\s+" + _DATELINE_MONTH + r"|" + _DATELINE_MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?)"
+    r"(?:,?\s+\d{4})?"
+)
+_DATELINE_DATE = (
+    r"(?:" + _DATELINE_WEEKDAY + r",?\s+)?" + _DATELINE_DAY_MONTH + r"|" + _DATELINE_WEEKDAY + r"|\d{4}-\d\d-\d\d"
+)
+_DATELINE_AGENCY = r"\([A-Z][\w&.' -]{0,40}\)"
+# What follows is the report's first sentence: "ECOWAS — the regional bloc — agreed" keeps its subject.
+_DATELINE_END = r"(?:\s*[\u2014\u2013]\s*|\s*--?\s+|\s*:\s+)(?=[\"'A-ZÀ-Þ0-9])"
+_DATELINE_REGION = r"(?:,[ \t]*[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2})"
+_DATELINE = re.compile(
+    # A place in capitals may stand alone ("LONDON —"); one in ordinary case needs a date after it, so that
+    # "Tokyo, Nairobi and Accra - the three capitals -" is not taken for one.
+    r"[ \t]*(?:"
+    r"[A-ZÀ-Þ][A-ZÀ-Þ.'-]{2,}(?:[ \t]+[A-ZÀ-Þ][A-ZÀ-Þ.'-]*){0,3}" + _DATELINE_REGION + r"?"
+    r"(?:,?\s+(?P<date>" + _DATELINE_DATE + r"))?(?:\s*" + _DATELINE_AGENCY + r")?"
+    r"|[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2}" + _DATELINE_REGION + r"?"
+    r",\s+(?P<date_after_name>" + _DATELINE_DATE + r")(?:\s*" + _DATELINE_AGENCY + r")?"
+    r")" + _DATELINE_END
+)
+_LINE_START = re.compile(r"^", re.MULTILINE)
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of the text, verbatim apart from collapsed whitespace (datelines dropped)."""
     normalised = text.translate(_QUOTE_TRANSLATION)
     sentences = []
-    for start, end in _paragraph_spans(normalised):
+    for start, end in _block_spans(normalised):
         for sentence_start, sentence_end in _sentence_spans(normalised, start, end):
-            original = text[sentence_start:sentence_end]
-            dateline = _DATELINE.match(normalised[sentence_start:sentence_end])
-            if dateline:
-                original = original[dateline.end() :]
-            sentence = _SPACES.sub(" ", original).strip()
+            sentence = _SPACES.sub(" ", text[sentence_start:sentence_end]).strip()
             if sentence:
                 sentences.append(sentence)
     return sentences
+
+
+def article_dateline_date(text: str, *, today: datetime.date | None = None) -> datetime.date | None:
+    """The date of the article's first dated dateline, if it has one; a date without a year is the last one
+    not after `today`."""
+    normalised = text.translate(_QUOTE_TRANSLATION)
+    today = today or datetime.date.today()  # noqa: DTZ011 - a calendar date; no Django here
+    for start, end in _paragraph_spans(normalised):
+        for line in _LINE_START.finditer(normalised, start, end):
+            dateline = _DATELINE.match(normalised, line.start(), end)
+            phrase = dateline and (dateline.group("date") or dateline.group("date_after_name"))
+            if phrase:
+                found = _dateline_day(phrase, today)
+                if found is not None:
+                    return found
+    return None
+
+
+def _dateline_day(phrase: str, today: datetime.date) -> datetime.date | None:
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", phrase):
+        try:
+            return datetime.date.fromisoformat(phrase)
+        except ValueError:
+            return None
+    for name, pattern in DATE_PATTERNS:
+        match = pattern.search(phrase) if name in ("day_month", "month_day") else None
+        if not match:
+            continue
+        try:
+            month = MONTHS[match.group("month").lower()]
+            day = int(match.group("day"))
+            if match.group("year"):
+                return datetime.date(int(match.group("year")), month, day)
+            found = datetime.date(today.year, month, day)
+            return found if found <= today else datetime.date(today.year - 1, month, day)
+        except ValueError:
+            return None
+    return None
+
+
+def _block_spans(text: str):
+    """Paragraphs, each without its dateline; a line opening with a dateline starts a new block, so that a
+    headline on the line above does not run into the report."""
+    for start, end in _paragraph_spans(text):
+        block_start = start
+        for line in _LINE_START.finditer(text, start, end):
+            dateline = _DATELINE.match(text, line.start(), end)
+            if dateline is None:
+                continue
+            if text[block_start : line.start()].strip():
+                yield block_start, line.start()
+            block_start = dateline.end()
+        yield block_start, end
 
 
 def _paragraph_spans(text: str):
@@ -467,13 +543,16 @@ def _cue(pattern, kind, strength, **flags):
 
 
 _OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
+# An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
+_MONEY = r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs)\s?\d|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
+_AID = r"(?:loans?|grants?|credit|credits|financing|funding|funds|aid|support|assistance)"
 CUES = (
     # Requests.
     _cue(r"\burg(?:ed|es|ing|e)\b", "request", 0.85),
     _cue(r"\bcall(?:ed|s|ing)?\s+(?:on|upon|for)\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)?\s+for\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
-    _cue(r"\bask(?:ed|s|ing)?" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
+    _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bappeal(?:ed|s|ing)?\s+(?:to|for)\b", "request", 0.85),
     _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
     _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
@@ -500,6 +579,12 @@ CUES = (
     _cue(r"\bsign(?:ed|s|ing)?\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
     _cue(r"\bagree(?:d|s|ing)?\b", "agreement", 0.85),
     _cue(
+        r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?(?:deal|agreement|declaration|resolution|plan|"
+        r"framework|roadmap|pact|accord|treaty|strategy|charter|communiqu[eé])\b",
+        "agreement",
+        0.8,
+    ),
+    _cue(
         r"\bconclud(?:ed|es|ing)\s+(?:\w+\s+){0,3}?(?:agreement|deal|negotiations|talks|accord|pact|treaty)\b",
         "agreement",
         0.8,
@@ -509,21 +594,55 @@ CUES = (
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
     _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
+    _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
+    _cue(
+        r"\bs(?:eeks?|eeking|ought)\s+to\s+(?:mobili[sz]e|raise|attract|reach|achieve|double|triple|halve)\b",
+        "target",
+        0.8,
+    ),
     # Promises.
     _cue(r"\bpromised\b|\bpromis(?:es|ing)\s+to\b|\bpromise\s+to\b", "promise", 0.85),
     _cue(r"\bpledg(?:ed|ing)\b|\bpledges?\s+to\b", "promise", 0.85),
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
-        r"\bcommit(?:ted|s|ting)?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥]|US\$|C\$|KSh|\d)",
+        r"\bcommit(?:ted|s|ting)?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
         "promise",
         0.85,
+    ),
+    # "has extended up to Sh10 billion", "extended a $500 million loan", "extended support to".
+    _cue(
+        r"\bextend(?:ed|s|ing)?\s+(?:(?:up\s+to|about|around|nearly|some|an?|another|further|additional|new)\s+)*"
+        r"(?:(?=" + _MONEY + r")|(?:(?!the\b)[\w-]+\s+)?" + _AID + r"\b)",
+        "promise",
+        0.75,
+    ),
+    # A pledge named as a noun: "included a pledge that France would...", "made a commitment to...".
+    _cue(
+        r"\b(?:a|an|the|its|his|her|their|new|fresh)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|undertaking)\s+"
+        r"(?:that|to|of)\b",
+        "promise",
+        0.8,
     ),
     _cue(r"\bundert(?:ook|akes|ake)\s+to\b", "promise", 0.8),
     _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),
     _cue(r"\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
     _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
+    _cue(
+        r"\b(?:willing|ready|prepared)\s+to\s+(?:provide|give|fund|finance|support|offer|contribute|deploy|send|"
+        r"invest|lend|supply|build|help)\b",
+        "promise",
+        0.75,
+    ),
     _cue(r"\b(?:willing|ready|prepared)\s+to\b", "promise", 0.65),
+    # An undertaking announced as under way: "we are launching a fund".
+    _cue(
+        r"\b(?:is|are|am)\s+(?:now\s+)?(?:launching|setting\s+up|establishing|creating|rolling\s+out|introducing)\b"
+        r"|'re\s+(?:launching|setting\s+up|creating)\b|'m\s+(?:launching|setting\s+up|creating)\b",
+        "promise",
+        0.7,
+    ),
+    _cue(r"(?:\bwill|\bshall|'ll)\s+(?:now\s+)?go\s+ahead\s+with\b", "promise", 0.8),
     _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6),
     _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),
@@ -543,6 +662,14 @@ NEGATION = re.compile(
     r"|n't\b",
     re.IGNORECASE,
 )
+# A question is not a pledge: "Asked whether Japan was willing to provide more, the minister...".
+QUESTION_BEFORE = re.compile(
+    r"\b(?:whether|(?:ask(?:ed|s|ing)?|know|knows|unclear|unsure|uncertain|see|wonder(?:ed|s)?|decide[sd]?)\s+if)\b"
+    r"[^,;:\"]{0,60}$",
+    re.IGNORECASE,
+)
+# Nor is a condition: in "If Kenya agrees to reforms, Japan will fund the railway" the pledge is the second verb.
+CONDITION_BEFORE = re.compile(r"\b(?:whether|if|unless)\b[^,;:\"]{0,60}$", re.IGNORECASE)
 # Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
 HEDGE_BEFORE = re.compile(
     r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|expects?|expected|is\s+likely|are\s+likely)"
@@ -759,11 +886,19 @@ CURRENCY_PREFIXES = {
     "¥": "JPY",
     "KSh": "KES",
     "Ksh": "KES",
+    "Kshs": "KES",
     "KES": "KES",
+    # The Kenyan press writes shillings as "Sh12.5 billion".
+    "Sh": "KES",
     "USD": "USD",
     "EUR": "EUR",
     "GBP": "GBP",
     "JPY": "JPY",
+    "CNY": "CNY",
+    "RMB": "CNY",
+    "INR": "INR",
+    "Rs": "INR",
+    "₹": "INR",
     "₦": "NGN",
     "R": "ZAR",
 }
@@ -775,8 +910,11 @@ CURRENCY_WORDS = {
     "pounds": "GBP",
     "pounds sterling": "GBP",
     "yen": "JPY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
     "shillings": "KES",
     "kenyan shillings": "KES",
+    "rupees": "INR",
     "naira": "NGN",
     "rand": "ZAR",
 }
@@ -789,9 +927,12 @@ MULTIPLIERS = {
     "mn": 10**6,
     "m": 10**6,
     "thousand": 10**3,
+    "crore": 10**7,
+    "lakh": 10**5,
 }
 _NUMBER_TEXT = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_MULTIPLIER = r"(?:\s?(?P<multiplier>trillion|billion|million|thousand|tn|bn|mn|m)\b)?"
+# "€80-billion": some papers join the number and its multiplier with a hyphen.
+_MULTIPLIER = r"(?:(?:\s|-)?(?P<multiplier>trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
 _PREFIX = "|".join(re.escape(prefix) for prefix in sorted(CURRENCY_PREFIXES, key=len, reverse=True) if prefix != "R")
 AMOUNT_PREFIXED = re.compile(r"(?<![\w$])(?P<currency>" + _PREFIX + r"|R(?=\d))\s?" + _NUMBER_TEXT + _MULTIPLIER)
 AMOUNT_WORDED = re.compile(
@@ -803,20 +944,35 @@ AMOUNT_WORDED = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+# "200 billion yuan (US$28 billion)": the bracket right after an amount converts it; the amount is the original.
+_CONVERSION_BETWEEN = re.compile(
+    r"^\s*[(\[]\s*(?:(?:about|around|roughly|approximately|approx\.|some|nearly|almost|or|equivalent\s+to|"
+    r"worth|c\.|~)\s*)?$",
+    re.IGNORECASE,
+)
 
 
 def find_amounts(sentence: str) -> list[tuple[int, dict]]:
+    """The amounts of money in the sentence with their positions, leaving out bracketed conversions."""
+    matches = sorted(
+        (match for pattern in (AMOUNT_PREFIXED, AMOUNT_WORDED) for match in pattern.finditer(sentence)),
+        key=lambda match: match.start(),
+    )
     amounts = []
-    for pattern in (AMOUNT_PREFIXED, AMOUNT_WORDED):
-        for match in pattern.finditer(sentence):
-            currency = match.group("currency")
-            code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
-            number = float(match.group("number").replace(",", ""))
-            multiplier = match.group("multiplier")
-            value = number * MULTIPLIERS[multiplier.lower()] if multiplier else number
-            value = round(value) if abs(value - round(value)) < 1e-6 else value
-            amounts.append((match.start(), {"text": match.group(0).strip(), "value": value, "currency": code}))
-    return sorted(amounts, key=lambda item: item[0])
+    previous_end = None
+    for match in matches:
+        converted = previous_end is not None and _CONVERSION_BETWEEN.match(sentence[previous_end : match.start()])
+        previous_end = match.end()
+        if converted:
+            continue
+        currency = match.group("currency")
+        code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
+        number = float(match.group("number").replace(",", ""))
+        multiplier = match.group("multiplier")
+        value = number * MULTIPLIERS[multiplier.lower()] if multiplier else number
+        value = round(value) if abs(value - round(value)) < 1e-6 else value
+        amounts.append((match.start(), {"text": match.group(0).strip(), "value": value, "currency": code}))
+    return amounts
 
 
 def _amount_for(sentence: str, cue_end: int) -> dict | None:
@@ -1286,7 +1442,9 @@ def extract_pledges(
     Raises ExtractionError for empty text and for text over MAX_TEXT_CHARS;
     anything else (another language, binary junk) gives an empty list.
     Drafts below PROPOSE_THRESHOLD confidence are possible pledges a reader
-    should look at but that the engine would not propose.
+    should look at but that the engine would not propose. Relative deadlines
+    count from `article_date`; without one, from the date of the article's
+    dateline, or else today.
     """
     if text is None or not str(text).strip():
         raise ExtractionError(gettext_noop("text is empty"))
@@ -1300,7 +1458,9 @@ def extract_pledges(
     if not _looks_like_english(text):
         return []
     if article_date is None:
-        article_date = datetime.date.today()  # noqa: DTZ011 - a calendar date for relative deadlines; no Django here
+        # The dateline says when the report was filed; failing that, relative deadlines count from today.
+        today = datetime.date.today()  # noqa: DTZ011 - a calendar date for relative deadlines; no Django here
+        article_date = article_dateline_date(text, today=today) or today
     context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
     attributor = Attributor(context)
     drafts = []
@@ -1362,16 +1522,31 @@ def _find_cues(sentence: str) -> list[tuple[int, int, Cue]]:
     return found
 
 
+def _questioned(sentence: str, cue_start: int) -> bool:
+    return bool(QUESTION_BEFORE.search(sentence[max(0, cue_start - 80) : cue_start]))
+
+
+def _conditional(sentence: str, cue_start: int) -> bool:
+    return bool(CONDITION_BEFORE.search(sentence[max(0, cue_start - 80) : cue_start]))
+
+
 def _negated(sentence: str, cue_start: int) -> bool:
     window = sentence[max(0, cue_start - 40) : cue_start]
     window = re.split(r"[,;]|\bbut\b|\band\b", window)[-1]
     return bool(NEGATION.search(window))
 
 
+_PLEDGE_CLAUSE = re.compile(
+    r"\s+[^,;\"]{1,80}?\s+(?P<verb>(?:would|will|shall|should|(?:is|are|was|were)\s+to)\b)", re.IGNORECASE
+)
+
+
 def _draft_for(sentence, normalised, local, context, attributor, article_date) -> Draft | None:
     cues = [item for item in _find_cues(normalised) if not _negated(normalised, item[0])]
     if not cues:
         return None
+    unconditional = [item for item in cues if not _conditional(normalised, item[0])]
+    cues = unconditional or cues
     firm = [item for item in cues if not item[2].weak]
     start, end, cue = (firm or cues)[0]
     kind = cue.kind
@@ -1384,9 +1559,12 @@ def _draft_for(sentence, normalised, local, context, attributor, article_date) -
                 break
     cue_text = normalised[start:cue_end].strip()
 
-    actor = _attribute(normalised, start, local, context, attributor)
+    # "included a pledge that France would...": the pledge is made by the subject of the clause it names.
+    clause = _PLEDGE_CLAUSE.match(normalised, cue_end) if cue_text.lower().endswith(" that") else None
+    actor_at = clause.start("verb") if clause else start
+    actor = _attribute(normalised, actor_at, local, context, attributor)
     confidence = cue.strength
-    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]):
+    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start):
         confidence = min(confidence, 0.35)
     if cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:]):
         confidence = min(confidence, 0.35)

@@ -33,7 +33,7 @@ from . import (
     timeline,
 )
 from .assessment_forms import MembersForm
-from .extraction import ExtractionError, extract_pledges
+from .extraction import ExtractionError, article_dateline_date, extract_pledges
 from .filters import CommitmentFilter
 from .forms import (
     MAX_DRAFTS_SHOWN,
@@ -454,6 +454,9 @@ def _extract_find(request):
             return _render_extract(request, article_form=form, status=400)
         text = article.text
         source = _source_from_article(source, article, requested=url)
+    if not source["article_date"]:
+        # A dated dateline ("NAIROBI, 21 August 2025 -") is the article's date when the analyst gave none.
+        source = {**source, "article_date": article_dateline_date(text, today=timezone.localdate())}
     try:
         drafts = extract_pledges(
             text,
