@@ -92,6 +92,9 @@ def test_the_public_pages_switcher_is_a_plain_link_to_the_same_page_in_swahili(c
 
     assert link, "no Swahili link on the French public board"
     assert link.group(1) == "/sw/public/"
+    # Each language by its own name, capitalised as the analysts' switcher writes it.
+    for code, name in (("en", "English"), ("fr", "Français"), ("sw", "Kiswahili")):
+        assert f'hreflang="{code}" lang="{code}">{name}</a>' in french or f'aria-current="true">{name}</a>' in french
     swahili = client.get(link.group(1))
     assert swahili.status_code == 200
     assert '<html lang="sw"' in body(swahili)
