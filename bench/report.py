@@ -9,7 +9,7 @@ TARGET_SIZE = "100000"
 # The import's target: a file of this many new pledges imported in under IMPORT_TARGET_SECONDS.
 IMPORT_TARGET_ROWS = 10_000
 IMPORT_TARGET_SECONDS = 60
-# The public board's targets (issue 19): served from the server's cache, and right after a change (cache missed).
+# The public board's targets: served from the server's cache, and right after a change (cache missed).
 PUBLIC_CACHED_TARGET_MS = 50
 PUBLIC_MISSED_TARGET_MS = 200
 # The scenarios' names (bench.scenarios.public_board), which the targets look up.
