@@ -66,7 +66,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 eval-extraction: install-dev
-	$(BIN)/python -m tracker.extraction_eval
+	$(BIN)/python -m tracker.extraction.evaluation
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -26,7 +26,7 @@ from tracker.extraction import (
     resolve_due,
     split_sentences,
 )
-from tracker.extraction_eval import DEFAULT_DIR, TARGETS, Article, evaluate, load_articles, main, score_article
+from tracker.extraction.evaluation import DEFAULT_DIR, TARGETS, Article, evaluate, load_articles, main, score_article
 from tracker.models import Actor, Commitment, Status
 
 ARTICLE_DAY = datetime.date(2025, 8, 20)

@@ -1,6 +1,6 @@
 """Score the extraction engine on the annotated articles in tests/data/extraction.
 
-`make eval-extraction` (or `python -m tracker.extraction_eval [DIR]`) prints
+`make eval-extraction` (or `python -m tracker.extraction.evaluation [DIR]`) prints
 recall, precision and attribution accuracy per article and overall. A draft
 counts as proposed when its confidence is at least PROPOSE_THRESHOLD; it
 matches a true pledge when the pledge's annotated substring is in the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tracker.extraction import PROPOSE_THRESHOLD, KnownActor, extract_pledges
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "extraction"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "extraction"
 TARGETS = {"recall": 0.9, "precision": 0.75, "attribution": 0.9}
 
 

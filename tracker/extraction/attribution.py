@@ -1,0 +1,228 @@
+"""Who made a pledge: the subject before the verb, the speaker of a quotation, pronouns, titles,
+surnames and capitals resolved against what the article said before."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .core import _words
+from .cues import NEGATION
+from .names import (
+    _CONJUNCTION,
+    ADJECTIVES,
+    COMPANY_NOUNS,
+    GOVERNMENT_NOUNS,
+    ORGANISATION_NOUNS,
+    PAIR_NOUNS,
+    Context,
+    Mention,
+    _is_capitalised,
+    _mentions_in,
+)
+
+PRONOUNS = {
+    "he": ("person",),
+    "she": ("person",),
+    "him": ("person",),
+    "her": ("person",),
+    "it": ("company", "organisation", "government", "group"),
+    "they": ("group", "government", "organisation", "company"),
+    "them": ("group", "government", "organisation", "company"),
+}
+FIRST_PERSON = {"we", "i", "our", "us", "my"}
+_AUXILIARIES = re.compile(
+    r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|now|already|then|further|formally|jointly|"
+    r"both|has\s+also|have\s+also|on\s+\w+day|on\s+\w+|last\s+week|this\s+week|yesterday|today|once\s+again))+\s*$",
+    re.IGNORECASE,
+)
+_APPOSITIVE = re.compile(
+    r",\s+(?:who|which|whose|where|the|a|an|its|his|her|their|whom|run|led|based|owned|backed|chaired|headed|"
+    r"founded|including|along|together|like)\b[^,]*,",
+    re.IGNORECASE,
+)
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
+_CLAUSE_OPENER = re.compile(
+    r"(?:\b(?:said|says|told\s+(?:reporters|journalists|delegates|lawmakers|parliament|(?:a|the|his|her)\s+[\w']+(?:\s+\w+)?))"
+    r"(?:\s+that)?\b|\b(?:added|announced|insisted|stated|explained|noted|confirmed|declared)\s+that\b|\bthat\b|;|:|\bwhile\b|\bwhereas\b|\bbut\b|\band\b(?=\s+(?:it|he|she|they|we)\b))",
+    re.IGNORECASE,
+)
+_TRAILING_SPEAKER = re.compile(
+    r"(?:[,\"]|'(?!s\b))\s*(?P<speaker>[^,\"]{1,120}?)\s+(?:said|says|told|added|announced|insisted|declared|stated|wrote)\b[^\"]*$",
+    re.IGNORECASE,
+)
+_SAID_SPEAKER = re.compile(
+    r"(?:[,\"]|'(?!s\b))\s*(?:said|says|added|announced)\s+(?P<speaker>[^,.\"]{1,120})", re.IGNORECASE
+)
+_LEADING_SPEAKER = re.compile(
+    r"^(?P<speaker>[^,\"]{1,120}?)\s+(?:said|says|told|added|announced|insisted|declared|stated)\b", re.IGNORECASE
+)
+_ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?P<speaker>[^,.]{1,80})", re.IGNORECASE)
+GENERIC_SPEAKERS = re.compile(
+    r"^(?:officials?|diplomats?|sources?|analysts?|people|observers|reports?)\b", re.IGNORECASE
+)
+
+
+@dataclass
+class Resolved:
+    name: str
+    category: str
+    agent: bool = True  # someone who can pledge (not "the money", "the deal")
+
+
+class Attributor:
+    def __init__(self, context: Context):
+        self.context = context
+
+    def resolve(self, phrase: str, sentence: str, offset: int, local: list[Mention]) -> Resolved | None:
+        """Who a noun phrase stands for, given what came before `offset` in the sentence."""
+        phrase = _PARENTHESES.sub("", phrase).strip(" ,\"'")
+        if not phrase:
+            return None
+        before = [mention for mention in local if mention.start < offset]
+        lowered = phrase.lower()
+        if lowered in PRONOUNS:
+            plural = lowered in ("they", "them")
+            name = self.context.last(PRONOUNS[lowered], before, subjects_first=plural)
+            if lowered in ("they", "them") and name is None and self.context.pair:
+                name = self.context.pair[0]
+            return Resolved(name, "person" if lowered in ("he", "she", "him", "her") else "group") if name else None
+        if PAIR_NOUNS.match(lowered):
+            if self.context.pair:
+                return Resolved(self.context.pair[0], "government")
+            return None
+        determiner = re.match(r"^(?:the|its|this|that|his|her|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
+        if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]):
+            determiner = None  # "The European Union" is a name, not "the union" of before
+        if determiner:
+            noun = determiner.group("noun")
+            title_holder = self._by_title(lowered)
+            if title_holder:
+                return Resolved(title_holder, "person")
+            if noun in GOVERNMENT_NOUNS:
+                name = self.context.last(("government",), before)
+                return Resolved(name, "government") if name else None
+            named = self._named_like(noun, before)
+            if named:
+                return Resolved(named.name, named.category)
+            if noun in COMPANY_NOUNS:
+                name = self.context.last(("company",), before, subjects_first=True) or self.context.last(
+                    ("organisation", "group"), before, subjects_first=True
+                )
+                return Resolved(name, "company") if name else None
+            if noun in ORGANISATION_NOUNS:
+                name = self.context.last(("organisation", "government", "group"), before)
+                return Resolved(name, "organisation") if name else None
+            if "'" not in phrase and not any(_is_capitalised(word) for word in phrase.split()[1:]):
+                return Resolved(phrase, "thing", agent=False)
+        phrase_mentions = [mention for mention in _mentions_in(phrase, self.context) if mention.category != "place"]
+        if phrase_mentions:
+            # The head of "Kenya's Foreign Minister Musalia Mudavadi" is the last name in it;
+            # of "Kenya and Japan" (or "Japan and the African Development Bank") the first.
+            head = phrase_mentions[-1]
+            if len(phrase_mentions) >= 2 and not (head.category == "person" and head.title):
+                first, second = phrase_mentions[0], phrase_mentions[1]
+                if _CONJUNCTION.match(phrase[first.end : second.start].strip()):
+                    head = first
+            rest = phrase[head.end :].lstrip("'s").split()
+            generic = (
+                head.category not in ("person", "government")
+                and not head.title
+                and (len(head.surface.split()) == 1 or head.surface.split()[-1].lower() in ADJECTIVES)
+                and head.start == 0
+                and rest
+                and rest[0][:1].islower()
+                and self.context.known_actor(head.name) is None
+            )
+            if not generic:
+                return Resolved(head.name, head.category)
+        words = phrase.split()
+        if len(words) <= 6 and not NEGATION.search(phrase):
+            # A plain noun phrase as subject: "Business groups", "Opposition lawmakers".
+            generic = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
+            head = generic.split()[-1].lower() if generic else ""
+            if head in GOVERNMENT_NOUNS | COMPANY_NOUNS | ORGANISATION_NOUNS:
+                return None
+            agent = bool(re.search(r"(?:s|ers|ists|ians|ment|ies|ions|union|unions|people)$", head)) or _is_capitalised(
+                generic
+            )
+            return Resolved(generic, "group", agent=agent) if generic else None
+        return None
+
+    def _named_like(self, noun: str, before: list[Mention]) -> Mention | None:
+        """ "the airline" is the last name with "Airline(s)" in it, if the text gave one."""
+        if len(noun) < 4:
+            return None
+        pattern = re.compile(rf"{re.escape(noun)}s?", re.IGNORECASE)
+        for mention in reversed([*self.context.mentions, *before]):
+            words = mention.surface.split()
+            if mention.category != "place" and len(words) >= 2 and pattern.fullmatch(words[-1]):
+                return mention
+        return None
+
+    def _by_title(self, lowered: str) -> str | None:
+        title = re.sub(r"^the\s+", "", lowered)
+        return self.context.persons_by_title.get(title)
+
+    def speaker(self, sentence: str, local: list[Mention]) -> Resolved | None:
+        """Who the sentence quotes or reports: `"...," X said`, `said X`, `X said ...`, `according to X`."""
+        sentence = _APPOSITIVE.sub(lambda match: " " * len(match.group()), sentence)
+        for pattern in (_TRAILING_SPEAKER, _SAID_SPEAKER, _LEADING_SPEAKER, _ACCORDING_TO):
+            for match in pattern.finditer(sentence):
+                raw = match.group("speaker").strip()
+                if GENERIC_SPEAKERS.match(raw):
+                    continue
+                raw = re.sub(r",.*$", "", raw)
+                resolved = self.resolve(raw, sentence, match.start("speaker"), local)
+                if resolved and resolved.agent and resolved.category != "thing":
+                    return resolved
+        return None
+
+
+def _subject_span(sentence: str, cue_start: int) -> tuple[str, int]:
+    """The words between the start of the cue's clause and the cue, and where they start."""
+    head = sentence[:cue_start]
+    clause_start = 0
+    opener = None
+    for match in _CLAUSE_OPENER.finditer(head):
+        clause_start = match.end()
+        opener = match
+    if opener is not None and not head[clause_start:].strip() and opener.group().lower() in ("but", "and", "while"):
+        # "X welcomed the offer but urged...": the subject is the first verb's.
+        return _subject_span(sentence, opener.start())
+    # The quotation's own words start a clause too: `"We will...`.
+    quote = head.rfind('"', clause_start)
+    if quote != -1 and head.count('"', 0, quote + 1) % 2 == 1:
+        clause_start = quote + 1
+    span = head[clause_start:]
+    span = _APPOSITIVE.sub("", span)
+    span = _PARENTHESES.sub("", span)
+    if "," in span:
+        tail = span.rsplit(",", 1)[1]
+        clause_start = head.rfind(tail.strip()) if tail.strip() else clause_start
+        span = tail
+    span = _AUXILIARIES.sub("", span).strip(" ,\"'")
+    return _leading_noun_phrase(span), clause_start
+
+
+_VERBISH = _words("also has have had is was are were will would shall can could did does do then thus later")
+_NOT_VERBS = _words("hundred need speed feed seed breed indeed red bed shed")
+
+
+def _leading_noun_phrase(span: str) -> str:
+    """ "He also announced $5m for housing and": the subject is "He", not the last name in it."""
+    words = span.split()
+    for index, word in enumerate(words[1:], start=1):
+        bare = word.strip(",;:")
+        if not bare.islower():
+            continue
+        if bare in _VERBISH or (bare.endswith("ed") and len(bare) > 4 and bare not in _NOT_VERBS):
+            head = words[:index]
+            if any(word.lower() not in ("the", "a", "an", "its", "this", "that") for word in head):
+                return " ".join(head)
+            return span
+    return span
+
+
+def _in_quotation(sentence: str, position: int) -> bool:
+    return sentence[:position].count('"') % 2 == 1

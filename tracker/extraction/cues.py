@@ -1,0 +1,173 @@
+"""Commitment language: the lexicon of pledge wordings (cue, kind, strength) and the words around a cue
+that make it a question, a condition, a hedge, a negation or a forecast instead of a pledge."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cue:
+    pattern: re.Pattern
+    kind: str
+    strength: float
+    weak: bool = False  # a modal or a reporting verb: only when nothing firmer is there
+    reported: bool = False  # "would": a pledge only in reported speech
+    modal: bool = False  # will/would: weaker when its subject is not someone who can pledge
+
+
+def _cue(pattern, kind, strength, **flags):
+    return Cue(re.compile(pattern, re.IGNORECASE), kind, strength, **flags)
+
+
+_OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
+# An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
+_MONEY = r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs)\s?\d|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
+_AID = r"(?:loans?|grants?|credit|credits|financing|funding|funds|aid|support|assistance)"
+CUES = (
+    # Requests.
+    _cue(r"\burg(?:ed|es|ing|e)\b", "request", 0.85),
+    _cue(r"\bcall(?:ed|s|ing)?\s+(?:on|upon|for)\b", "request", 0.85),
+    _cue(r"\bpress(?:ed|es|ing)?\s+for\b", "request", 0.85),
+    _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
+    _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
+    _cue(r"\bappeal(?:ed|s|ing)?\s+(?:to|for)\b", "request", 0.85),
+    _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
+    _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
+    _cue(r"\binvit(?:ed|es|ing)" + _OBJECT + r"\s+to\b", "request", 0.65),
+    _cue(r"\b(?:we|you|they)\s+(?:must|need\s+to)\b", "request", 0.6),
+    # Statements of intent.
+    _cue(r"\bstatement\s+of\s+intent\b", "intent", 0.85),
+    _cue(r"\bletter\s+of\s+intent\b", "intent", 0.85),
+    _cue(r"\bmemorand(?:um|a)\s+of\s+understanding\b", "intent", 0.85),
+    _cue(r"\bMoUs?\b", "intent", 0.8),
+    _cue(r"\bintend(?:s|ed|ing)?\s+to\b", "intent", 0.85),
+    _cue(r"\bintention\s+to\b", "intent", 0.8),
+    _cue(r"\bin\s+(?:talks|discussions|negotiations)\s+with\b", "intent", 0.6),
+    # Reviews.
+    _cue(
+        r"\b(?:open|willing|ready|prepared)\s+to\s+(?:examin|review|stud|consider|look|reconsider|assess)\w*",
+        "review",
+        0.8,
+    ),
+    _cue(r"\bto\s+(?:study|review|examine|reconsider|re-examine|assess|look\s+into)\b", "review", 0.8),
+    _cue(r"\b(?:will|would)\s+(?:study|review|examine|reconsider|look\s+into|consider)\b", "review", 0.75),
+    _cue(r"\b(?:is|was|are|were|be)\s+(?:studying|reviewing|examining|reconsidering|considering)\b", "review", 0.7),
+    # Agreements.
+    _cue(r"\bsign(?:ed|s|ing)?\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
+    _cue(r"\bagree(?:d|s|ing)?\b", "agreement", 0.85),
+    _cue(
+        r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?(?:deal|agreement|declaration|resolution|plan|"
+        r"framework|roadmap|pact|accord|treaty|strategy|charter|communiqu[eé])\b",
+        "agreement",
+        0.8,
+    ),
+    _cue(
+        r"\bconclud(?:ed|es|ing)\s+(?:\w+\s+){0,3}?(?:agreement|deal|negotiations|talks|accord|pact|treaty)\b",
+        "agreement",
+        0.8,
+    ),
+    # Targets.
+    _cue(r"\baim(?:s|ed|ing)?\s+(?:to|at)\b", "target", 0.85),
+    _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
+    _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
+    _cue(r"\bgoal\s+of\b", "target", 0.65),
+    _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
+    _cue(
+        r"\bs(?:eeks?|eeking|ought)\s+to\s+(?:mobili[sz]e|raise|attract|reach|achieve|double|triple|halve)\b",
+        "target",
+        0.8,
+    ),
+    # Promises.
+    _cue(r"\bpromised\b|\bpromis(?:es|ing)\s+to\b|\bpromise\s+to\b", "promise", 0.85),
+    _cue(r"\bpledg(?:ed|ing)\b|\bpledges?\s+to\b", "promise", 0.85),
+    _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
+    _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
+    _cue(
+        r"\bcommit(?:ted|s|ting)?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
+        "promise",
+        0.85,
+    ),
+    # "has extended up to Sh10 billion", "extended a $500 million loan", "extended support to".
+    _cue(
+        r"\bextend(?:ed|s|ing)?\s+(?:(?:up\s+to|about|around|nearly|some|an?|another|further|additional|new)\s+)*"
+        r"(?:(?=" + _MONEY + r")|(?:(?!the\b)[\w-]+\s+)?" + _AID + r"\b)",
+        "promise",
+        0.75,
+    ),
+    # A pledge named as a noun: "included a pledge that France would...", "made a commitment to...".
+    _cue(
+        r"\b(?:a|an|the|its|his|her|their|new|fresh)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|undertaking)\s+"
+        r"(?:that|to|of)\b",
+        "promise",
+        0.8,
+    ),
+    _cue(r"\bundert(?:ook|akes|ake)\s+to\b", "promise", 0.8),
+    _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),
+    _cue(r"\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
+    _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
+    _cue(
+        r"\b(?:willing|ready|prepared)\s+to\s+(?:provide|give|fund|finance|support|offer|contribute|deploy|send|"
+        r"invest|lend|supply|build|help)\b",
+        "promise",
+        0.75,
+    ),
+    _cue(r"\b(?:willing|ready|prepared)\s+to\b", "promise", 0.65),
+    # An undertaking announced as under way: "we are launching a fund".
+    _cue(
+        r"\b(?:is|are|am)\s+(?:now\s+)?(?:launching|setting\s+up|establishing|creating|rolling\s+out|introducing)\b"
+        r"|'re\s+(?:launching|setting\s+up|creating)\b|'m\s+(?:launching|setting\s+up|creating)\b",
+        "promise",
+        0.7,
+    ),
+    _cue(r"(?:\bwill|\bshall|'ll)\s+(?:now\s+)?go\s+ahead\s+with\b", "promise", 0.8),
+    _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6),
+    _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
+    _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),
+    _cue(r"\bannounc(?:ed|es|ing)\b", "promise", 0.55, weak=True),
+)
+# A review or intent right after the main verb says what kind of pledge it is:
+# "promised to study" is a review, "signed a statement of intent" an intent.
+KIND_REFINING = frozenset({"review", "intent"})
+REFINE_WINDOW = 45
+
+REPORTING_VERB = re.compile(
+    r"\b(?:said|says|told|added|announced|declared|stated|insisted|explained|noted|confirmed|wrote|according\s+to)\b",
+    re.IGNORECASE,
+)
+NEGATION = re.compile(
+    r"\b(?:not|never|no\s+longer|neither|nor|(?:declined|refused|failed)(?:\s+\w+){0,3}?\s+to|without|rejected)\b"
+    r"|n't\b",
+    re.IGNORECASE,
+)
+# A question is not a pledge: "Asked whether Japan was willing to provide more, the minister...".
+QUESTION_BEFORE = re.compile(
+    r"\b(?:whether|(?:ask(?:ed|s|ing)?|know|knows|unclear|unsure|uncertain|see|wonder(?:ed|s)?|decide[sd]?)\s+if)\b"
+    r"[^,;:\"]{0,60}$",
+    re.IGNORECASE,
+)
+# Nor is a condition: in "If Kenya agrees to reforms, Japan will fund the railway" the pledge is the second verb.
+CONDITION_BEFORE = re.compile(r"\b(?:whether|if|unless)\b[^,;:\"]{0,60}$", re.IGNORECASE)
+# Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
+HEDGE_BEFORE = re.compile(
+    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|expects?|expected|is\s+likely|are\s+likely)"
+    r"\s+(?:to\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+# "$11.6 billion pledged by rich countries": an earlier pledge described, not a new one.
+PASSIVE_AFTER = re.compile(r"^\s+by\b", re.IGNORECASE)
+PAST_AFTER = re.compile(
+    r"^\s+(?:[\w,$€£¥.%-]+\s+){0,3}?(?:(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b|last\s+(?:year|month|week)|"
+    r"(?:a\s+year|years|months)\s+ago)",
+    re.IGNORECASE,
+)
+# A plural noun phrase opening a sentence before its verb: "French farmers staged...".
+GENERIC_SUBJECT = re.compile(
+    r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]{2,}[^s\W]s'?)\s+"
+    r"(?:\w+ed|have|had|are|were|say|said|want|will|would|plan|staged|met|held|took|went|began|fear)\b"
+)
+# Futures that are forecasts or descriptions, not pledges.
+NON_PLEDGE_AFTER_MODAL = re.compile(
+    r"^\s+(?:also\s+)?(?:be|have|add|cost|mean|help|boost|lead|bring|create|save|raise\s+prices)\b", re.IGNORECASE
+)

@@ -1,0 +1,183 @@
+"""Deadlines: "by March 2026", "within two years", "by the end of the third quarter", resolved against the
+article's date."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+
+MONTHS = {name.lower(): index for index, name in enumerate(calendar.month_name) if name}
+MONTHS |= {name.lower(): index for index, name in enumerate(calendar.month_abbr) if name}
+MONTHS["sept"] = 9
+WEEKDAYS = frozenset(day.lower() for day in calendar.day_name)
+NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "eighteen": 18,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "ninety": 90,
+}
+_MONTH = r"(?P<month>" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + r")\.?"
+_NUMBER = r"(?P<count>\d+|" + "|".join(NUMBER_WORDS) + r")"
+_DEADLINE_WORD = r"(?:by|before|until|till|no\s+later\s+than|in|during|from|at\s+the\s+latest\s+in)"
+DATE_PATTERNS = (
+    # 30 June 2026 / 30 June
+    ("day_month", re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:,?\s+(?P<year>\d{4}))?\b", re.I)),
+    # June 30, 2026 / June 30
+    ("month_day", re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4}))?", re.I)),
+    # by the end of 2027 / by the end of the year / by the end of next year / by the end of March 2027
+    (
+        "end_of",
+        re.compile(
+            r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:(?P<year>\d{4})|(?P<rel>this|next|the)\s+year|"
+            + _MONTH
+            + r"(?:\s+(?P<year2>\d{4}))?)\b",
+            re.I,
+        ),
+    ),
+    # by mid-2026
+    ("mid", re.compile(r"\b(?:by|before|until|in)\s+mid-?\s?(?P<year>\d{4})\b", re.I)),
+    # in the first quarter of next year / of 2027
+    (
+        "quarter",
+        re.compile(
+            r"\b(?:in|by|before)\s+the\s+(?P<q>first|second|third|fourth|final|last)\s+quarter\s+of\s+"
+            r"(?:(?P<year>\d{4})|(?P<rel>this|next)\s+year)\b",
+            re.I,
+        ),
+    ),
+    # by March 2026 / in March 2026
+    ("month_year", re.compile(r"\b" + _DEADLINE_WORD + r"\s+" + _MONTH + r"\s+(?P<year>\d{4})\b", re.I)),
+    # within three years / in six months / over ten years
+    (
+        "within",
+        re.compile(
+            r"\b(?P<word>within|in|over|inside)\s+(?:the\s+next\s+|the\s+coming\s+)?"
+            + _NUMBER
+            + r"\s+(?P<unit>years?|months?|weeks?|days?)\b",
+            re.I,
+        ),
+    ),
+    # next year / next month
+    ("next", re.compile(r"\b(?:next|the\s+coming)\s+(?P<unit>year|month)\b", re.I)),
+    # by this year's end / this year
+    ("this_year", re.compile(r"\b(?:later\s+)?this\s+year\b", re.I)),
+    # by 2030 / in 2028
+    ("year", re.compile(r"\b(?:by|before|until|in|from)\s+(?P<year>(?:19|20)\d{2})\b", re.I)),
+    # by September
+    ("month", re.compile(r"\b(?:by|before|until|in)\s+" + _MONTH + r"(?!\s+\d)\b", re.I)),
+)
+QUARTER_END = {"first": 3, "second": 6, "third": 9, "fourth": 12, "final": 12, "last": 12}
+
+
+def resolve_due(sentence: str, article_date: datetime.date) -> str | None:
+    """The first deadline the sentence gives, as an ISO date; relative ones counted from article_date."""
+    found = []
+    for name, pattern in DATE_PATTERNS:
+        for match in pattern.finditer(sentence):
+            due = _date_from_match(name, match, article_date)
+            if due is not None and due >= article_date:
+                found.append((match.start(), due))
+                break
+    if not found:
+        return None
+    return min(found)[1].isoformat()
+
+
+def _date_from_match(name: str, match: re.Match, today: datetime.date) -> datetime.date | None:
+    groups = match.groupdict()
+    try:
+        if name in ("day_month", "month_day"):
+            month = MONTHS[groups["month"].lower()]
+            day = int(groups["day"])
+            year = int(groups["year"]) if groups.get("year") else _year_not_before(today, month, day)
+            return datetime.date(year, month, day)
+        if name == "end_of":
+            if groups.get("year"):
+                return datetime.date(int(groups["year"]), 12, 31)
+            if groups.get("rel"):
+                year = today.year + (1 if groups["rel"].lower() == "next" else 0)
+                return datetime.date(year, 12, 31)
+            month = MONTHS[groups["month"].lower()]
+            year = (
+                int(groups["year2"])
+                if groups.get("year2")
+                else _year_not_before(today, month, calendar.monthrange(today.year, month)[1])
+            )
+            return _month_end(year, month)
+        if name == "mid":
+            return datetime.date(int(groups["year"]), 6, 30)
+        if name == "quarter":
+            year = int(groups["year"]) if groups.get("year") else today.year + (groups["rel"].lower() == "next")
+            return _month_end(year, QUARTER_END[groups["q"].lower()])
+        if name == "month_year":
+            if match.group(0).lower().startswith("from"):
+                return None
+            return _month_end(int(groups["year"]), MONTHS[groups["month"].lower()])
+        if name == "within":
+            count = groups["count"].lower()
+            count = int(count) if count.isdigit() else NUMBER_WORDS[count]
+            return _add(today, count, groups["unit"].lower().rstrip("s"))
+        if name == "next":
+            if groups["unit"].lower() == "year":
+                return datetime.date(today.year + 1, 12, 31)
+            return _month_end(*_next_month(today))
+        if name == "this_year":
+            return datetime.date(today.year, 12, 31)
+        if name == "year":
+            if match.group(0).lower().startswith("from"):
+                return None
+            return datetime.date(int(groups["year"]), 12, 31)
+        if name == "month":
+            month = MONTHS[groups["month"].lower()]
+            if groups["month"].lower() in ("may", "mar") and not groups["month"][0].isupper():
+                return None  # "may" the verb, "mar" the verb
+            return _month_end(_year_not_before(today, month, calendar.monthrange(today.year, month)[1]), month)
+    except (ValueError, OverflowError):
+        return None
+    return None
+
+
+def _year_not_before(today: datetime.date, month: int, day: int) -> int:
+    """The year that puts month/day on or after today: "by June 30" said in July means next June."""
+    if (month, day) < (today.month, today.day):
+        return today.year + 1
+    return today.year
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _next_month(today: datetime.date) -> tuple[int, int]:
+    return (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+
+
+def _add(today: datetime.date, count: int, unit: str) -> datetime.date:
+    if unit == "day":
+        return today + datetime.timedelta(days=count)
+    if unit == "week":
+        return today + datetime.timedelta(weeks=count)
+    months = count * 12 if unit == "year" else count
+    year, month = divmod(today.month - 1 + months, 12)
+    year += today.year
+    month += 1
+    return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))

@@ -1,0 +1,280 @@
+"""The pipeline: sentences, cues, attribution, counterpart, deadline, amount and confidence into Drafts."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_noop
+
+from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
+from .core import MAX_TEXT_CHARS, Draft, ExtractionError, KnownActor, text_too_long
+from .cues import (
+    CONDITION_BEFORE,
+    CUES,
+    GENERIC_SUBJECT,
+    HEDGE_BEFORE,
+    KIND_REFINING,
+    NEGATION,
+    NON_PLEDGE_AFTER_MODAL,
+    PASSIVE_AFTER,
+    PAST_AFTER,
+    QUESTION_BEFORE,
+    REFINE_WINDOW,
+    REPORTING_VERB,
+    Cue,
+)
+from .dates import resolve_due
+from .money import _amount_for
+from .names import Context, Mention, _mentions_in
+from .sentences import _QUOTE_TRANSLATION, _looks_like_english, article_dateline_date, split_sentences
+from .titles import _WEEKDAY_PHRASE, draft_title
+
+
+def extract_pledges(
+    text: str, *, article_date: datetime.date | None = None, actors: Iterable | None = None
+) -> list[Draft]:
+    """Draft pledges found in an article, in the order they appear.
+
+    Raises ExtractionError for empty text and for text over MAX_TEXT_CHARS;
+    anything else (another language, binary junk) gives an empty list.
+    Drafts below PROPOSE_THRESHOLD confidence are possible pledges a reader
+    should look at but that the engine would not propose. Relative deadlines
+    count from `article_date`; without one, from the date of the article's
+    dateline, or else today.
+    """
+    if text is None or not str(text).strip():
+        raise ExtractionError(gettext_noop("text is empty"))
+    text = str(text)
+    if text_too_long(text):
+        raise ExtractionError(
+            gettext_noop("text is too long: %(length)s characters; the limit is %(limit)s characters"),
+            length=len(text),
+            limit=MAX_TEXT_CHARS,
+        )
+    if not _looks_like_english(text):
+        return []
+    if article_date is None:
+        # The dateline says when the report was filed; failing that, relative deadlines count from today.
+        today = datetime.date.today()  # noqa: DTZ011 - a calendar date for relative deadlines; no Django here
+        article_date = article_dateline_date(text, today=today) or today
+    context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
+    attributor = Attributor(context)
+    drafts = []
+    for sentence in split_sentences(text):
+        normalised = sentence.translate(_QUOTE_TRANSLATION)
+        local = _mentions_in(normalised, context)
+        draft = _draft_for(sentence, normalised, local, context, attributor, article_date)
+        if draft is not None:
+            drafts.append(draft)
+        for mention in local:
+            context.remember(mention)
+        subject = _sentence_subject(normalised, local)
+        if subject is None:
+            generic = GENERIC_SUBJECT.match(normalised)
+            if generic:
+                phrase = generic.group("subject")
+                subject = Mention(0, len(phrase), phrase, phrase, "group")
+        if subject is not None:
+            context.subjects.append(subject)
+        _remember_pair(normalised, local, context)
+        speaker = attributor.speaker(normalised, local)
+        if speaker:
+            context.last_speaker = speaker.name
+        elif not normalised.startswith('"'):
+            context.last_speaker = None
+    return drafts
+
+
+def _sentence_subject(sentence: str, local: list[Mention]) -> Mention | None:
+    """The name the sentence opens with (after an introductory phrase), if any."""
+    for mention in local:
+        if mention.category == "place":
+            continue
+        opening = sentence[: mention.start].lstrip("\"' ")
+        if "," in opening:  # "Under the agreement, New Delhi..."
+            opening = opening.rsplit(",", 1)[1]
+        return mention if len(opening.split()) <= 3 else None
+    return None
+
+
+def _remember_pair(sentence: str, local: list[Mention], context: Context):
+    """ "Kenya and Japan signed...": "both sides" later means these two."""
+    for first, second in itertools.pairwise(local):
+        between = sentence[first.end : second.start].strip().lower()
+        if between in ("and", "and the") and first.category != "person" and second.category != "person":
+            context.pair = (first.name, second.name)
+            return
+
+
+def _find_cues(sentence: str) -> list[tuple[int, int, Cue]]:
+    found = []
+    has_reporting = REPORTING_VERB.search(sentence)
+    for cue in CUES:
+        for match in cue.pattern.finditer(sentence):
+            if cue.reported and not (has_reporting and has_reporting.start() < match.start()):
+                continue
+            found.append((match.start(), match.end(), cue))
+    found.sort(key=lambda item: (item[0], -item[2].strength))
+    return found
+
+
+def _questioned(sentence: str, cue_start: int) -> bool:
+    return bool(QUESTION_BEFORE.search(sentence[max(0, cue_start - 80) : cue_start]))
+
+
+def _conditional(sentence: str, cue_start: int) -> bool:
+    return bool(CONDITION_BEFORE.search(sentence[max(0, cue_start - 80) : cue_start]))
+
+
+def _negated(sentence: str, cue_start: int) -> bool:
+    window = sentence[max(0, cue_start - 40) : cue_start]
+    window = re.split(r"[,;]|\bbut\b|\band\b", window)[-1]
+    return bool(NEGATION.search(window))
+
+
+_PLEDGE_CLAUSE = re.compile(
+    r"\s+[^,;\"]{1,80}?\s+(?P<verb>(?:would|will|shall|should|(?:is|are|was|were)\s+to)\b)", re.IGNORECASE
+)
+
+
+def _draft_for(sentence, normalised, local, context, attributor, article_date) -> Draft | None:
+    cues = [item for item in _find_cues(normalised) if not _negated(normalised, item[0])]
+    if not cues:
+        return None
+    unconditional = [item for item in cues if not _conditional(normalised, item[0])]
+    cues = unconditional or cues
+    firm = [item for item in cues if not item[2].weak]
+    start, end, cue = (firm or cues)[0]
+    kind = cue.kind
+    cue_end = end
+    if kind != "request":
+        for other_start, other_end, other in cues:
+            if other.kind in KIND_REFINING and start <= other_start <= end + REFINE_WINDOW:
+                kind = other.kind
+                cue_end = max(cue_end, other_end)
+                break
+    cue_text = normalised[start:cue_end].strip()
+
+    # "included a pledge that France would...": the pledge is made by the subject of the clause it names.
+    clause = _PLEDGE_CLAUSE.match(normalised, cue_end) if cue_text.lower().endswith(" that") else None
+    actor_at = clause.start("verb") if clause else start
+    actor = _attribute(normalised, actor_at, local, context, attributor)
+    confidence = cue.strength
+    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start):
+        confidence = min(confidence, 0.35)
+    if cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:]):
+        confidence = min(confidence, 0.35)
+    past = PAST_AFTER.match(normalised[end:])
+    if past and (not past.group("year") or int(past.group("year")) < article_date.year):
+        confidence = min(confidence, 0.35)  # "the money they promised in 2019"
+    due = resolve_due(normalised, article_date)
+    if cue.modal:
+        after = normalised[end:]
+        if NON_PLEDGE_AFTER_MODAL.match(after):
+            confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
+        elif actor is not None and not actor.agent:
+            confidence = 0.55 if due else 0.35
+    if actor is None or not actor.name:
+        confidence = min(confidence, 0.4)
+    elif not actor.agent and not cue.modal:
+        confidence = min(confidence, 0.55)
+    amount = _amount_for(normalised, end)
+    counterpart = _counterpart(normalised, start, end, cue, local, context, attributor)
+    if actor is not None and not actor.agent:
+        speaker = attributor.speaker(normalised, local) or _quote_speaker(normalised, context)
+        fallback = speaker.name if speaker else None
+        actor_name = fallback or actor.name
+    else:
+        actor_name = actor.name if actor else ""
+    known = context.known_actor(actor_name) if actor_name else None
+    counterpart_known = context.known_actor(counterpart) if counterpart else None
+    if known and counterpart_known and known == counterpart_known:
+        counterpart, counterpart_known = "", None
+    return Draft(
+        text=sentence,
+        actor=known.name if known else actor_name,
+        actor_id=known.id if known else None,
+        counterpart=counterpart_known.name if counterpart_known else counterpart,
+        counterpart_id=counterpart_known.id if counterpart_known else None,
+        kind=kind,
+        due=due,
+        amount=amount,
+        cue=cue_text,
+        confidence=round(confidence, 2),
+        title=draft_title(sentence, cue_text),
+    )
+
+
+def _quote_speaker(sentence: str, context: Context) -> Resolved | None:
+    if sentence.startswith('"') and context.last_speaker:
+        return Resolved(context.last_speaker, "person")
+    return None
+
+
+def _attribute(sentence, cue_start, local, context, attributor) -> Resolved | None:
+    span, span_start = _subject_span(sentence, cue_start)
+    in_quote = _in_quotation(sentence, cue_start)
+    first_word = span.split()[0].lower() if span.split() else ""
+    if in_quote and (not span or first_word in FIRST_PERSON or span.lower() in FIRST_PERSON):
+        return attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
+    if span.lower() in FIRST_PERSON:
+        return attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
+    speaker = attributor.speaker(sentence, local)
+    if speaker is not None and span.lower() in ("it", "they") and speaker.category != "person":
+        # "The company said it would pay": "it" is the speaker.
+        return speaker
+    if speaker is not None and span.lower() in ("he", "she") and speaker.category == "person":
+        return speaker
+    subject = attributor.resolve(span, sentence, span_start, local) if span else None
+    if subject is not None and subject.agent:
+        return subject
+    if speaker is not None:
+        return speaker if subject is None else Resolved(speaker.name, speaker.category, agent=False)
+    if subject is not None:
+        # "The programme, run by X, aims to...": the first actor named in the sentence.
+        named = [mention for mention in local if mention.category != "place" and mention.start < cue_start]
+        if named:
+            return Resolved(named[0].name, named[0].category, agent=False)
+        return subject
+    return None
+
+
+_OBJECT_AFTER = re.compile(r"^\s*(?P<object>[^,;]{1,80}?)\s+(?:to|for|on|about|over)\b")
+_WITH_OBJECT = re.compile(
+    r"\bwith\s+(?P<object>(?:the\s+)?[A-Z][^,;.]{0,60}?)(?=\s+(?:on|to|for|in|at|over)\b|[,;.]|$)"
+)
+
+
+def _counterpart(sentence, start, end, cue, local, context, attributor) -> str:
+    if cue.kind == "request":
+        inside = re.match(r"^\S+\s+(?P<object>.+?)\s+to$", sentence[start:end].strip())
+        if inside:  # "pressed Japan on Wednesday to", "asked him to"
+            phrase = _WEEKDAY_PHRASE.sub("", inside.group("object")).strip()
+            resolved = attributor.resolve(phrase, sentence, start, local)
+            if resolved and resolved.name:
+                return resolved.name
+            return phrase
+        match = _OBJECT_AFTER.match(sentence[end:])
+        if match:
+            phrase = _WEEKDAY_PHRASE.sub("", match.group("object"))
+            phrase = re.sub(r"^(?:on|upon)\s+", "", phrase)
+            resolved = attributor.resolve(phrase, sentence, end, local)
+            if resolved and resolved.name:
+                return resolved.name
+            return phrase.strip()
+    # "Kenya and Japan signed...": the second of the pair.
+    head = sentence[:start]
+    subject_mentions = [mention for mention in local if mention.end <= start]
+    if len(subject_mentions) >= 2:
+        first, second = subject_mentions[-2], subject_mentions[-1]
+        if sentence[first.end : second.start].strip().lower() in ("and", "and the") and "," not in head[second.end :]:
+            return second.name
+    match = _WITH_OBJECT.search(sentence, start)
+    if match:
+        resolved = attributor.resolve(match.group("object"), sentence, match.start("object"), local)
+        if resolved and resolved.agent:
+            return resolved.name
+    return ""

@@ -1,0 +1,435 @@
+"""Names and who they stand for: countries, capitals, titles, and the people, governments,
+companies and organisations an article mentions (Mention, Context)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .core import KnownActor, _words
+from .dates import MONTHS, WEEKDAYS
+from .sentences import ABBREVIATIONS, LEADING_FUNCTION_WORDS
+
+# country: (capital(s), adjective(s))
+COUNTRIES = {
+    "Japan": (("Tokyo",), ("Japanese",)),
+    "Kenya": (("Nairobi",), ("Kenyan",)),
+    "United States": (("Washington",), ("American", "US", "U.S.")),
+    "China": (("Beijing",), ("Chinese",)),
+    "United Kingdom": (("London",), ("British", "UK", "U.K.")),
+    "France": (("Paris",), ("French",)),
+    "Germany": (("Berlin",), ("German",)),
+    "Russia": (("Moscow", "the Kremlin"), ("Russian",)),
+    "India": (("New Delhi",), ("Indian",)),
+    "Nigeria": (("Abuja",), ("Nigerian",)),
+    "South Africa": (("Pretoria",), ("South African",)),
+    "Ethiopia": (("Addis Ababa",), ("Ethiopian",)),
+    "Rwanda": (("Kigali",), ("Rwandan",)),
+    "Uganda": (("Kampala",), ("Ugandan",)),
+    "Tanzania": (("Dodoma",), ("Tanzanian",)),
+    "Morocco": (("Rabat",), ("Moroccan",)),
+    "Zambia": (("Lusaka",), ("Zambian",)),
+    "Ghana": (("Accra",), ("Ghanaian",)),
+    "Egypt": (("Cairo",), ("Egyptian",)),
+    "Senegal": (("Dakar",), ("Senegalese",)),
+    "Canada": (("Ottawa",), ("Canadian",)),
+    "Australia": (("Canberra",), ("Australian",)),
+    "South Korea": (("Seoul",), ("South Korean", "Korean")),
+    "Brazil": (("Brasilia", "Brasília"), ("Brazilian",)),
+    "Italy": (("Rome",), ("Italian",)),
+    "Spain": (("Madrid",), ("Spanish",)),
+    "Turkey": (("Ankara",), ("Turkish",)),
+    "Saudi Arabia": (("Riyadh",), ("Saudi",)),
+    "Indonesia": (("Jakarta",), ("Indonesian",)),
+    "Ukraine": (("Kyiv",), ("Ukrainian",)),
+    "Norway": (("Oslo",), ("Norwegian",)),
+    "Mexico": (("Mexico City",), ("Mexican",)),
+    "Argentina": (("Buenos Aires",), ("Argentine", "Argentinian")),
+    "Pakistan": (("Islamabad",), ("Pakistani",)),
+    "Israel": ((), ("Israeli",)),
+    "Iran": (("Tehran",), ("Iranian",)),
+    "Qatar": (("Doha",), ("Qatari",)),
+    "United Arab Emirates": (("Abu Dhabi",), ("Emirati",)),
+    "Switzerland": (("Bern",), ("Swiss",)),
+    "Netherlands": (("The Hague",), ("Dutch",)),
+    "Sweden": (("Stockholm",), ("Swedish",)),
+    "Poland": (("Warsaw",), ("Polish",)),
+    "Vietnam": (("Hanoi",), ("Vietnamese",)),
+    "Thailand": (("Bangkok",), ("Thai",)),
+    "Philippines": (("Manila",), ("Philippine", "Filipino")),
+    "Malaysia": (("Kuala Lumpur",), ("Malaysian",)),
+    "Singapore": ((), ("Singaporean",)),
+    "Haiti": (("Port-au-Prince",), ("Haitian",)),
+    "Mauritania": (("Nouakchott",), ("Mauritanian",)),
+    "Namibia": (("Windhoek",), ("Namibian",)),
+    "Somalia": (("Mogadishu",), ("Somali",)),
+    "Sudan": (("Khartoum",), ("Sudanese",)),
+    "Democratic Republic of Congo": (("Kinshasa",), ("Congolese",)),
+    "Tunisia": (("Tunis",), ("Tunisian",)),
+    "Algeria": (("Algiers",), ("Algerian",)),
+    "Angola": (("Luanda",), ("Angolan",)),
+    "Mozambique": (("Maputo",), ("Mozambican",)),
+    "Zimbabwe": (("Harare",), ("Zimbabwean",)),
+    "Botswana": (("Gaborone",), ("Botswanan",)),
+    "Ivory Coast": (("Abidjan", "Yamoussoukro"), ("Ivorian",)),
+    "El Salvador": (("San Salvador",), ("Salvadoran",)),
+    "Guatemala": (("Guatemala City",), ("Guatemalan",)),
+    "Tuvalu": (("Funafuti",), ("Tuvaluan",)),
+}
+COUNTRY_ALIASES = {
+    "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom",
+    "UK": "United Kingdom",
+    "U.K.": "United Kingdom",
+    "US": "United States",
+    "U.S.": "United States",
+    "USA": "United States",
+    "America": "United States",
+    "United States of America": "United States",
+    "DRC": "Democratic Republic of Congo",
+    "Côte d'Ivoire": "Ivory Coast",
+    "UAE": "United Arab Emirates",
+}
+# Capitals that stand for something other than a national government.
+CAPITAL_OVERRIDES = {"Brussels": "European Union"}
+
+CAPITALS = {**CAPITAL_OVERRIDES}
+
+
+def _government_of(country: str) -> str:
+    article = "the " if country.startswith("United") or country in {"Netherlands", "Philippines"} else ""
+    return f"Government of {article}{country}"
+
+
+for _country, (_capitals, _adjectives) in COUNTRIES.items():
+    for _capital in _capitals:
+        CAPITALS[_capital] = _government_of(_country)
+COUNTRY_NAMES = {name.lower(): name for name in COUNTRIES} | {
+    alias.lower(): country for alias, country in COUNTRY_ALIASES.items()
+}
+ADJECTIVES = {adjective.lower() for _, adjectives in COUNTRIES.values() for adjective in adjectives} | {
+    "european",
+    "african",
+    "asian",
+    "arab",
+    "western",
+    "northern",
+    "southern",
+    "eastern",
+    "latin",
+    "scotch",
+}
+
+# Words that make a capitalised phrase an organisation, not a person.
+ORGANISATION_WORDS = frozenset(
+    _words(
+        """
+    agency alliance assembly association authority bank board bond bonds bureau cabinet capital centre center
+    coalition commission committee company congress conference cooperation corporation corp council court
+    department development exchange facility force forum foundation fund government group holdings inc initiative
+    institute investments kingdom league ltd market markets mining minerals ministry mission motor motors nations
+    office oil organisation organization parliament partners partnership party petroleum plan police power programme
+    program project republic reserve secretariat securities security senate service services states summit treasury
+    treaty trust union university energy airlines airways railways gas emirates islands tsusho association
+    """
+    )
+)
+COMPANY_WORDS = frozenset(
+    _words(
+        "company co corporation corp inc ltd plc holdings motor motors minerals mining airlines airways tsusho group "
+        "petroleum energy power investments securities bank"
+    )
+)
+GOVERNMENT_NOUNS = {"government", "administration", "country", "state", "cabinet", "treasury", "ministry"}
+COMPANY_NOUNS = {
+    "company",
+    "firm",
+    "group",
+    "miner",
+    "carmaker",
+    "utility",
+    "lender",
+    "bank",
+    "operator",
+    "insurer",
+    "airline",
+    "carrier",
+    "manufacturer",
+    "maker",
+    "producer",
+    "exporter",
+    "importer",
+    "investor",
+    "developer",
+    "retailer",
+}
+ORGANISATION_NOUNS = {"bloc", "union", "agency", "fund", "organisation", "organization", "alliance", "council"}
+PAIR_NOUNS = re.compile(
+    r"^(?:both|the two)\s+(?:sides|countries|governments|leaders|blocs|nations|parties|partners|companies|firms)$",
+    re.IGNORECASE,
+)
+
+# Titles before a name; the longest first so "Prime Minister" beats "Minister".
+TITLE_WORDS = frozenset(
+    _words(
+        """
+    president vice-president prime premier vice-premier minister secretary secretary-general chancellor governor
+    commissioner chair chairman chairwoman chairperson director director-general ambassador king queen prince
+    princess sheikh senator general gen lieutenant colonel col captain capt admiral mr mrs ms miss dr prof
+    professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge
+    """
+    )
+)
+NAME_CONNECTORS = frozenset(
+    {
+        "of",
+        "for",
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "von",
+        "der",
+        "van",
+        "den",
+        "du",
+        "la",
+        "le",
+        "al",
+        "bin",
+        "ibn",
+        "y",
+        "&",
+    }
+)
+
+
+_WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'\-]*(?:\.(?=\s|$|,))?|\d[\d,.]*|[^\w\s]", re.UNICODE)
+
+
+@dataclass
+class Mention:
+    """A name in the text and what it stands for."""
+
+    start: int
+    end: int
+    surface: str
+    name: str
+    category: str  # person, government, company, organisation, group
+    title: str = ""
+
+
+@dataclass
+class Context:
+    """What the article has named so far, for pronouns, surnames and titles."""
+
+    known: list[KnownActor]
+    mentions: list[Mention] = field(default_factory=list)
+    persons_by_surname: dict[str, str] = field(default_factory=dict)
+    persons_by_title: dict[str, str] = field(default_factory=dict)
+    pair: tuple[str, str] | None = None
+    # Sentence subjects, the likeliest referents of "the company" or "it".
+    subjects: list[Mention] = field(default_factory=list)
+    last_speaker: str | None = None
+    _alias_index: dict[str, KnownActor] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for actor in self.known:
+            for alias in (actor.name, *actor.aliases):
+                self._alias_index.setdefault(_key(alias), actor)
+
+    def known_actor(self, name: str) -> KnownActor | None:
+        return self._alias_index.get(_key(name))
+
+    def remember(self, mention: Mention):
+        self.mentions.append(mention)
+        if mention.category == "person":
+            parts = mention.name.split()
+            if len(parts) > 1:
+                self.persons_by_surname[parts[-1].lower()] = mention.name
+            if mention.title:
+                self.persons_by_title[mention.title.lower()] = mention.name
+
+    def last(self, categories, before: list[Mention] = (), *, subjects_first=False) -> str | None:
+        if subjects_first:
+            for mention in reversed(self.subjects):
+                if mention.category in categories:
+                    return mention.name
+        for mention in reversed([*self.mentions, *before]):
+            if mention.category in categories:
+                return mention.name
+        return None
+
+
+def _key(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name).lower().strip()
+    name = re.sub(r"^the\s+", "", name)
+    return re.sub(r"[\s.]+", " ", name).strip()
+
+
+_CONJUNCTION = re.compile(r"^(?:and|as\s+well\s+as)(?:\s+[a-z][\w-]*){0,3}$")
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}")
+
+
+def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
+    """Runs of capitalised words (with connectors like "of", "von der") in the sentence.
+
+    Returns (start, end, words, possessive) for each; "Kenya's President
+    William Ruto" gives "Kenya" (possessive) then "President William Ruto".
+    """
+    phrases = []
+    words: list[tuple[str, int, int]] = []
+
+    def close(possessive=False):
+        while words and words[-1][0].lower() in NAME_CONNECTORS:
+            words.pop()
+        if words:
+            phrases.append((words[0][1], words[-1][2], [word for word, _, _ in words], possessive))
+        words.clear()
+
+    for match in _WORD.finditer(sentence):
+        token = match.group()
+        start, end = match.span()
+        possessive = token.endswith("'s") or token.endswith("s'")
+        bare = token[:-2] if token.endswith("'s") else token.rstrip("'")
+        bare = (
+            bare.rstrip(".")
+            if not _DOTTED_ACRONYM.fullmatch(bare) and bare.lower().rstrip(".") not in ABBREVIATIONS
+            else bare
+        )
+        if bare and _is_capitalised(bare) and bare[0].isalpha():
+            if words and sentence[words[-1][2] : start].strip() not in ("", "-"):
+                close()
+            words.append((bare, start, start + len(bare)))
+            if possessive:
+                close(possessive=True)
+        elif words and bare.lower() in NAME_CONNECTORS and sentence[words[-1][2] : start].strip() == "":
+            words.append((bare, start, end))
+        else:
+            close()
+    close()
+    return phrases
+
+
+def _strip_title(words: list[str]) -> tuple[list[str], str]:
+    """("President", "William", "Ruto") -> (["William", "Ruto"], "President")."""
+    last_title = -1
+    for index, word in enumerate(words):
+        lowered = word.lower().rstrip(".")
+        if lowered in TITLE_WORDS or lowered.split("-")[0] in TITLE_WORDS:
+            last_title = index
+    if last_title == -1 or last_title == len(words) - 1:
+        return words, ""
+    title_words = words[: last_title + 1]
+    # The title proper: "Finance Minister", "Prime Minister", "President".
+    title = " ".join(word for word in title_words if word.lower().rstrip(".") in TITLE_WORDS or "-" in word)
+    if title_words[-1].lower().rstrip(".") == "minister" and len(title_words) > 1:
+        title = " ".join(title_words[-2:]) if title_words[-2].lower() == "prime" else "Minister"
+    rest = words[last_title + 1 :]
+    if "of" in rest:  # "Akiko Mori of St. Luke's": the person ends at "of"
+        rest = rest[: rest.index("of")]
+    return rest, title
+
+
+def _classify(name: str, words: list[str], titled: bool, context: Context) -> tuple[str, str]:
+    """(canonical name, category) for a capitalised phrase."""
+    known = context.known_actor(name)
+    if known is not None:
+        category = {"person": "person", "government": "government", "company": "company"}.get(
+            known.kind, "organisation"
+        )
+        return known.name, category
+    if name in CAPITALS:
+        return CAPITALS[name], "government"
+    country = COUNTRY_NAMES.get(name.lower())
+    if country:
+        return name, "government"
+    lowered = [word.lower().rstrip(".") for word in words]
+    if titled:
+        return name, "person"
+    if any(word in COMPANY_WORDS for word in lowered):
+        return name, "company"
+    if (
+        any(word in ORGANISATION_WORDS for word in lowered)
+        or name.isupper()
+        or ("-" in name and name.replace("-", "").isupper())
+    ):
+        return name, "organisation"
+    if lowered[0] in ADJECTIVES or lowered[-1] in ADJECTIVES:
+        return name, "group"
+    if len(words) >= 2 and not any(word.isupper() for word in words):
+        return name, "person"
+    return name, "group"
+
+
+_COMPANY_APPOSITIVE = re.compile(
+    r",\s+(?:the|a|an)\s+[^,]{0,60}?\b(?:"
+    + "|".join(sorted(COMPANY_NOUNS | {"company", "firm", "maker", "giant", "conglomerate", "start-up"}))
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _mentions_in(sentence: str, context: Context) -> list[Mention]:
+    mentions = []
+    for start, end, words, possessive in _name_phrases(sentence):
+        # Sentence-initial function words are capitalised, not names.
+        while words and words[0].lower() in LEADING_FUNCTION_WORDS:
+            offset = sentence.find(words[0], start) + len(words[0])
+            words = words[1:]
+            start = offset + (len(sentence[offset:]) - len(sentence[offset:].lstrip()))
+        if not words:
+            continue
+        if len(words) == 1 and words[0].lower() in ADJECTIVES and not possessive:
+            continue
+        if len(words) == 1 and (words[0].lower().rstrip(".") in MONTHS or words[0].lower() in WEEKDAYS):
+            continue
+        if all(word.lower().rstrip(".") in TITLE_WORDS for word in words):
+            # "The President": the last person named with that title.
+            holder = context.persons_by_title.get(" ".join(words).lower())
+            if holder:
+                mentions.append(Mention(start, end, " ".join(words), holder, "person", " ".join(words)))
+            continue
+        person_words, title = _strip_title(words)
+        titled = bool(title)
+        if len(person_words) == 1 and (titled or not possessive):
+            surname = person_words[0].lower()
+            full = context.persons_by_surname.get(surname)
+            if full and (titled or context.known_actor(person_words[0]) is None):
+                mentions.append(Mention(start, end, " ".join(words), full, "person", title))
+                continue
+        if titled and not person_words:
+            continue
+        name = " ".join(person_words)
+        canonical, category = _classify(name, person_words, titled, context)
+        preceded_by = sentence[:start].rstrip().rsplit(" ", 1)[-1].lower() if sentence[:start].strip() else ""
+        if preceded_by in {"in", "at", "near", "from", "to", "of", "into", "across", "around"} and category != "person":
+            category = "place"
+        if category not in ("person", "government", "place") and _COMPANY_APPOSITIVE.match(sentence, end):
+            category = "company"  # "Masdar, the Abu Dhabi renewable-energy company, ..."
+        mentions.append(Mention(start, end, " ".join(words), canonical, category, title))
+    return mentions
+
+
+def guess_actor_kind(name: str) -> str:
+    """Person, government, company or organisation, from the name alone (Actor.Kind values)."""
+    words = [word.lower().rstrip(".") for word in name.split()]
+    if not words:
+        return "person"
+    if name.lower().startswith("government of") or name.lower() in COUNTRY_NAMES or name in CAPITALS:
+        return "government"
+    if any(word in COMPANY_WORDS for word in words):
+        return "company"
+    if any(word in ORGANISATION_WORDS for word in words) or name.isupper():
+        return "organisation"
+    if len(words) >= 2 and all(_is_capitalised(word) or word in NAME_CONNECTORS for word in name.split()):
+        return "person"
+    return "organisation"
