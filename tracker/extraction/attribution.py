@@ -134,6 +134,8 @@ class Attributor:
                 and rest[0][:1].islower()
                 and self.context.known_actor(head.name) is None
             )
+            if head.category == "programme":
+                return Resolved(head.name, "thing", agent=False)
             if not generic:
                 return Resolved(head.name, head.category)
         words = phrase.split()

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_noop
 
+from . import parse
 from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
 from .core import MAX_TEXT_CHARS, Draft, ExtractionError, KnownActor, text_too_long
 from .cues import (
@@ -29,7 +30,7 @@ from .cues import (
 from .dates import resolve_due
 from .money import _amount_for
 from .names import Context, Mention, _mentions_in
-from .sentences import _QUOTE_TRANSLATION, _looks_like_english, article_dateline_date, split_sentences
+from .sentences import _looks_like_english, article_dateline_date, normalise_quotes, split_sentences
 from .titles import _WEEKDAY_PHRASE, draft_title
 
 
@@ -62,13 +63,20 @@ def extract_pledges(
         article_date = article_dateline_date(text, today=today) or today
     context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
     attributor = Attributor(context)
+    sentences = [(sentence, normalise_quotes(sentence)) for sentence in split_sentences(text)]
+    # Only the sentences with commitment language are parsed, in one batch.
+    parsed = [index for index, (_, normalised) in enumerate(sentences) if _has_cue(normalised)]
+    docs = dict(zip(parsed, parse.parse_all([sentences[index][1] for index in parsed]), strict=True))
     drafts = []
-    for sentence in split_sentences(text):
-        normalised = sentence.translate(_QUOTE_TRANSLATION)
+    for index, (sentence, normalised) in enumerate(sentences):
         local = _mentions_in(normalised, context)
-        draft = _draft_for(sentence, normalised, local, context, attributor, article_date)
-        if draft is not None:
-            drafts.append(draft)
+        doc = docs.get(index)
+        if doc is not None and _is_quotation(normalised) and len(list(doc.sents)) > 1:
+            drafts.extend(_quotation_drafts(sentence, normalised, doc, local, context, attributor, article_date))
+        else:
+            draft = _draft_for(sentence, normalised, local, context, attributor, article_date, doc=doc)
+            if draft is not None:
+                drafts.append(draft)
         for mention in local:
             context.remember(mention)
         subject = _sentence_subject(normalised, local)
@@ -109,6 +117,50 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
             return
 
 
+def _has_cue(sentence: str) -> bool:
+    return any(not _negated(sentence, start) for start, _, _ in _find_cues(sentence))
+
+
+def _is_quotation(sentence: str) -> bool:
+    """Speech in quotation marks, whole or after its speaker: `"We will...," she said`, `She said: "We..."`."""
+    return sentence.count('"') >= 2
+
+
+def _quotation_drafts(sentence, normalised, doc, local, context, attributor, article_date) -> list[Draft]:
+    """A quotation of several sentences gives a draft for each pledge in it, all in its speaker's name."""
+    speaker_token = parse.sentence_speaker(doc)
+    speaker = None
+    if speaker_token is not None:
+        phrase, start = parse.phrase_of(speaker_token)
+        speaker = attributor.resolve(phrase, normalised, start, local)
+    if speaker is None or not speaker.agent:
+        speaker = attributor.speaker(normalised, local) or _quote_speaker(normalised, context)
+    drafts = []
+    for part in doc.sents:
+        start, end = part.start_char, part.end_char
+        piece, normalised_piece = sentence[start:end].strip(), normalised[start:end].strip()
+        if not _has_cue(normalised_piece):
+            continue
+        offset = normalised.index(normalised_piece, start)
+        piece_local = [mention for mention in local if offset <= mention.start < offset + len(normalised_piece)]
+        shifted = [
+            Mention(m.start - offset, m.end - offset, m.surface, m.name, m.category, m.title) for m in piece_local
+        ]
+        draft = _draft_for(
+            piece.strip('" '),
+            normalised_piece.strip('" '),
+            shifted,
+            context,
+            attributor,
+            article_date,
+            doc=None,
+            quote_speaker=speaker,
+        )
+        if draft is not None:
+            drafts.append(draft)
+    return drafts
+
+
 def _find_cues(sentence: str) -> list[tuple[int, int, Cue]]:
     found = []
     has_reporting = REPORTING_VERB.search(sentence)
@@ -140,8 +192,14 @@ _PLEDGE_CLAUSE = re.compile(
 )
 
 
-def _draft_for(sentence, normalised, local, context, attributor, article_date) -> Draft | None:
-    cues = [item for item in _find_cues(normalised) if not _negated(normalised, item[0])]
+def _draft_for(
+    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None
+) -> Draft | None:
+    cues = [
+        item
+        for item in _find_cues(normalised)
+        if not _negated(normalised, item[0]) and not (doc is not None and parse.negated(doc, item[0]))
+    ]
     if not cues:
         return None
     unconditional = [item for item in cues if not _conditional(normalised, item[0])]
@@ -161,11 +219,12 @@ def _draft_for(sentence, normalised, local, context, attributor, article_date) -
     # "included a pledge that France would...": the pledge is made by the subject of the clause it names.
     clause = _PLEDGE_CLAUSE.match(normalised, cue_end) if cue_text.lower().endswith(" that") else None
     actor_at = clause.start("verb") if clause else start
-    actor = _attribute(normalised, actor_at, local, context, attributor)
+    actor = _attribute(normalised, actor_at, local, context, attributor, doc=doc, quote_speaker=quote_speaker)
     confidence = cue.strength
     if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start):
         confidence = min(confidence, 0.35)
-    if cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:]):
+    passive = cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:])
+    if passive and not (doc is not None and parse.named_agent(doc, start)):
         confidence = min(confidence, 0.35)
     past = PAST_AFTER.match(normalised[end:])
     if past and (not past.group("year") or int(past.group("year")) < article_date.year):
@@ -214,8 +273,14 @@ def _quote_speaker(sentence: str, context: Context) -> Resolved | None:
     return None
 
 
-def _attribute(sentence, cue_start, local, context, attributor) -> Resolved | None:
+def _attribute(sentence, cue_start, local, context, attributor, *, doc=None, quote_speaker=None) -> Resolved | None:
+    if doc is not None:
+        parsed = _parsed_actor(doc, sentence, cue_start, local, attributor)
+        if parsed is not None:
+            return parsed
     span, span_start = _subject_span(sentence, cue_start)
+    if quote_speaker is not None and (not span or span.split()[0].lower() in FIRST_PERSON):
+        return quote_speaker
     in_quote = _in_quotation(sentence, cue_start)
     first_word = span.split()[0].lower() if span.split() else ""
     if in_quote and (not span or first_word in FIRST_PERSON or span.lower() in FIRST_PERSON):
@@ -239,6 +304,45 @@ def _attribute(sentence, cue_start, local, context, attributor) -> Resolved | No
         if named:
             return Resolved(named[0].name, named[0].category, agent=False)
         return subject
+    return None
+
+
+# "the country", "the government" inside what a person said is that person's side.
+_SPEAKER_PRONOUNS = frozenset({"he", "she", "it", "they"})
+_SPEAKERS_SIDE = re.compile(r"^the\s+(?:country|government|nation|administration)$", re.IGNORECASE)
+
+
+def _parsed_actor(doc, sentence, cue_start, local, attributor) -> Resolved | None:
+    """The subject (or a passive's agent) of the cue's verb in spaCy's parse; the speaker for "we" or "I"."""
+    token = parse.token_at(doc, cue_start)
+    if token is None:
+        return None
+    verb = parse.governing_verb(token)
+    subject = parse.subject_of(verb)
+    if subject is None:
+        return None
+    phrase, start = parse.phrase_of(subject)
+    first_word = phrase.split()[0].lower() if phrase.split() else ""
+    speaker_token = parse.speaker_of(verb)
+    if speaker_token is not None and phrase.lower() in _SPEAKER_PRONOUNS:
+        # "The company said it would pay": the pronoun is the speaker when the speaker can be one.
+        speaker_phrase, speaker_start = parse.phrase_of(speaker_token)
+        speaker = attributor.resolve(speaker_phrase, sentence, speaker_start, local)
+        if (
+            speaker is not None
+            and speaker.agent
+            and (speaker.category == "person") == (phrase.lower() in ("he", "she"))
+        ):
+            return speaker
+    if first_word in FIRST_PERSON or _SPEAKERS_SIDE.match(phrase):
+        if speaker_token is None:
+            speaker_token = parse.sentence_speaker(doc) if first_word in FIRST_PERSON else None
+        if speaker_token is None:
+            return None
+        phrase, start = parse.phrase_of(speaker_token)
+    resolved = attributor.resolve(phrase, sentence, start, local)
+    if resolved is not None and resolved.agent and resolved.name:
+        return resolved
     return None
 
 

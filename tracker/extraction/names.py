@@ -135,6 +135,14 @@ ORGANISATION_WORDS = frozenset(
     """
     )
 )
+# A name ending in one of these is a programme or a document, not someone who can pledge:
+# "The Blue Corridor Initiative will connect 12 ports".
+PROGRAMME_WORDS = _words(
+    """
+    initiative initiatives programme programmes program programs plan scheme project declaration agenda strategy
+    framework corridor compact accord accords treaty
+    """
+)
 COMPANY_WORDS = frozenset(
     _words(
         "company co corporation corp inc ltd plc holdings motor motors minerals mining airlines airways tsusho group "
@@ -177,7 +185,7 @@ TITLE_WORDS = frozenset(
     president vice-president prime premier vice-premier minister secretary secretary-general chancellor governor
     commissioner chair chairman chairwoman chairperson director director-general ambassador king queen prince
     princess sheikh senator general gen lieutenant colonel col captain capt admiral mr mrs ms miss dr prof
-    professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge
+    professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge pm
     """
     )
 )
@@ -249,6 +257,8 @@ class Context:
             parts = mention.name.split()
             if len(parts) > 1:
                 self.persons_by_surname[parts[-1].lower()] = mention.name
+                # Family name first ("Li Qiang", later "Li"), unless the word is already someone's surname.
+                self.persons_by_surname.setdefault(parts[0].lower(), mention.name)
             if mention.title:
                 self.persons_by_title[mention.title.lower()] = mention.name
 
@@ -355,6 +365,8 @@ def _classify(name: str, words: list[str], titled: bool, context: Context) -> tu
     lowered = [word.lower().rstrip(".") for word in words]
     if titled:
         return name, "person"
+    if len(words) >= 2 and lowered[-1] in PROGRAMME_WORDS:
+        return name, "programme"
     if any(word in COMPANY_WORDS for word in lowered):
         return name, "company"
     if (

@@ -66,6 +66,23 @@ _QUOTE_TRANSLATION = str.maketrans(
         "\u201b": "'",
     }
 )
+# A word or three in quotation marks with no punctuation inside: a scare quote ("fruitful" and "frank" talks),
+# not speech; it would break the pairing of the real quotation's marks.
+_SCARE_QUOTE = re.compile(r'(?<![\w,.])"(?=[^\s"])([^".,!?;:"]{1,30}?)(?<=\S)"(?![\w])')
+
+
+def normalise_quotes(sentence: str) -> str:
+    """Straight quotation marks for curly ones, and scare quotes blanked, keeping every offset."""
+    sentence = sentence.translate(_QUOTE_TRANSLATION)
+    return _SCARE_QUOTE.sub(lambda match: _scare(match), sentence)
+
+
+def _scare(match: re.Match) -> str:
+    if len(match.group(1).split()) > 3:
+        return match.group()
+    return " " + match.group(1) + " "
+
+
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _END_CANDIDATE = re.compile(r"[.!?]+['\")\]]*(?=\s)")
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
