@@ -1,12 +1,21 @@
-"""Score the extraction engine on the annotated articles in tests/data/extraction.
+"""Score the extraction engine on the annotated articles of tests/data.
 
-`make eval-extraction` (or `python -m tracker.extraction.evaluation [DIR]`) prints
-recall, precision and attribution accuracy per article and overall. A draft
-counts as proposed when its confidence is at least PROPOSE_THRESHOLD; it
-matches a true pledge when the pledge's annotated substring is in the
-draft's sentence; its attribution is right when its actor is the true actor
-(or one of the true readings), by name or any alias of that actor,
-ignoring case.
+The set has two parts: the development part (tests/data/extraction), on which the engine is tuned, and the test
+part (tests/data/extraction_heldout), on which it never is. `make eval-extraction` (or `python -m
+tracker.extraction.evaluation`) prints recall, precision and attribution accuracy per article and overall for
+both parts; `python -m tracker.extraction.evaluation DIR` scores one folder. The exit code follows TARGETS on
+the development part only: the test part's figures are reported against TEST_TARGETS but never gate anything,
+since a gate there would invite tuning on it.
+
+A draft counts as proposed when its confidence is at least PROPOSE_THRESHOLD; it matches a true pledge when the
+pledge's annotated substring is in the draft's sentence; its attribution is right when its actor is the true
+actor (or one of the true readings), by name or any alias of that actor, ignoring case.
+
+A pledge labelled `"borderline": true` is one reasonable annotators could disagree on, so it counts for neither
+side: recall is over the other pledges, and a proposal matching only borderline pledges is neither correct nor a
+false alarm; how many of them were proposed is reported apart. For the found pledges that label an `amount`
+(`value`, `currency`) or a `due` date, the share the draft got right is reported too (an amount within
+AMOUNT_TOLERANCE of the value, in the same currency; the same ISO date).
 """
 
 from __future__ import annotations
@@ -19,10 +28,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker.extraction import PROPOSE_THRESHOLD, KnownActor, extract_pledges
+from tracker.extraction import PROPOSE_THRESHOLD, Draft, KnownActor, extract_pledges
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "extraction"
+ROOT = Path(__file__).resolve().parents[2]
+DEV_DIR = ROOT / "tests" / "data" / "extraction"
+DEFAULT_DIR = DEV_DIR
+TEST_DIR = ROOT / "tests" / "data" / "extraction_heldout"
 TARGETS = {"recall": 0.9, "precision": 0.75, "attribution": 0.9}
+TEST_TARGETS = {"recall": 0.85, "precision": 0.90, "attribution": 0.85}
+# A label and the text may round one figure differently ("Rs 35,219 crore", "$1.2bn"); half a per cent absorbs that.
+AMOUNT_TOLERANCE = 0.005
+UNLABELLED_KIND = "unlabelled"
 
 
 @dataclass
@@ -32,23 +48,54 @@ class Article:
     date: datetime.date
     actors: list[KnownActor]
     pledges: list[dict]
+    text_kind: str = ""
+    publication: str = ""
 
 
 @dataclass
 class Score:
     name: str
-    true: int = 0
+    articles: int = 0
+    true: int = 0  # pledges not labelled borderline
     proposed: int = 0
     found: int = 0  # true pledges matched by a proposed draft
     correct_proposals: int = 0  # proposed drafts matching a true pledge
+    borderline_proposals: int = 0  # proposed drafts matching only borderline pledges: left out of precision
     attributed: int = 0  # found pledges with the right actor
     kind_right: int = 0
+    borderline: int = 0  # pledges labelled borderline
+    borderline_found: int = 0  # borderline pledges matched by a proposed draft
+    amounts: int = 0  # found pledges labelling an amount
+    amount_right: int = 0
+    dues: int = 0  # found pledges labelling a deadline
+    due_right: int = 0
+    text_kind: str = ""
+    publication: str = ""
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
     wrong_actors: list[str] = field(default_factory=list)
+    wrong_amounts: list[str] = field(default_factory=list)
+    wrong_deadlines: list[str] = field(default_factory=list)
+
+    COUNTS = (
+        "articles",
+        "true",
+        "proposed",
+        "found",
+        "correct_proposals",
+        "borderline_proposals",
+        "attributed",
+        "kind_right",
+        "borderline",
+        "borderline_found",
+        "amounts",
+        "amount_right",
+        "dues",
+        "due_right",
+    )
 
     def add(self, other: Score):
-        for name in ("true", "proposed", "found", "correct_proposals", "attributed", "kind_right"):
+        for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -57,7 +104,8 @@ class Score:
 
     @property
     def precision(self) -> float:
-        return self.correct_proposals / self.proposed if self.proposed else 1.0
+        judged = self.proposed - self.borderline_proposals
+        return self.correct_proposals / judged if judged else 1.0
 
     @property
     def attribution(self) -> float:
@@ -66,6 +114,14 @@ class Score:
     @property
     def kind_accuracy(self) -> float:
         return self.kind_right / self.found if self.found else 1.0
+
+    @property
+    def amount_accuracy(self) -> float:
+        return self.amount_right / self.amounts if self.amounts else 1.0
+
+    @property
+    def due_accuracy(self) -> float:
+        return self.due_right / self.dues if self.dues else 1.0
 
 
 def load_articles(directory: Path = DEFAULT_DIR) -> list[Article]:
@@ -78,7 +134,15 @@ def load_articles(directory: Path = DEFAULT_DIR) -> list[Article]:
             for index, actor in enumerate(meta.get("actors", []), start=1)
         ]
         articles.append(
-            Article(meta_path.stem, text, datetime.date.fromisoformat(meta["date"]), actors, meta["pledges"])
+            Article(
+                meta_path.stem,
+                text,
+                datetime.date.fromisoformat(meta["date"]),
+                actors,
+                meta["pledges"],
+                text_kind=meta.get("text_kind", ""),
+                publication=meta.get("publication", ""),
+            )
         )
     return articles
 
@@ -101,18 +165,46 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s.]+", " ", name).strip()
 
 
+def same_amount(drafted: dict | None, labelled: dict) -> bool:
+    if not drafted or drafted.get("value") is None or drafted.get("currency") != labelled["currency"]:
+        return False
+    return abs(drafted["value"] - labelled["value"]) <= AMOUNT_TOLERANCE * abs(labelled["value"])
+
+
+def _money(amount: dict | None) -> str:
+    if not amount or amount.get("value") is None:
+        return "no amount"
+    return f"{amount['value']:,.0f} {amount.get('currency') or '?'}"
+
+
+def _first_match(pledge: dict, drafts: list[Draft]) -> Draft | None:
+    return next((draft for draft in drafts if pledge["match"] in draft.text), None)
+
+
 def score_article(article: Article) -> Score:
-    score = Score(article.name, true=len(article.pledges))
+    true_pledges = [pledge for pledge in article.pledges if not pledge.get("borderline")]
+    borderline = [pledge for pledge in article.pledges if pledge.get("borderline")]
+    score = Score(
+        article.name,
+        articles=1,
+        true=len(true_pledges),
+        borderline=len(borderline),
+        text_kind=article.text_kind,
+        publication=article.publication,
+    )
     drafts = extract_pledges(article.text, article_date=article.date, actors=article.actors)
     proposed = [draft for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD]
     score.proposed = len(proposed)
     for draft in proposed:
-        if any(pledge["match"] in draft.text for pledge in article.pledges):
+        if any(pledge["match"] in draft.text for pledge in true_pledges):
             score.correct_proposals += 1
+        elif any(pledge["match"] in draft.text for pledge in borderline):
+            score.borderline_proposals += 1
         else:
             score.false_alarms.append(f"{draft.text} [{draft.actor}, {draft.kind}, {draft.confidence}]")
-    for pledge in article.pledges:
-        match = next((draft for draft in proposed if pledge["match"] in draft.text), None)
+    score.borderline_found = sum(1 for pledge in borderline if _first_match(pledge, proposed))
+    for pledge in true_pledges:
+        match = _first_match(pledge, proposed)
         if match is None:
             score.misses.append(pledge["match"])
             continue
@@ -123,6 +215,20 @@ def score_article(article: Article) -> Score:
             score.wrong_actors.append(f"{pledge['match']}: got {match.actor!r}, want {pledge['actor']!r}")
         if match.kind == pledge["kind"]:
             score.kind_right += 1
+        if "amount" in pledge:
+            score.amounts += 1
+            if same_amount(match.amount, pledge["amount"]):
+                score.amount_right += 1
+            else:
+                score.wrong_amounts.append(
+                    f"{pledge['match']}: got {_money(match.amount)}, want {_money(pledge['amount'])}"
+                )
+        if "due" in pledge:
+            score.dues += 1
+            if match.due == pledge["due"]:
+                score.due_right += 1
+            else:
+                score.wrong_deadlines.append(f"{pledge['match']}: got {match.due}, want {pledge['due']}")
     return score
 
 
@@ -136,23 +242,52 @@ def evaluate(directory: Path = DEFAULT_DIR) -> tuple[Score, list[Score]]:
     return total, scores
 
 
+def by_text_kind(scores: list[Score]) -> dict[str, Score]:
+    kinds: dict[str, Score] = {}
+    for score in scores:
+        kind = score.text_kind or UNLABELLED_KIND
+        kinds.setdefault(kind, Score(kind)).add(score)
+    return dict(sorted(kinds.items()))
+
+
 def _line(score: Score) -> str:
     return (
-        f"{score.name:28} pledges {score.true:3}  proposed {score.proposed:3}  "
+        f"{score.name:32} pledges {score.true:3}  proposed {score.proposed:3}  "
         f"recall {score.recall:.2f}  precision {score.precision:.2f}  "
         f"attribution {score.attribution:.2f}  kind {score.kind_accuracy:.2f}"
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Score the extraction engine on annotated articles.")
-    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help="NAME.txt + NAME.json pairs")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list misses, false alarms and wrong actors")
-    arguments = parser.parse_args(argv)
-    verbose = arguments.verbose
-    total, scores = evaluate(arguments.directory)
+def _share(label: str, right: int, total: int) -> str:
+    return f"{label} {right} of {total} ({right / total:.2f})" if total else f"{label} - (none labelled)"
+
+
+def _extras(score: Score) -> str:
+    return "  ".join(
+        (
+            f"borderline proposed {score.borderline_found} of {score.borderline}",
+            _share("amount right", score.amount_right, score.amounts),
+            _share("deadline right", score.due_right, score.dues),
+        )
+    )
+
+
+def _shown(directory: Path) -> str:
+    try:
+        return str(Path(directory).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(directory)
+
+
+def report(title: str, directory: Path, targets: dict[str, float], *, gated: bool, verbose: bool) -> bool:
+    """Print one part's figures; True when a gated target is missed."""
+    total, scores = evaluate(directory)
+    print(f"== {title}: {_shown(directory)}, {total.articles} articles")
     for score in scores:
-        print(_line(score))
+        line = _line(score)
+        if score.borderline or score.amounts or score.dues:
+            line += "  " + _extras(score)
+        print(line)
         if verbose:
             for text in score.misses:
                 print(f"    missed: {text}")
@@ -160,13 +295,50 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    false alarm: {text}")
             for text in score.wrong_actors:
                 print(f"    wrong actor: {text}")
+            for text in score.wrong_amounts:
+                print(f"    wrong amount: {text}")
+            for text in score.wrong_deadlines:
+                print(f"    wrong deadline: {text}")
     print("-" * 120)
     print(_line(total))
-    failed = [name for name, target in TARGETS.items() if getattr(total, name) < target]
-    for name, target in TARGETS.items():
+    print(_extras(total))
+    for kind, kind_score in by_text_kind(scores).items():
         print(
-            f"target {name} >= {target:.2f}: {'met' if name not in failed else 'NOT MET'} ({getattr(total, name):.3f})"
+            f"text kind {kind:20} articles {kind_score.articles:3}  pledges {kind_score.true:3}  "
+            f"recall {kind_score.recall:.2f}  attribution {kind_score.attribution:.2f}"
         )
+    publications = {score.publication for score in scores if score.publication}
+    print(f"publications: {len(publications)} distinct")
+    missed = [name for name, target in targets.items() if getattr(total, name) < target]
+    note = "" if gated else ", reported, not gated: the engine is not tuned on this part"
+    for name, target in targets.items():
+        outcome = "NOT MET" if name in missed else "met"
+        print(f"target {name} >= {target:.2f}: {outcome} ({getattr(total, name):.3f}){note}")
+    return gated and bool(missed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Score the extraction engine on annotated articles.")
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        help="NAME.txt + NAME.json pairs (default: the development part, then the test part)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list misses, false alarms, wrong actors, amounts and deadlines"
+    )
+    arguments = parser.parse_args(argv)
+    verbose = arguments.verbose
+    directory = arguments.directory
+    if directory is None:
+        failed = report("development part (tuned on)", DEV_DIR, TARGETS, gated=True, verbose=verbose)
+        print()
+        report("test part (never tuned on)", TEST_DIR, TEST_TARGETS, gated=False, verbose=verbose)
+    elif directory.resolve() == TEST_DIR.resolve():
+        failed = report("test part (never tuned on)", directory, TEST_TARGETS, gated=False, verbose=verbose)
+    else:
+        failed = report("articles", directory, TARGETS, gated=True, verbose=verbose)
     return 1 if failed else 0
 
 
