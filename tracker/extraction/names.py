@@ -229,6 +229,10 @@ class Mention:
     title: str = ""
 
 
+# "Your Majesties, Excellencies": an address, not a person.
+_VOCATIVE = re.compile(r"^(?:your|his|her|their)\s", re.IGNORECASE)
+
+
 @dataclass
 class Context:
     """What the article has named so far, for pronouns, surnames and titles."""
@@ -241,6 +245,13 @@ class Context:
     # Sentence subjects, the likeliest referents of "the company" or "it".
     subjects: list[Mention] = field(default_factory=list)
     last_speaker: str | None = None
+    # Who "we" and "I" are outside quotation marks: the signatories of a communique ("We, the Leaders of the
+    # Group of Seven,"), else the first person the text names (the interviewee, the speaker), else the first
+    # government.
+    declared_voice: str | None = None
+    first_person: str | None = None
+    first_government: str | None = None
+    first_person_voice: bool = False  # the text has spoken as "we" or "I" outside quotation marks
     _alias_index: dict[str, KnownActor] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -251,8 +262,16 @@ class Context:
     def known_actor(self, name: str) -> KnownActor | None:
         return self._alias_index.get(_key(name))
 
+    @property
+    def voice(self) -> str | None:
+        return self.declared_voice or self.first_person or self.first_government
+
     def remember(self, mention: Mention):
         self.mentions.append(mention)
+        if mention.category == "government" and self.first_government is None:
+            self.first_government = mention.name
+        if mention.category == "person" and self.first_person is None and not _VOCATIVE.match(mention.name):
+            self.first_person = mention.name
         if mention.category == "person":
             parts = mention.name.split()
             if len(parts) > 1:

