@@ -165,22 +165,21 @@ def _quotation_drafts(sentence, normalised, doc, local, context, attributor, art
     drafts = []
     for part in doc.sents:
         start, end = part.start_char, part.end_char
-        piece, normalised_piece = sentence[start:end].strip(), normalised[start:end].strip()
-        if not _has_cue(normalised_piece):
+        if not _has_cue(normalised[start:end]):
             continue
-        offset = normalised.index(normalised_piece, start)
-        piece_local = [mention for mention in local if offset <= mention.start < offset + len(normalised_piece)]
         shifted = [
-            Mention(m.start - offset, m.end - offset, m.surface, m.name, m.category, m.title) for m in piece_local
+            Mention(m.start - start, m.end - start, m.surface, m.name, m.category, m.title)
+            for m in local
+            if start <= m.start < end
         ]
         draft = _draft_for(
-            piece.strip('" '),
-            normalised_piece.strip('" '),
+            sentence[start:end].strip('" '),
+            normalised[start:end],
             shifted,
             context,
             attributor,
             article_date,
-            doc=None,
+            doc=part.as_doc(),
             quote_speaker=speaker,
         )
         if draft is not None:
@@ -258,6 +257,8 @@ def _draft_for(
     if past and (not past.group("year") or int(past.group("year")) < article_date.year):
         confidence = min(confidence, 0.35)  # "the money they promised in 2019"
     due = resolve_due(normalised, article_date)
+    if cue.modal and doc is not None and parse.forecast_shape(doc, start):
+        confidence = min(confidence, 0.35)
     if cue.modal:
         after = normalised[end:]
         if NON_PLEDGE_AFTER_MODAL.match(after) and not (doc is not None and parse.named_agent(doc, start)):
@@ -389,9 +390,21 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
             return None
         phrase, start = parse.phrase_of(speaker_token)
     resolved = attributor.resolve(phrase, sentence, start, local)
+    if resolved is not None and resolved.category == "group" and _a_thing(subject):
+        # "Disbursement will follow": capitalised only because it opens the sentence.
+        return Resolved(phrase, "thing", agent=False)
     if resolved is not None and resolved.agent and resolved.name:
         return resolved
     return None
+
+
+def _a_thing(subject) -> bool:
+    """A singular common noun with no name in it ("Disbursement", "The money"): not someone who can pledge."""
+    return (
+        subject.tag_ == "NN"
+        and subject.text[1:].islower()
+        and not any(token.pos_ == "PROPN" for token in subject.subtree)
+    )
 
 
 _OBJECT_AFTER = re.compile(r"^\s*(?P<object>[^,;]{1,80}?)\s+(?:to|for|on|about|over)\b")

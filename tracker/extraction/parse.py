@@ -39,6 +39,13 @@ SUBJECT_LABELS = ("nsubj", "nsubjpass", "csubj")
 _DROPPED_FROM_SUBJECT = frozenset({"relcl", "acl", "appos", "punct", "advcl", "cc", "conj", "parataxis"})
 # "released by September", "cut by 5%": a "by" that names no one.
 NOT_AGENTS = frozenset({"DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"})
+# Common nouns that name a body able to act: "will be restructured by the Government".
+AGENT_NOUNS = _words(
+    """
+    government governments administration ministry treasury cabinet state company bank fund agency commission
+    council board authority concessionaire contractor consortium parliament leaders ministers president minister
+    """
+)
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom", "whose"})
 
 _lock = threading.Lock()
@@ -232,8 +239,37 @@ def named_agent(doc, offset: int) -> bool:
     if token is None:
         return False
     verb = governing_verb(token)
+    if verb.dep_ in ("acl", "relcl", "amod"):
+        return False  # "$11.6 billion pledged by rich countries": a pledge described, not made here
     for agent in (child for child in verb.children if child.dep_ == "agent"):
         for name in (child for child in agent.children if child.dep_ == "pobj"):
-            if name.pos_ in ("PROPN", "NOUN") and name.ent_type_ not in NOT_AGENTS:
+            if name.ent_type_ in NOT_AGENTS:
+                continue
+            if name.pos_ == "PROPN" or name.lower_ in AGENT_NOUNS:
                 return True
+    return False
+
+
+def forecast_shape(doc, offset: int) -> bool:
+    """A "will" that describes rather than pledges: inside a relative clause ("the economy will run on") or with
+    a counted crowd as its subject ("360 million young Africans will look for work")."""
+    token = token_at(doc, offset)
+    if token is None:
+        return False
+    verb = governing_verb(token)
+    if verb.dep_ == "relcl":
+        return True
+    subjects = [child for child in verb.children if child.dep_ == "nsubj"]
+    return any(_crowd(subject) for subject in subjects)
+
+
+def _crowd(subject) -> bool:
+    """ "360 million young Africans", "thousands of workers"; not "the two countries"."""
+    for word in subject.subtree:
+        if word.i == subject.i:
+            continue
+        if word.lower_ in ("hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion"):
+            return True
+        if word.like_num and word.text.replace(",", "").isdigit() and int(word.text.replace(",", "")) >= 100:
+            return True
     return False
