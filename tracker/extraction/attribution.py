@@ -15,6 +15,7 @@ from .names import (
     GOVERNMENT_NOUNS,
     ORGANISATION_NOUNS,
     PAIR_NOUNS,
+    PERSON_PAIR_NOUNS,
     Context,
     Mention,
     _is_capitalised,
@@ -87,6 +88,8 @@ class Attributor:
             if lowered in ("they", "them") and name is None and self.context.pair:
                 name = self.context.pair[0]
             return Resolved(name, "person" if lowered in ("he", "she", "him", "her") else "group") if name else None
+        if PERSON_PAIR_NOUNS.match(lowered) and self.context.person_pair:
+            return Resolved(self.context.person_pair[0], "person")
         if PAIR_NOUNS.match(lowered):
             if self.context.pair:
                 return Resolved(self.context.pair[0], "government")

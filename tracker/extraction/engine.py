@@ -109,10 +109,15 @@ def _sentence_subject(sentence: str, local: list[Mention]) -> Mention | None:
 
 
 def _remember_pair(sentence: str, local: list[Mention], context: Context):
-    """ "Kenya and Japan signed...": "both sides" later means these two."""
+    """ "Kenya and Japan signed...": "both sides" later means these two; "Biden and Hichilema met...": "the two
+    presidents" later means these two."""
     for first, second in itertools.pairwise(local):
         between = sentence[first.end : second.start].strip().lower()
-        if between in ("and", "and the") and first.category != "person" and second.category != "person":
+        if between not in ("and", "and the", ","):
+            continue
+        if first.category == second.category == "person":
+            context.person_pair = (first.name, second.name)
+        elif between != "," and first.category != "person" and second.category != "person":
             context.pair = (first.name, second.name)
             return
 

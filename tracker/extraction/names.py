@@ -173,6 +173,11 @@ COMPANY_NOUNS = {
     "retailer",
 }
 ORGANISATION_NOUNS = {"bloc", "union", "agency", "fund", "organisation", "organization", "alliance", "council"}
+# The people who met: "The two presidents committed...", "The leaders agreed...".
+PERSON_PAIR_NOUNS = re.compile(
+    r"^(?:both|the\s+two|the)\s+(?:leaders|presidents|prime\s+ministers|heads\s+of\s+state|heads\s+of\s+government)$",
+    re.IGNORECASE,
+)
 PAIR_NOUNS = re.compile(
     r"^(?:both|the two)\s+(?:sides|countries|governments|leaders|blocs|nations|parties|partners|companies|firms)$",
     re.IGNORECASE,
@@ -242,6 +247,7 @@ class Context:
     persons_by_surname: dict[str, str] = field(default_factory=dict)
     persons_by_title: dict[str, str] = field(default_factory=dict)
     pair: tuple[str, str] | None = None
+    person_pair: tuple[str, str] | None = None
     # Sentence subjects, the likeliest referents of "the company" or "it".
     subjects: list[Mention] = field(default_factory=list)
     last_speaker: str | None = None

@@ -53,6 +53,24 @@ LEADING_FUNCTION_WORDS = (SENTENCE_STARTERS - HONORIFICS - {"mr", "mrs", "ms", "
     "many",
     "most",
     "other",
+    # A question's opening word: "Is Africa ready?", "What will it cost?".
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "can",
+    "will",
+    "would",
+    "should",
+    "what",
+    "why",
+    "how",
+    "where",
+    "today",
+    "together",
 }
 _QUOTE_TRANSLATION = str.maketrans(
     {
