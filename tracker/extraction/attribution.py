@@ -88,8 +88,14 @@ class Attributor:
             if lowered in ("they", "them") and name is None and self.context.pair:
                 name = self.context.pair[0]
             return Resolved(name, "person" if lowered in ("he", "she", "him", "her") else "group") if name else None
-        if PERSON_PAIR_NOUNS.match(lowered) and self.context.person_pair:
-            return Resolved(self.context.person_pair[0], "person")
+        if PERSON_PAIR_NOUNS.match(lowered):
+            # The two named together, else the two sides, else the summit's first-named leader.
+            if self.context.person_pair:
+                return Resolved(self.context.person_pair[0], "person")
+            if self.context.pair:
+                return Resolved(self.context.pair[0], "government")
+            if self.context.first_person:
+                return Resolved(self.context.first_person, "person")
         if PAIR_NOUNS.match(lowered):
             if self.context.pair:
                 return Resolved(self.context.pair[0], "government")

@@ -35,7 +35,7 @@ CUES = (
     _cue(r"\bappeal(?:ed|s|ing)?\s+(?:to|for)\b", "request", 0.85),
     _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
     _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
-    _cue(r"\binvit(?:ed|es|ing)" + _OBJECT + r"\s+to\b", "request", 0.65),
+    _cue(r"\binvit(?:e|ed|es|ing)" + _OBJECT + r"\s+to\b", "request", 0.65),
     _cue(r"\b(?:we|you|they)\s+(?:must|need\s+to)\b", "request", 0.6),
     # Statements of intent.
     _cue(r"\bstatement\s+of\s+intent\b", "intent", 0.85),
@@ -55,7 +55,8 @@ CUES = (
     _cue(r"\b(?:will|would)\s+(?:study|review|examine|reconsider|look\s+into|consider)\b", "review", 0.75),
     _cue(r"\b(?:is|was|are|were|be)\s+(?:studying|reviewing|examining|reconsidering|considering)\b", "review", 0.7),
     # Agreements.
-    _cue(r"\bsign(?:ed|s|ing)?\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
+    # Not the noun: "with this signing", "the signing of".
+    _cue(r"\b(?:sign(?:ed|s)?|(?<!\bthe\s)(?<!\bthis\s)(?<!\ba\s)signing)\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
     _cue(r"\bagree(?:d|s|ing)?\b", "agreement", 0.85),
     _cue(
         r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?(?:deal|agreement|declaration|resolution|plan|"
@@ -81,7 +82,11 @@ CUES = (
     ),
     # Promises.
     _cue(r"\bpromised\b|\bpromis(?:es|ing)\s+to\b|\bpromise\s+to\b", "promise", 0.85),
-    _cue(r"\bpledg(?:ed|ing)\b|\bpledges?\s+to\b", "promise", 0.85),
+    _cue(
+        r"\bpledg(?:ed|ing)\b(?!\s+(?:event|conference|session|summit|drive|round)s?\b)|\bpledges?\s+to\b",
+        "promise",
+        0.85,
+    ),
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
@@ -116,7 +121,7 @@ CUES = (
     _cue(r"\b(?:willing|ready|prepared)\s+to\b", "promise", 0.65),
     # An undertaking announced as under way: "we are launching a fund".
     _cue(
-        r"\b(?:is|are|am)\s+(?:now\s+)?(?:launching|setting\s+up|establishing|creating|rolling\s+out|introducing)\b"
+        r"\b(?:is|are|am)\s+(?:now\s+|therefore\s+|also\s+|today\s+)?(?:launching|setting\s+up|establishing|creating|rolling\s+out|introducing)\b"
         r"|'re\s+(?:launching|setting\s+up|creating)\b|'m\s+(?:launching|setting\s+up|creating)\b",
         "promise",
         0.7,
@@ -170,6 +175,46 @@ PAST_AFTER = re.compile(
 GENERIC_SUBJECT = re.compile(
     r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]{2,}[^s\W]s'?)\s+"
     r"(?:\w+ed|have|had|are|were|say|said|want|will|would|plan|staged|met|held|took|went|began|fear)\b"
+)
+# A clause under these is hoped or thought, not pledged: "I hope this package will inspire others".
+HOPE_VERBS = frozenset(
+    {
+        "hope",
+        "hopes",
+        "hoped",
+        "hoping",
+        "expect",
+        "expects",
+        "expected",
+        "believe",
+        "believes",
+        "believed",
+        "wish",
+        "wishes",
+        "think",
+        "thinks",
+        "thought",
+        "trust",
+        "trusts",
+    }
+)
+# Speakers who comment rather than commit: "Bankers in Cairo said the inflow would ease talks".
+COMMENTATORS = frozenset(
+    {
+        "analysts",
+        "analyst",
+        "economists",
+        "economist",
+        "bankers",
+        "banker",
+        "experts",
+        "expert",
+        "observers",
+        "critics",
+        "investors",
+        "traders",
+        "commentators",
+    }
 )
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(

@@ -13,10 +13,12 @@ from . import parse
 from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
 from .core import MAX_TEXT_CHARS, Draft, ExtractionError, KnownActor, text_too_long
 from .cues import (
+    COMMENTATORS,
     CONDITION_BEFORE,
     CUES,
     GENERIC_SUBJECT,
     HEDGE_BEFORE,
+    HOPE_VERBS,
     KIND_REFINING,
     NEGATION,
     NON_PLEDGE_AFTER_MODAL,
@@ -29,7 +31,7 @@ from .cues import (
 )
 from .dates import resolve_due
 from .money import _amount_for
-from .names import Context, Mention, _mentions_in
+from .names import COUNTRY_NAMES, Context, Mention, _mentions_in
 from .sentences import _looks_like_english, article_dateline_date, normalise_quotes, split_sentences
 from .titles import _WEEKDAY_PHRASE, draft_title
 
@@ -122,10 +124,16 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
             return
 
 
+_HELP = re.compile(r"^\s+(?:also\s+)?help\b", re.IGNORECASE)
 _STARTS_FIRST_PERSON = re.compile(r"(?:we|I)\b", re.IGNORECASE)
 _COLLECTIVE_WE = re.compile(r"^(?:each|all|both|every\s+one)\s+of\s+us\b", re.IGNORECASE)
-_PASSIVE_MODAL = re.compile(r"(?:will|shall|would)\s+(?:also\s+)?be\s+(?:\w+\s+)?\w+(?:ed|en|up|set)\b", re.IGNORECASE)
-_WE_THE = re.compile(r"\bWe,\s+the\s+(?P<who>[^,;:.]{3,120}),")
+_PASSIVE_MODAL = re.compile(
+    r"(?:will|shall|would)\s+(?:also\s+)?be\s+(?:\w+ed|\w+en|set|made|built|held|given|sent|paid|put|done|met)\b",
+    re.IGNORECASE,
+)
+# "We, the Leaders of the Group of Seven, met", "Today we, President Joseph R. Biden, Jr. of the United States and
+# President William S. Ruto of Kenya, celebrate".
+_WE_THE = re.compile(r"\b[Ww]e,\s+(?P<who>(?:the\s+)?[A-Z][^;:]{2,200}?),\s+(?=[a-z])")
 
 
 def _declared_voice(text: str, context: Context) -> str | None:
@@ -133,8 +141,17 @@ def _declared_voice(text: str, context: Context) -> str | None:
     match = _WE_THE.search(text[:5_000].translate(str.maketrans("\u2019", "'")))
     if match is None:
         return None
-    mentions = [mention for mention in _mentions_in(match.group("who"), context) if mention.category != "place"]
-    return mentions[-1].name if mentions else None
+    who = match.group("who")
+    mentions = _mentions_in(who, context)
+    # A body ("Group of Seven") before its members; leaders "of Kenya" speak for their country.
+    for mention in mentions:
+        if mention.category in ("organisation", "government", "company"):
+            return mention.name
+    for mention in mentions:
+        if mention.category == "place" and mention.name.lower() in COUNTRY_NAMES:
+            return COUNTRY_NAMES[mention.name.lower()]
+    persons = [mention for mention in mentions if mention.category == "person"]
+    return persons[0].name if persons else None
 
 
 def _to_parse(sentences: list[tuple[str, str]]) -> list[int]:
@@ -261,12 +278,25 @@ def _draft_for(
     past = PAST_AFTER.match(normalised[end:])
     if past and (not past.group("year") or int(past.group("year")) < article_date.year):
         confidence = min(confidence, 0.35)  # "the money they promised in 2019"
+    if doc is not None and (
+        parse.past_event(doc, start, article_date.year)
+        or parse.governed_by(doc, start, HOPE_VERBS)
+        or parse.speaker_word(doc, start) in COMMENTATORS
+    ):
+        confidence = min(confidence, 0.35)
     due = resolve_due(normalised, article_date)
     if cue.modal and doc is not None and parse.forecast_shape(doc, start):
         confidence = min(confidence, 0.35)
     if cue.modal:
         after = normalised[end:]
-        if NON_PLEDGE_AFTER_MODAL.match(after) and not (doc is not None and parse.named_agent(doc, start)):
+        # "A joint mechanism will be set up" in a speech or a communique: the voice's undertaking.
+        voiced = context.first_person_voice and actor is not None and actor.name == context.voice
+        undertaken = (doc is not None and parse.named_agent(doc, start)) or (
+            voiced and _PASSIVE_MODAL.match(normalised, start)
+        )
+        # "Japan will help African countries grow more food": help given by someone able to give it.
+        helping = _HELP.match(after) and actor is not None and actor.agent and actor.category != "group"
+        if NON_PLEDGE_AFTER_MODAL.match(after) and not undertaken and not helping:
             confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
         elif actor is not None and not actor.agent:
             confidence = 0.55 if due else 0.35
@@ -314,6 +344,8 @@ def _attribute(sentence, cue_start, local, context, attributor, *, doc=None, quo
             return parsed
     span, span_start = _subject_span(sentence, cue_start)
     span = _COLLECTIVE_WE.sub("we", span)
+    if span.split() and span.split()[-1].lower() in ("we", "i"):  # "With this package we will invest"
+        span, span_start = span.split()[-1], span_start + len(span) - len(span.split()[-1])
     if _STARTS_FIRST_PERSON.match(sentence, cue_start):  # the cue itself opens with "we": "we launch"
         span, span_start = "we", cue_start
     if quote_speaker is not None and (not span or span.split()[0].lower() in FIRST_PERSON):

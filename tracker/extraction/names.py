@@ -258,6 +258,7 @@ class Context:
     first_person: str | None = None
     first_government: str | None = None
     first_person_voice: bool = False  # the text has spoken as "we" or "I" outside quotation marks
+    _first_person_titled: bool = False
     _alias_index: dict[str, KnownActor] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -276,8 +277,11 @@ class Context:
         self.mentions.append(mention)
         if mention.category == "government" and self.first_government is None:
             self.first_government = mention.name
-        if mention.category == "person" and self.first_person is None and not _VOCATIVE.match(mention.name):
+        # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech").
+        outranks = self.first_person is None or (mention.title and not self._first_person_titled)
+        if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks:
             self.first_person = mention.name
+            self._first_person_titled = bool(mention.title)
         if mention.category == "person":
             parts = mention.name.split()
             if len(parts) > 1:
@@ -354,6 +358,19 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
     return phrases
 
 
+def _given_name_first(words: list[str]) -> list[str]:
+    """ "KISHIDA Fumio" (the family name in capitals, as Japanese official texts write it) -> "Fumio Kishida"."""
+    if (
+        len(words) == 2
+        and len(words[0]) > 2
+        and words[0].isupper()
+        and words[1][:1].isupper()
+        and words[1][1:].islower()
+    ):
+        return [words[1], words[0].capitalize()]
+    return words
+
+
 def _strip_title(words: list[str]) -> tuple[list[str], str]:
     """("President", "William", "Ruto") -> (["William", "Ruto"], "President")."""
     last_title = -1
@@ -388,10 +405,10 @@ def _classify(name: str, words: list[str], titled: bool, context: Context) -> tu
     if country:
         return name, "government"
     lowered = [word.lower().rstrip(".") for word in words]
+    if len(words) >= 2 and lowered[-1] in PROGRAMME_WORDS:
+        return name, "programme"  # "King Salman Development Initiative" too
     if titled:
         return name, "person"
-    if len(words) >= 2 and lowered[-1] in PROGRAMME_WORDS:
-        return name, "programme"
     if any(word in COMPANY_WORDS for word in lowered):
         return name, "company"
     if (
@@ -436,6 +453,7 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
                 mentions.append(Mention(start, end, " ".join(words), holder, "person", " ".join(words)))
             continue
         person_words, title = _strip_title(words)
+        person_words = _given_name_first(person_words)
         titled = bool(title)
         if len(person_words) == 1 and (titled or not possessive):
             surname = person_words[0].lower()

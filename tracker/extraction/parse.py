@@ -273,3 +273,65 @@ def _crowd(subject) -> bool:
         if word.like_num and word.text.replace(",", "").isdigit() and int(word.text.replace(",", "")) >= 100:
             return True
     return False
+
+
+def clause_verb(token):
+    """The verb of the clause a word sits in: "witnessed the signing of a memorandum" → witnessed."""
+    node = token
+    while node.pos_ not in ("VERB", "AUX") and node.head.i != node.i:
+        node = node.head
+    return node
+
+
+def past_event(doc, offset: int, article_year: int) -> bool:
+    """The cue reports something done before: a past verb dated in an earlier year ("witnessed the signing of a
+    memorandum ... in September 2024"), or a perfect with "since" ("Since 2008, India has committed ...")."""
+    token = token_at(doc, offset)
+    if token is None:
+        return False
+    verb = clause_verb(token)
+    auxiliaries = {child.lower_ for child in verb.children if child.dep_ == "aux"}
+    if auxiliaries & {"has", "have", "had"} and any(word.lower_ == "since" for word in verb.subtree):
+        return True
+    if verb.tag_ != "VBD":
+        return False
+    for word in verb.subtree:
+        is_year = word.ent_type_ == "DATE" and len(word.text) == 4 and word.text.isdigit()
+        if is_year and int(word.text) < article_year and _dates_the_verb(word, verb):
+            return True
+    return False
+
+
+def _dates_the_verb(word, verb) -> bool:
+    """The date belongs to the verb's own clause, not to a clause or aside inside it ("a project first proposed
+    in 2016")."""
+    node = word
+    while node.i != verb.i and node.head.i != node.i:
+        if node.dep_ in ("appos", "acl", "relcl", "advcl", "ccomp", "xcomp", "conj"):
+            return False
+        node = node.head
+    return True
+
+
+def governed_by(doc, offset: int, words: frozenset) -> bool:
+    """The cue's clause sits under one of `words` ("I hope this package will inspire", "Bankers said ... would")."""
+    token = token_at(doc, offset)
+    if token is None:
+        return False
+    node = clause_verb(token)
+    while node.head.i != node.i:
+        if node.dep_ not in ("ccomp", "xcomp", "advcl", "conj", "parataxis"):
+            return False
+        node = node.head
+        if node.lower_ in words:
+            return True
+    return False
+
+
+def speaker_word(doc, offset: int) -> str:
+    """The head word of the speaker of the cue's clause ("bankers"), or ""."""
+    token = token_at(doc, offset)
+    if token is None:
+        return ""
+    speaker = speaker_of(clause_verb(token))
+    return speaker.lower_ if speaker is not None else ""
