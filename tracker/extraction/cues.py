@@ -218,5 +218,7 @@ COMMENTATORS = frozenset(
 )
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(
-    r"^\s+(?:also\s+)?(?:be|have|add|cost|mean|help|boost|lead|bring|create|save|raise\s+prices)\b", re.IGNORECASE
+    r"^\s+(?:(?:also|finally|soon|now|then|still|eventually)\s+)?(?:be|have|add|cost|mean|help|boost|lead|bring|create|"
+    r"save|raise\s+prices)\b",
+    re.IGNORECASE,
 )

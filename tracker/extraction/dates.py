@@ -80,8 +80,13 @@ DATE_PATTERNS = (
     ("next", re.compile(r"\b(?:next|the\s+coming)\s+(?P<unit>year|month)\b", re.I)),
     # by this year's end / this year
     ("this_year", re.compile(r"\b(?:later\s+)?this\s+year\b", re.I)),
-    # by 2030 / in 2028
-    ("year", re.compile(r"\b(?:by|before|until|in|from)\s+(?P<year>(?:19|20)\d{2})\b", re.I)),
+    # by 2030 / in 2028 / between now and 2030 / up to 2030
+    (
+        "year",
+        re.compile(
+            r"\b(?:by|before|until|in|from|through|up\s+to|between\s+now\s+and)\s+(?P<year>(?:19|20)\d{2})\b", re.I
+        ),
+    ),
     # by September
     ("month", re.compile(r"\b(?:by|before|until|in)\s+" + _MONTH + r"(?!\s+\d)\b", re.I)),
 )

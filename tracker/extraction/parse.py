@@ -289,7 +289,7 @@ def past_event(doc, offset: int, article_year: int) -> bool:
     token = token_at(doc, offset)
     if token is None:
         return False
-    verb = clause_verb(token)
+    verb = clause_verb(governing_verb(token))
     auxiliaries = {child.lower_ for child in verb.children if child.dep_ == "aux"}
     if auxiliaries & {"has", "have", "had"} and any(word.lower_ == "since" for word in verb.subtree):
         return True
@@ -318,7 +318,7 @@ def governed_by(doc, offset: int, words: frozenset) -> bool:
     token = token_at(doc, offset)
     if token is None:
         return False
-    node = clause_verb(token)
+    node = clause_verb(governing_verb(token))
     while node.head.i != node.i:
         if node.dep_ not in ("ccomp", "xcomp", "advcl", "conj", "parataxis"):
             return False
@@ -333,5 +333,5 @@ def speaker_word(doc, offset: int) -> str:
     token = token_at(doc, offset)
     if token is None:
         return ""
-    speaker = speaker_of(clause_verb(token))
+    speaker = speaker_of(clause_verb(governing_verb(token)))
     return speaker.lower_ if speaker is not None else ""
