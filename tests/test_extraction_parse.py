@@ -402,3 +402,58 @@ def test_a_sentence_longer_than_a_paragraph_is_not_parsed():
     assert len(run_on) > parse.MAX_SENTENCE_CHARS
     assert _to_parse(sentences_of(run_on)) == []
     assert _to_parse(sentences_of(PLEDGE)) == [0]
+
+
+# The text's own voice, descriptions and past events ----------------------------------------------------------
+
+
+def test_a_speech_in_the_first_person_is_its_titled_speakers():
+    drafts = extract(
+        "Opening Speech by Prime Minister KISHIDA Fumio at TICAD 8\n\n"
+        "Excellencies, I am glad to speak to you. We will launch a green growth initiative with Africa. "
+        "In total, 300,000 people will be trained over three years."
+    )
+
+    assert [draft.actor for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD] == ["Fumio Kishida"] * 2
+
+
+def test_a_joint_statements_we_is_the_first_country_of_its_signatories():
+    (draft,) = extract(
+        "Today we, President Joseph R. Biden, Jr. of the United States and President William S. Ruto of Kenya, "
+        "celebrate our partnership.\n\nWe will establish a strategic dialogue on artificial intelligence."
+    )
+
+    assert draft.actor == "United States"
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"I hope this package will inspire many others to contribute," the Commission President said.',
+        "Bankers in Cairo said the inflow would ease talks with the International Monetary Fund.",
+        "Presidents Xi Jinping and Samia Suluhu Hassan witnessed the signing of a memorandum of understanding on the "
+        "railway in Beijing in September 2024.",
+        "Since our first summit in 2008, India has committed 7.4 billion dollars in concessional credit to Africa.",
+        "Africa has the minerals and the young workers the next economy will run on.",
+        "Over the next decade about 360 million young Africans will look for work.",
+    ],
+)
+def test_hopes_forecasts_and_past_events_are_not_proposed(text):
+    assert all(draft.confidence < PROPOSE_THRESHOLD for draft in extract(text))
+
+
+def test_the_two_countries_named_together_are_not_a_counted_crowd():
+    (draft,) = extract("Kenya and Japan met in Tokyo. The minister said the two countries would hold joint exercises.")
+
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_a_passive_with_an_agent_who_can_act_is_a_pledge_and_one_dated_by_a_month_is_not_its_agent():
+    (restructured,) = extract(
+        "Kenya's Treasury spoke on Monday. State corporations will be restructured by the Government this year."
+    )
+    (released,) = extract("Ms Mori said the money would be released by September.")
+
+    assert restructured.confidence >= PROPOSE_THRESHOLD
+    assert released.actor != "September"
