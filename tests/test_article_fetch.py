@@ -9,6 +9,7 @@ import contextlib
 import gzip
 import http.server
 import ipaddress
+import json
 import shutil
 import socket
 import ssl
@@ -818,6 +819,18 @@ def test_the_api_drafts_pledges_from_a_url(analyst, site):
     assert pledge["due"] == "2026-03-31"
     # The page's date is the default article date.
     assert next(draft for draft in drafts if TWO_YEAR_PLEDGE in draft["text"])["due"] == "2027-08-21"
+    # Each draft says where it comes from, for the pledge's source fields.
+    assert {json.dumps(draft["source"], sort_keys=True) for draft in drafts} == {
+        json.dumps({"url": site.url("/article"), "title": HEADLINE, "date": "2025-08-21"}, sort_keys=True)
+    }
+
+
+@pytest.mark.django_db
+def test_the_api_gives_no_source_for_pasted_text(analyst):
+    response = api_client_for(analyst).post("/api/v1/extract/", {"text": PLEDGE}, format="json")
+
+    assert response.status_code == 200
+    assert [draft["source"] for draft in response.json()] == [None]
 
 
 @pytest.mark.django_db

@@ -490,6 +490,12 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField(allow_blank=True)
 
 
+class DraftSourceSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="The page's address, after redirects.")
+    title = serializers.CharField(allow_blank=True, help_text="The article's title, as the page gives it.")
+    date = serializers.DateField(allow_null=True, help_text="The article's date, as the page gives it.")
+
+
 class DraftSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The sentence holding the pledge.")
     actor = serializers.CharField(allow_blank=True, help_text="Who pledged, as named in the text.")
@@ -502,6 +508,9 @@ class DraftSerializer(serializers.Serializer):
     cue = serializers.CharField(help_text="The words that made it a pledge.")
     confidence = serializers.FloatField(min_value=0, max_value=1)
     title = serializers.CharField(help_text="A suggested short title.")
+    source = DraftSourceSerializer(
+        allow_null=True, help_text="The fetched page the draft comes from, when `url` was sent; null for `text`."
+    )
 
 
 # On each pledge's own address only: each would cost a list one more query per page.

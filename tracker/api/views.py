@@ -287,7 +287,7 @@ class TextTooLong(APIException):
         f"At most {MAX_TEXT_CHARS:,} characters. "
         "With `url` instead of `text`, the page is fetched (http or https, public addresses only, at most "
         f"{MAX_REDIRECTS} redirects, HTML only, a size limit) and its article text read; its date is the "
-        "default `date`."
+        "default `date`, and each draft's `source` gives the page's address, title and date."
     ),
     request=ExtractRequestSerializer,
     responses={
@@ -317,6 +317,7 @@ class ExtractView(generics.GenericAPIView):
         text = serializer.validated_data["text"]
         url = serializer.validated_data["url"].strip()
         article_date = serializer.validated_data.get("date")
+        source = None
         if url:
             try:
                 article = fetch_article(url)
@@ -324,6 +325,7 @@ class ExtractView(generics.GenericAPIView):
                 raise ValidationError({"url": [error.message]}) from None
             text = article.text
             article_date = article_date or article.date
+            source = {"url": article.url, "title": article.title, "date": article.date and article.date.isoformat()}
         elif text_too_long(text):
             raise TextTooLong(
                 {"text": [f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}."]}
@@ -334,7 +336,7 @@ class ExtractView(generics.GenericAPIView):
             drafts = extract_pledges(text, article_date=article_date, actors=actors_for_extraction())
         except ExtractionError as error:
             raise ValidationError({"url" if url else "text": [str(error)]}) from None
-        return Response([draft.to_dict() for draft in drafts])
+        return Response([{**draft.to_dict(), "source": source} for draft in drafts])
 
 
 def not_found(request, *args, **kwargs):
