@@ -109,7 +109,8 @@ class Attributor:
             if title_holder:
                 return Resolved(title_holder, "person")
             if noun in GOVERNMENT_NOUNS:
-                name = self.context.last(("government",), before)
+                # "the government" of a report is its main country's, not the last one named in passing.
+                name = self.context.most_named(("government",), before)
                 return Resolved(name, "government") if name else None
             named = self._named_like(noun, before)
             if named:

@@ -57,7 +57,8 @@ CUES = (
     # Agreements.
     # Not the noun: "with this signing", "the signing of".
     _cue(r"\b(?:sign(?:ed|s)?|(?<!\bthe\s)(?<!\bthis\s)(?<!\ba\s)signing)\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
-    _cue(r"\bagree(?:d|s|ing)?\b", "agreement", 0.85),
+    # Not an opinion: "I agree with him".
+    _cue(r"\bagree(?:d|s|ing)?\b(?!\s+with\s+(?:him|her|them|you|me|us|that|this|it)\b)", "agreement", 0.85),
     _cue(
         r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?(?:deal|agreement|declaration|resolution|plan|"
         r"framework|roadmap|pact|accord|treaty|strategy|charter|communiqu[eé])\b",
@@ -74,6 +75,7 @@ CUES = (
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
     _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
+    _cue(r"\b(?:target|goal|aim|objective|ambition)\s+is\s+to\b", "target", 0.8),
     _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
     _cue(
         r"\bs(?:eeks?|eeking|ought)\s+to\s+(?:mobili[sz]e|raise|attract|reach|achieve|double|triple|halve)\b",
@@ -90,7 +92,7 @@ CUES = (
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
-        r"\bcommit(?:ted|s|ting)?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
+        r"\bcommit(?:ted|s|ting)?(?:\s*,(?=[^,]{0,120},\s+to\b))?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
         "promise",
         0.85,
     ),
@@ -108,7 +110,9 @@ CUES = (
         "promise",
         0.8,
     ),
-    _cue(r"\bundert(?:ook|akes|ake)\s+to\b", "promise", 0.8),
+    _cue(r"\bundert(?:ook|akes|ake|aken)\s+to\b", "promise", 0.8),
+    # A declaration's operative words: "hereby launch a Just Energy Transition Partnership".
+    _cue(r"\bhereby\s+(?:launch|establish|create|commit|decide|resolve|adopt)\w*", "promise", 0.8),
     _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),
     _cue(r"\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
     _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
@@ -131,7 +135,7 @@ CUES = (
     _cue(r"\b(?:we|I)\s+(?:hereby\s+|today\s+|also\s+)?(?:launch|establish|create|announce|commit)\b", "promise", 0.75),
     _cue(r"\b(?:remain|remains|are|is|am)\s+(?:fully\s+|firmly\s+)?(?:determined|resolved)\s+to\b", "promise", 0.75),
     _cue(r"\b(?:are|is|am)\s+putting\s+(?=" + _MONEY + r"|(?:about|some|around|nearly|over)\s)", "promise", 0.7),
-    _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6),
+    _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6, modal=True),
     _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),
     _cue(r"\bannounc(?:ed|es|ing)\b", "promise", 0.55, weak=True),
@@ -218,7 +222,10 @@ COMMENTATORS = frozenset(
 )
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(
-    r"^\s+(?:(?:also|finally|soon|now|then|still|eventually)\s+)?(?:be|have|add|cost|mean|help|boost|lead|bring|create|"
-    r"save|raise\s+prices)\b",
+    r"^\s+(?:(?:also|finally|soon|now|then|still|eventually)\s+)?"
+    r"(?:(?:be|have|cost|mean|help|boost|lead|bring|save|raise\s+prices)\b"
+    # "would add £4.8 billion", "will create 5,000 jobs": a forecast; "will add a third shift" is not.
+    r"|(?:add|create)\s+(?:[$€£¥₦₹]|\d|(?:about|some|around|nearly|more\s+than|up\s+to|thousands|hundreds|millions|"
+    r"new\s+jobs|jobs)\b))",
     re.IGNORECASE,
 )

@@ -136,9 +136,24 @@ _PASSIVE_MODAL = re.compile(
 _WE_THE = re.compile(r"\b[Ww]e,\s+(?P<who>(?:the\s+)?[A-Z][^;:]{2,200}?),\s+(?=[a-z])")
 
 
+# A speech's heading: "Speech by the President of the Republic, Emmanuel Macron, at the University of Ouagadougou".
+_SPEECH_BY = re.compile(
+    r"^[^\n]{0,40}?\b(?:speech|address|remarks|statement|keynote|message|interview)\s+(?:by|with)\s+"
+    r"(?P<who>[^\n(]{3,160}?)(?:\s+(?:at|to|on|before|in)\s|\(|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def _declared_voice(text: str, context: Context) -> str | None:
-    """ "We, the Leaders of the Group of Seven, met..." names who the text's "we" is."""
-    match = _WE_THE.search(text[:5_000].translate(str.maketrans("\u2019", "'")))
+    """ "We, the Leaders of the Group of Seven, met..." or a heading "Speech by X" names who the text's "we" is."""
+    opening = text[:5_000].translate(str.maketrans("\u2019", "'"))
+    heading = _SPEECH_BY.match(opening.lstrip())
+    if heading is not None:
+        persons = [m for m in _mentions_in(heading.group("who"), context) if m.category == "person" and m.title == ""]
+        persons = persons or [m for m in _mentions_in(heading.group("who"), context) if m.category == "person"]
+        if persons:
+            return persons[0].name
+    match = _WE_THE.search(opening)
     if match is None:
         return None
     who = match.group("who")
@@ -295,7 +310,7 @@ def _draft_for(
             voiced and _PASSIVE_MODAL.match(normalised, start)
         )
         # "Japan will help African countries grow more food": help given by someone able to give it.
-        helping = _HELP.match(after) and actor is not None and actor.agent and actor.category != "group"
+        helping = _HELP.match(after) and actor is not None and actor.agent
         if NON_PLEDGE_AFTER_MODAL.match(after) and not undertaken and not helping:
             confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
         elif actor is not None and not actor.agent:

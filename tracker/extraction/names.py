@@ -235,7 +235,7 @@ class Mention:
 
 
 # "Your Majesties, Excellencies": an address, not a person.
-_VOCATIVE = re.compile(r"^(?:your|his|her|their)\s", re.IGNORECASE)
+_VOCATIVE = re.compile(r"^(?:(?:your|his|her|their)\s|royal\s+highness|excellenc|majest)", re.IGNORECASE)
 
 
 @dataclass
@@ -290,6 +290,15 @@ class Context:
                 self.persons_by_surname.setdefault(parts[0].lower(), mention.name)
             if mention.title:
                 self.persons_by_title[mention.title.lower()] = mention.name
+
+    def most_named(self, categories, before: list[Mention] = ()) -> str | None:
+        """The name in these categories the text has named most often so far; the latest of equals."""
+        counts: dict[str, tuple[int, int]] = {}
+        for position, mention in enumerate([*self.mentions, *before]):
+            if mention.category in categories:
+                count, _ = counts.get(mention.name, (0, 0))
+                counts[mention.name] = (count + 1, position)
+        return max(counts, key=counts.get) if counts else None
 
     def last(self, categories, before: list[Mention] = (), *, subjects_first=False) -> str | None:
         if subjects_first:
