@@ -31,6 +31,13 @@ PRONOUNS = {
     "they": ("group", "government", "organisation", "company"),
     "them": ("group", "government", "organisation", "company"),
 }
+# Plural nouns for those who can pledge together, after "the": not things.
+COLLECTIVE_AGENTS = _words(
+    """
+    partners donors lenders investors members allies countries nations governments states sides parties banks
+    companies firms signatories creditors
+    """
+)
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
 _AUXILIARIES = re.compile(
     r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|now|already|then|further|formally|jointly|"
@@ -123,6 +130,8 @@ class Attributor:
             if noun in ORGANISATION_NOUNS:
                 name = self.context.last(("organisation", "government", "group"), before)
                 return Resolved(name, "organisation") if name else None
+            if noun in COLLECTIVE_AGENTS:
+                return Resolved(phrase, "group")  # "the partners will also help Senegal"
             if "'" not in phrase and not any(_is_capitalised(word) for word in phrase.split()[1:]):
                 return Resolved(phrase, "thing", agent=False)
         phrase_mentions = [mention for mention in _mentions_in(phrase, self.context) if mention.category != "place"]
