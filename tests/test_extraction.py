@@ -26,7 +26,16 @@ from tracker.extraction import (
     resolve_due,
     split_sentences,
 )
-from tracker.extraction.evaluation import DEFAULT_DIR, TARGETS, Article, evaluate, load_articles, main, score_article
+from tracker.extraction.evaluation import (
+    DEFAULT_DIR,
+    TARGETS,
+    TEST_DIR,
+    Article,
+    evaluate,
+    load_articles,
+    main,
+    score_article,
+)
 from tracker.models import Actor, Commitment, Status
 
 ARTICLE_DAY = datetime.date(2025, 8, 20)
@@ -837,16 +846,16 @@ def test_the_evaluation_set_meets_its_targets():
     assert len(scores) == len(articles)
 
 
-def test_the_final_held_out_set_stays_near_its_blind_scores():
-    # Scored blind once (recall 0.91, precision 1.00, attribution 0.81; docs/EXTRACTION.md). Floors
+def test_the_test_part_stays_near_its_blind_scores():
+    # Scored without tuning on it (recall 0.71, precision 0.84, attribution 0.75; docs/EXTRACTION.md). Floors
     # below those, so that this guards against regressions without becoming a target to tune for.
-    directory = DEFAULT_DIR.parent / "extraction_heldout"
-    total, scores = evaluate(directory)
+    total, scores = evaluate(TEST_DIR)
 
-    assert len(scores) >= 4
-    assert total.recall >= 0.8
-    assert total.precision >= 0.75
-    assert total.attribution >= 0.75
+    assert len(scores) >= 22
+    assert total.recall >= 0.65
+    assert total.precision >= 0.78
+    assert total.attribution >= 0.68
+    assert total.amount_right == total.amounts  # every amount in its original currency
 
 
 @pytest.mark.parametrize("directory", [DEFAULT_DIR, DEFAULT_DIR.parent / "extraction_heldout"])
