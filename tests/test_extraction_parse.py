@@ -457,3 +457,70 @@ def test_a_passive_with_an_agent_who_can_act_is_a_pledge_and_one_dated_by_a_mont
 
     assert restructured.confidence >= PROPOSE_THRESHOLD
     assert released.actor != "September"
+
+
+def test_a_speechs_heading_names_its_voice_over_the_titled_host_it_greets():
+    drafts = extract(
+        "Speech by the President of the Republic, Emmanuel Macron, at the University of Ouagadougou\n\n"
+        "Thank you, President Kaboré, for your welcome. I will propose a European and African initiative on "
+        "education."
+    )
+
+    assert [draft.actor for draft in drafts] == ["Emmanuel Macron"]
+
+
+@pytest.mark.parametrize(
+    ("text", "actor", "kind"),
+    [
+        (
+            "Senegal and its international partners, hereby launch a Just Energy Transition Partnership.",
+            "Senegal",
+            "promise",
+        ),
+        (
+            "Ethiopian Airlines said its target is to finish the airport within five years.",
+            "Ethiopian Airlines",
+            "target",
+        ),
+        ("Ghana's finance ministry said the country has undertaken to cut its debt by 2028.", None, "promise"),
+        (
+            "Senegal and the International Partners Group met. The partners will also help Senegal draw in investment.",
+            "The partners",
+            "promise",
+        ),
+    ],
+)
+def test_declarations_targets_undertakings_and_partners(text, actor, kind):
+    (draft,) = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert draft.kind == kind
+    if actor is not None:
+        assert draft.actor == actor
+
+
+def test_an_opinion_is_no_agreement_and_a_forecast_of_jobs_no_promise():
+    assert extract("Ahmed called the airport a national vision, and I agree with him.") == []
+    (forecast,) = extract("The minister said the plant would create 5,000 jobs.")
+    (action,) = extract("Ford said it would add a third shift at the plant.")
+
+    assert forecast.confidence < PROPOSE_THRESHOLD
+    assert action.confidence >= PROPOSE_THRESHOLD
+
+
+def test_the_government_is_the_reports_main_country():
+    (draft,) = [
+        draft
+        for draft in extract(
+            "Ghana's parliament met in Accra. Ghana owes China and Ghana's bondholders money. "
+            "Officials in Beijing were consulted. The government has committed to a primary surplus by 2025."
+        )
+        if draft.confidence >= PROPOSE_THRESHOLD
+    ]
+
+    assert draft.actor == "Ghana"
+
+
+def test_deadlines_between_now_and_a_year():
+    (draft,) = extract("The bank said it would put $30 billion into energy between now and 2030.")
+
+    assert draft.due == "2030-12-31"

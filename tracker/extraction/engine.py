@@ -124,6 +124,9 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
             return
 
 
+_POSSESSIVE = re.compile(r"^(its|their|our|my|his|her)\b", re.IGNORECASE)
+_PRONOUN_OF = {"its": "it", "their": "they", "our": "we", "my": "I", "his": "he", "her": "she"}
+_INTENT_NOUNS = frozenset({"target", "goal", "aim", "objective", "ambition", "plan", "plans", "intention", "pledge"})
 _HELP = re.compile(r"^\s+(?:also\s+)?help\b", re.IGNORECASE)
 _STARTS_FIRST_PERSON = re.compile(r"(?:we|I)\b", re.IGNORECASE)
 _COLLECTIVE_WE = re.compile(r"^(?:each|all|both|every\s+one)\s+of\s+us\b", re.IGNORECASE)
@@ -423,6 +426,10 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
         return Resolved(context.voice, "person") if context.first_person_voice and context.voice else None
     phrase, start = parse.phrase_of(subject)
     phrase = _COLLECTIVE_WE.sub("we", phrase)
+    owner = _POSSESSIVE.match(phrase)
+    if owner and subject.lower_ in _INTENT_NOUNS:
+        # "its target is to", "our plan is to": the owner pledges.
+        phrase = _PRONOUN_OF[owner.group(1).lower()]
     first_word = phrase.split()[0].lower() if phrase.split() else ""
     speaker_token = parse.speaker_of(verb)
     if speaker_token is not None and phrase.lower() in _SPEAKER_PRONOUNS:
