@@ -222,10 +222,10 @@ COMMENTATORS = frozenset(
 )
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(
-    r"^\s+(?:(?:also|finally|soon|now|then|still|eventually)\s+)?"
+    r"^\s+(?:(?:also|finally|soon|now|then|still|eventually|never)\s+)?"
     r"(?:(?:be|have|cost|mean|help|boost|lead|bring|save|raise\s+prices)\b"
     # "would add £4.8 billion", "will create 5,000 jobs": a forecast; "will add a third shift" is not.
-    r"|(?:add|create)\s+(?:[$€£¥₦₹]|\d|(?:about|some|around|nearly|more\s+than|up\s+to|thousands|hundreds|millions|"
+    r"|(?:add|create|handle|carry|serve|accommodate)\s+(?:[$€£¥₦₹]|\d|(?:about|some|around|nearly|more\s+than|up\s+to|thousands|hundreds|millions|"
     r"new\s+jobs|jobs)\b))",
     re.IGNORECASE,
 )

@@ -300,6 +300,7 @@ def _draft_for(
         parse.past_event(doc, start, article_date.year)
         or parse.governed_by(doc, start, HOPE_VERBS)
         or parse.speaker_word(doc, start) in COMMENTATORS
+        or parse.reported_as_past(doc, start)
     ):
         confidence = min(confidence, 0.35)
     due = resolve_due(normalised, article_date)

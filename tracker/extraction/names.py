@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .core import KnownActor, _words
-from .dates import MONTHS, WEEKDAYS
+from .dates import MONTHS, NUMBER_WORDS, WEEKDAYS
 from .sentences import ABBREVIATIONS, LEADING_FUNCTION_WORDS
 
 # country: (capital(s), adjective(s))
@@ -454,6 +454,8 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
         if len(words) == 1 and words[0].lower() in ADJECTIVES and not possessive:
             continue
         if len(words) == 1 and (words[0].lower().rstrip(".") in MONTHS or words[0].lower() in WEEKDAYS):
+            continue
+        if len(words) == 1 and words[0].lower() in NUMBER_WORDS:  # "Twelve countries signed"
             continue
         if all(word.lower().rstrip(".") in TITLE_WORDS for word in words):
             # "The President": the last person named with that title.

@@ -335,3 +335,17 @@ def speaker_word(doc, offset: int) -> str:
         return ""
     speaker = speaker_of(clause_verb(governing_verb(token)))
     return speaker.lower_ if speaker is not None else ""
+
+
+def reported_as_past(doc, offset: int) -> bool:
+    """The cue is reported by a past perfect ("the government had insisted it would manage"): a stance given up
+    or overtaken, not a pledge of today."""
+    token = token_at(doc, offset)
+    if token is None:
+        return False
+    node = clause_verb(governing_verb(token))
+    while node.head.i != node.i:
+        node = node.head
+        if _is_speech_verb(node) or node.lower_ in ("insisted", "argued", "maintained", "claimed"):
+            return any(child.dep_ == "aux" and child.lower_ == "had" for child in node.children)
+    return False
