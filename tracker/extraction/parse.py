@@ -97,11 +97,18 @@ def _load(name: str):
     return pipeline
 
 
+# spaCy does not promise that one pipeline may parse in two threads at once (a threaded development server
+# could ask it to); the production web and worker processes parse one article at a time anyway.
+_parse_lock = threading.Lock()
+
+
 def parse_all(sentences: list[str]) -> list:
     """Docs for the sentences, in one batch."""
     if not sentences:
         return []
-    return list(nlp().pipe(sentences, batch_size=64))
+    pipeline = nlp()
+    with _parse_lock:
+        return list(pipeline.pipe(sentences, batch_size=64))
 
 
 def token_at(doc, offset: int):
