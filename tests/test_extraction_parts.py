@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tracker.extraction.attribution import Attributor
 from tracker.extraction.core import (
     MAX_TEXT_CHARS,
     TITLE_MAX_CHARS,
@@ -29,8 +30,9 @@ from tracker.extraction.cues import (
     REPORTING_VERB,
 )
 from tracker.extraction.dates import resolve_due
+from tracker.extraction.engine import _remember_pair
 from tracker.extraction.money import find_amounts
-from tracker.extraction.names import guess_actor_kind
+from tracker.extraction.names import Context, _mentions_in, guess_actor_kind
 from tracker.extraction.sentences import _looks_like_english, article_dateline_date, split_sentences
 from tracker.extraction.titles import draft_title
 
@@ -611,3 +613,51 @@ def test_a_longer_title_is_cut_at_a_word_within_the_limit_with_an_ellipsis():
         "Build the road to the port of Mombasa and the railway to Kisumu and the bridge over the river Tana…"
     )
     assert len(title) <= TITLE_MAX_CHARS + 1
+
+
+# attribution ---------------------------------------------------------------------------------------------------
+
+
+def _attributor(*sentences):
+    context = Context(known=[])
+    for sentence in sentences:
+        local = _mentions_in(sentence, context)
+        _remember_pair(sentence, local, context)
+        for mention in local:
+            context.remember(mention)
+    return Attributor(context)
+
+
+@pytest.mark.parametrize(
+    ("before", "phrase", "name"),
+    [
+        ("Kenya's President William Ruto spoke in Nairobi.", "he", "William Ruto"),
+        ("Kenya's President William Ruto spoke in Nairobi.", "the President", "William Ruto"),
+        ("Kenya's President William Ruto spoke in Nairobi.", "Ruto", "William Ruto"),
+        ("Chinese Premier Li Qiang met African leaders.", "Li", "Li Qiang"),
+        ("Kenya and Japan signed a deal.", "both sides", "Kenya"),
+        ("Joe Biden and Hakainde Hichilema met in Luanda.", "The two presidents", "Joe Biden"),
+        ("Toyota Tsusho opened an office in Nairobi.", "the company", "Toyota Tsusho"),
+        ("Senegal and the International Partners Group met.", "the partners", "the partners"),
+    ],
+)
+def test_the_attributor_resolves_what_a_phrase_stands_for(before, phrase, name):
+    resolved = _attributor(before).resolve(phrase, phrase, 0, [])
+
+    assert resolved is not None and resolved.name == name
+
+
+@pytest.mark.parametrize("phrase", ["the money", "The resolution", "The Blue Corridor Initiative"])
+def test_the_attributor_knows_a_thing_cannot_pledge(phrase):
+    attributor = _attributor("Kenya signed a deal.")
+    resolved = attributor.resolve(phrase, phrase, len(phrase), _mentions_in(phrase, attributor.context))
+
+    assert resolved is not None and not resolved.agent
+
+
+def test_the_attributor_finds_the_speaker_of_a_quotation_after_or_before_it():
+    attributor = _attributor("Kenya's President William Ruto spoke.")
+
+    assert attributor.speaker('"We will build it," Ruto said.', []).name == "William Ruto"
+    assert attributor.speaker("Ruto said: we will build it.", []).name == "William Ruto"
+    assert attributor.speaker("Analysts said the plan would work.", []) is None
