@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from bench.extraction import article_of
 from tests.factories import ActorFactory, CommitmentFactory, EventFactory
 from tracker import services
 from tracker.extraction import (
@@ -817,10 +818,8 @@ def test_other_languages_and_junk_give_no_drafts(text):
 
 
 def test_twenty_thousand_words_are_read_in_seconds():
-    articles = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(DEFAULT_DIR.glob("*.txt")))
-    text = articles
-    while len(text.split()) < 20_000:
-        text += "\n\n" + articles
+    text = article_of(20_000)
+    assert len(text.split()) >= 20_000
     assert len(text) <= MAX_TEXT_CHARS
 
     started = time.perf_counter()
@@ -828,7 +827,8 @@ def test_twenty_thousand_words_are_read_in_seconds():
     elapsed = time.perf_counter() - started
 
     assert len(drafts) > 100
-    assert elapsed < 10, f"{elapsed:.1f} s"  # about 0.6 s on the development machine; loose against CI noise
+    # About 5 s on the 2-core development machine (make bench-extraction); loose against CI noise.
+    assert elapsed < 15, f"{elapsed:.1f} s"
 
 
 # The evaluation set ---------------------------------------------------------------

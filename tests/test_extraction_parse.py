@@ -485,7 +485,7 @@ def test_a_speechs_heading_names_its_voice_over_the_titled_host_it_greets():
         ("Ghana's finance ministry said the country has undertaken to cut its debt by 2028.", None, "promise"),
         (
             "Senegal and the International Partners Group met. The partners will also help Senegal draw in investment.",
-            "The partners",
+            "Senegal",
             "promise",
         ),
     ],

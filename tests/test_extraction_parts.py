@@ -638,7 +638,8 @@ def _attributor(*sentences):
         ("Kenya and Japan signed a deal.", "both sides", "Kenya"),
         ("Joe Biden and Hakainde Hichilema met in Luanda.", "The two presidents", "Joe Biden"),
         ("Toyota Tsusho opened an office in Nairobi.", "the company", "Toyota Tsusho"),
-        ("Senegal and the International Partners Group met.", "the partners", "the partners"),
+        ("Senegal and the International Partners Group met.", "the partners", "Senegal"),
+        ("The donors met in Paris.", "the donors", "the donors"),
     ],
 )
 def test_the_attributor_resolves_what_a_phrase_stands_for(before, phrase, name):

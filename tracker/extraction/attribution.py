@@ -38,6 +38,7 @@ COLLECTIVE_AGENTS = _words(
     companies firms signatories creditors
     """
 )
+PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
 _AUXILIARIES = re.compile(
     r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|now|already|then|further|formally|jointly|"
@@ -107,7 +108,7 @@ class Attributor:
             if self.context.pair:
                 return Resolved(self.context.pair[0], "government")
             return None
-        determiner = re.match(r"^(?:the|its|this|that|his|her|their|our)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
+        determiner = re.match(r"^(?:the|its|this|that|his|her|their|our|all)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
         if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]):
             determiner = None  # "The European Union" is a name, not "the union" of before
         if determiner:
@@ -130,8 +131,13 @@ class Attributor:
             if noun in ORGANISATION_NOUNS:
                 name = self.context.last(("organisation", "government", "group"), before)
                 return Resolved(name, "organisation") if name else None
+            if noun in PARTNER_NOUNS:
+                # "The partners will invest": the first of those named together, else the party named most.
+                named = self.context.pair[0] if self.context.pair else None
+                named = named or self.context.most_named(("company", "organisation", "government"), before)
+                return Resolved(named or phrase, "group")
             if noun in COLLECTIVE_AGENTS:
-                return Resolved(phrase, "group")  # "the partners will also help Senegal"
+                return Resolved(phrase, "group")  # "the donors will also help Senegal"
             if "'" not in phrase and not any(_is_capitalised(word) for word in phrase.split()[1:]):
                 return Resolved(phrase, "thing", agent=False)
         phrase_mentions = [mention for mention in _mentions_in(phrase, self.context) if mention.category != "place"]

@@ -75,6 +75,7 @@ CUES = (
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
     _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
+    _cue(r"\bon\s+(?:a|the)\s+path\s+to\b|\bon\s+track\s+to\b", "target", 0.65),
     _cue(r"\b(?:target|goal|aim|objective|ambition)\s+is\s+to\b", "target", 0.8),
     _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
     _cue(
@@ -105,12 +106,22 @@ CUES = (
     ),
     # A pledge named as a noun: "included a pledge that France would...", "made a commitment to...".
     _cue(
-        r"\b(?:a|an|the|its|his|her|their|new|fresh)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|undertaking)\s+"
+        r"\b(?:a|an|the|its|his|her|their|new|fresh|[\w-]+'s?)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|"
+        r"undertaking)\s+"
         r"(?:that|to|of)\b",
         "promise",
         0.8,
     ),
     _cue(r"\bundert(?:ook|akes|ake|aken)\s+to\b", "promise", 0.8),
+    _cue(r"\bresolve[sd]?\s+to\b", "promise", 0.75),
+    # A board's decision to lend: "The Board approved an augmentation of the arrangement by about US$5 billion".
+    _cue(
+        r"\bapprov(?:ed|es)\s+(?:(?:a|an|the)\s+)?(?:new\s+|further\s+|additional\s+|fresh\s+)?(?:[$€£¥]?[\d.,]+\s*"
+        r"(?:billion|million|bn|m)?\s+)?(?:[\w-]+\s+)?(?:loan|credit|grant|financing|augmentation|disbursement|"
+        r"package|facility)s?\b",
+        "promise",
+        0.75,
+    ),
     # A declaration's operative words: "hereby launch a Just Energy Transition Partnership".
     _cue(r"\bhereby\s+(?:launch|establish|create|commit|decide|resolve|adopt)\w*", "promise", 0.8),
     _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),

@@ -65,7 +65,7 @@ def extract_pledges(
         article_date = article_dateline_date(text, today=today) or today
     context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
     attributor = Attributor(context)
-    sentences = [(sentence, normalise_quotes(sentence)) for sentence in split_sentences(text)]
+    sentences = [(sentence, _normalise(sentence)) for sentence in split_sentences(text)]
     context.declared_voice = _declared_voice(text, context)
     parsed = _to_parse(sentences)
     docs = dict(zip(parsed, parse.parse_all([sentences[index][1] for index in parsed]), strict=True))
@@ -77,6 +77,9 @@ def extract_pledges(
             drafts.extend(_quotation_drafts(sentence, normalised, doc, local, context, attributor, article_date))
         else:
             draft = _draft_for(sentence, normalised, local, context, attributor, article_date, doc=doc)
+            if draft is not None and index == 0 and _is_headline(text, sentence):
+                # The headline restates a pledge the report then gives in full.
+                draft.confidence = min(draft.confidence, 0.35)
             if draft is not None:
                 drafts.append(draft)
         for mention in local:
@@ -127,6 +130,10 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
 _POSSESSIVE = re.compile(r"^(its|their|our|my|his|her)\b", re.IGNORECASE)
 _PRONOUN_OF = {"its": "it", "their": "they", "our": "we", "my": "I", "his": "he", "her": "she"}
 _INTENT_NOUNS = frozenset({"target", "goal", "aim", "objective", "ambition", "plan", "plans", "intention", "pledge"})
+_ABLE = ("person", "government", "company", "organisation")
+_INDEFINITE = frozenset({"some", "many", "most", "few", "others", "several", "none", "each"})
+_LETTER = re.compile(r"[^\W\d_]")
+_GIVES = re.compile(r"^\s+(?:also\s+)?add\s+(?:[$€£¥₦₹]|\d|about|some|around|nearly|more\s+than|up\s+to)", re.I)
 _HELP = re.compile(r"^\s+(?:also\s+)?help\b", re.IGNORECASE)
 _STARTS_FIRST_PERSON = re.compile(r"(?:we|I)\b", re.IGNORECASE)
 _COLLECTIVE_WE = re.compile(r"^(?:each|all|both|every\s+one)\s+of\s+us\b", re.IGNORECASE)
@@ -136,6 +143,26 @@ _PASSIVE_MODAL = re.compile(
 )
 # "We, the Leaders of the Group of Seven, met", "Today we, President Joseph R. Biden, Jr. of the United States and
 # President William S. Ruto of Kenya, celebrate".
+# A declaration's operative verbs in capitals, after an optional number: "2. COMMIT to allocate...".
+_SHOUTED_OPENING = re.compile(r"^(\s*(?:\d{1,2}\.|\([a-z0-9]{1,3}\))?\s*)([A-Z]{3,})(?=\s+[a-z])")
+
+
+def _normalise(sentence: str) -> str:
+    """What the rules read: straight quotation marks, scare quotes blanked, a capitalised operative verb in
+    lower case; every offset kept."""
+    normalised = normalise_quotes(sentence)
+    return _SHOUTED_OPENING.sub(lambda match: match.group(1) + match.group(2).lower(), normalised)
+
+
+def _is_headline(text: str, sentence: str) -> bool:
+    """The text's first line, standing alone with no full stop: "Kenya and China sign Sh327bn deal"."""
+    first_line = text.lstrip().split("\n", 1)[0].strip()
+    return first_line == sentence.strip() and not first_line.endswith((".", "!", "?", '"', "'", "\u201d", ":"))
+
+
+_HEADS_OF_STATE = re.compile(
+    r"^(?:the\s+)?(?P<heads>Heads\s+of\s+State(?:\s+and\s+(?:of\s+)?Government)?|Heads\s+of\s+Government)\b", re.I
+)
 _WE_THE = re.compile(r"\b[Ww]e,\s+(?P<who>(?:the\s+)?[A-Z][^;:]{2,200}?),\s+(?=[a-z])")
 
 
@@ -160,6 +187,9 @@ def _declared_voice(text: str, context: Context) -> str | None:
     if match is None:
         return None
     who = match.group("who")
+    summit = _HEADS_OF_STATE.match(who)
+    if summit:  # "We, the Heads of State and Government of Africa,"
+        return summit.group("heads")
     mentions = _mentions_in(who, context)
     # A body ("Group of Seven") before its members; leaders "of Kenya" speak for their country.
     for mention in mentions:
@@ -314,7 +344,11 @@ def _draft_for(
             voiced and _PASSIVE_MODAL.match(normalised, start)
         )
         # "Japan will help African countries grow more food": help given by someone able to give it.
-        helping = _HELP.match(after) and actor is not None and actor.agent
+        able = (
+            actor is not None and actor.agent and actor.category in ("person", "government", "company", "organisation")
+        )
+        # "Beijing would add $2 billion to the fund" is given; "the deal would add £4.8 billion" is a forecast.
+        helping = (_HELP.match(after) and actor is not None and actor.agent) or (able and _GIVES.match(after))
         if NON_PLEDGE_AFTER_MODAL.match(after) and not undertaken and not helping:
             confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
         elif actor is not None and not actor.agent:
@@ -363,6 +397,8 @@ def _attribute(sentence, cue_start, local, context, attributor, *, doc=None, quo
             return parsed
     span, span_start = _subject_span(sentence, cue_start)
     span = _COLLECTIVE_WE.sub("we", span)
+    if not _LETTER.search(span) and context.declared_voice and not _in_quotation(sentence, cue_start):
+        return Resolved(context.declared_voice, "organisation")  # "2. commit to allocate": the declaration's
     if span.split() and span.split()[-1].lower() in ("we", "i"):  # "With this package we will invest"
         span, span_start = span.split()[-1], span_start + len(span) - len(span.split()[-1])
     if _STARTS_FIRST_PERSON.match(sentence, cue_start):  # the cue itself opens with "we": "we launch"
@@ -425,6 +461,8 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
             resolved = attributor.resolve(phrase, sentence, start, local)
             return resolved if resolved is not None and resolved.agent else None
         return Resolved(context.voice, "person") if context.first_person_voice and context.voice else None
+    if subject.lower_ in _INDEFINITE and not _COLLECTIVE_WE.match(doc.text[subject.idx :]):
+        return Resolved(subject.text, "thing", agent=False)  # "Some will fail", "Many will wait"
     phrase, start = parse.phrase_of(subject)
     phrase = _COLLECTIVE_WE.sub("we", phrase)
     owner = _POSSESSIVE.match(phrase)

@@ -71,6 +71,9 @@ LEADING_FUNCTION_WORDS = (SENTENCE_STARTERS - HONORIFICS - {"mr", "mrs", "ms", "
     "where",
     "today",
     "together",
+    "without",
+    "because",
+    "probably",
 }
 _QUOTE_TRANSLATION = str.maketrans(
     {
