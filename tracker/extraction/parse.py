@@ -223,11 +223,6 @@ def phrase_of(token) -> tuple[str, int]:
     return token.doc.text[start:end], start
 
 
-def quotation_sentences(doc) -> list[tuple[int, int]]:
-    """Character spans of the sentences spaCy finds in a parsed stretch of text."""
-    return [(sentence.start_char, sentence.end_char) for sentence in doc.sents]
-
-
 def negated(doc, offset: int) -> bool:
     """The cue's verb has no one to do it: "no troops would be sent", "neither side will". ("Would not raise
     taxes" is a pledge of its own.)"""

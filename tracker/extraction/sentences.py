@@ -95,7 +95,7 @@ _SCARE_QUOTE = re.compile(r'(?<![\w,.])"(?=[^\s"])([^".,!?;:"]{1,30}?)(?<=\S)"(?
 def normalise_quotes(sentence: str) -> str:
     """Straight quotation marks for curly ones, and scare quotes blanked, keeping every offset."""
     sentence = sentence.translate(_QUOTE_TRANSLATION)
-    return _SCARE_QUOTE.sub(lambda match: _scare(match), sentence)
+    return _SCARE_QUOTE.sub(_scare, sentence)
 
 
 def _scare(match: re.Match) -> str:
