@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from tests.factories import api_client_for, body, field_errors
-from tracker.extraction import PROPOSE_THRESHOLD, ExtractionError, extract_pledges, parse
+from tracker.extraction import PROPOSE_THRESHOLD, ExtractionError, KnownActor, extract_pledges, parse
 from tracker.extraction.engine import _to_parse
 from tracker.extraction.sentences import normalise_quotes, split_sentences
 
@@ -485,7 +485,7 @@ def test_a_speechs_heading_names_its_voice_over_the_titled_host_it_greets():
         ("Ghana's finance ministry said the country has undertaken to cut its debt by 2028.", None, "promise"),
         (
             "Senegal and the International Partners Group met. The partners will also help Senegal draw in investment.",
-            "Senegal",
+            "International Partners Group",
             "promise",
         ),
     ],
@@ -524,3 +524,68 @@ def test_deadlines_between_now_and_a_year():
     (draft,) = extract("The bank said it would put $30 billion into energy between now and 2030.")
 
     assert draft.due == "2030-12-31"
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        # A word that only opens the sentence is no name; the two sides are the countries named.
+        (
+            "China and Kenya issued a joint statement. The two sides decided to elevate relations. "
+            "They will also study financing arrangements for the railway.",
+            "China",
+        ),
+        ("Noting the progress made, the Chinese side will speed up market access procedures.", "China"),
+        # The portfolio between a title and the holder's name is no part of the name.
+        (
+            "Minister for Finance Nirmala Sitharaman presented the budget. She said a special scheme would be "
+            "devised and that the government intends to bring the deficit below 4.5 per cent.",
+            "Nirmala Sitharaman",
+        ),
+        # "Are committed to" is a state of mind: its subject pledges.
+        ("TotalEnergies Company met Uganda and Tanzania. All partners are committed to carrying out the work.", None),
+    ],
+)
+def test_sides_titles_and_states_of_mind(text, actor):
+    (draft,) = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD][-1:]
+
+    assert draft.actor == (actor or "TotalEnergies Company")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["President William Samoei Ruto pledged to build 200 dams.", "President W. S. Ruto pledged to build 200 dams."],
+)
+def test_a_middle_name_or_initials_still_find_the_known_person(sentence):
+    ruto = KnownActor(1, "William Ruto", "person", ("Ruto",))
+    rutos_son = KnownActor(2, "George Ruto", "person", ())
+
+    (draft,) = extract(sentence, actors=[ruto, rutos_son])
+
+    assert (draft.actor, draft.actor_id) == ("William Ruto", 1)
+
+
+def test_i_outside_quotation_marks_is_the_interviewee_even_when_reporting():
+    text = (
+        "Makhtar Diop runs the IFC. Will you back the film industry?\n\n"
+        "When I was in Lagos, I told the sector that we will work with people in the industry on bankable projects."
+    )
+
+    (draft,) = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert draft.actor == "Makhtar Diop"
+
+
+@pytest.mark.parametrize(
+    ("text", "proposed"),
+    [
+        ("Makhtar Diop runs the IFC.\n\nWe will be increasing our investment in farming in Nigeria.", True),
+        ("Research suggests it could cut prices, although results will vary from market to market.", False),
+        ("Nearly 200 countries agreed on Thursday to launch the fund.", True),
+    ],
+)
+def test_a_progressive_undertaking_is_proposed_and_a_thing_is_no_actor(text, proposed):
+    drafts = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert bool(drafts) == proposed
+    assert all(draft.actor not in ("Nearly", "results") for draft in drafts)

@@ -282,6 +282,26 @@ def cues_in(sentence):
         ("Kenya called on donors to help.", [("called on", "request")]),
         ("Kenya asked Japan to fund the railway.", [("asked Japan to ", "request")]),
         ("Ruto appealed for calm.", [("appealed for", "request")]),
+        ("Now we are appealing, together, to every country.", [("appealing, together, to", "request")]),
+        ("It encourages developing countries to contribute.", [("encourages developing countries to ", "request")]),
+        # Budgets, communiques and pledging conferences.
+        ("I propose to provide Rs 1,000 crore for tea workers.", [("I propose to", "promise")]),
+        ("The two sides decided to elevate relations.", [("decided to", "promise")]),
+        ("We are allocating Rs 35,219 crore.", [("allocating ", "promise")]),
+        ("The leaders put forward US$1 billion for adaptation.", [("put forward ", "promise")]),
+        (
+            "Germany matched the Emirati contribution with $100 million.",
+            [("matched the Emirati contribution with ", "promise")],
+        ),
+        ("Japan committed at least €225 million.", [("committed at least €", "promise")]),
+        ("India has extended a new Line of Credit of INR 487 crore.", [("extended a new Line of Credit", "promise")]),
+        (
+            "Nearly 200 countries approved the new climate finance goal.",
+            [("approved the new climate finance goal", "agreement")],
+        ),
+        ("Our aim is 15 gigawatts of clean power by 2030.", [("aim is ", "target")]),
+        # An opinion agreed is no agreement.
+        ("The Prime Ministers agreed that trade is a pillar of the relationship.", []),
         # No commitment language.
         ("The road is long.", []),
     ],
@@ -638,7 +658,11 @@ def _attributor(*sentences):
         ("Kenya and Japan signed a deal.", "both sides", "Kenya"),
         ("Joe Biden and Hakainde Hichilema met in Luanda.", "The two presidents", "Joe Biden"),
         ("Toyota Tsusho opened an office in Nairobi.", "the company", "Toyota Tsusho"),
-        ("Senegal and the International Partners Group met.", "the partners", "Senegal"),
+        ("Senegal and the International Partners Group met.", "the partners", "International Partners Group"),
+        ("Tullow Oil Company met Uganda and Tanzania.", "all partners", "Tullow Oil Company"),
+        ("China and Kenya issued a joint statement.", "the two sides", "China"),
+        ("The communique was issued in Nairobi.", "The Chinese side", "China"),
+        ("Speech by President Xi Jinping.", "the Chinese government", "China"),
         ("The donors met in Paris.", "the donors", "the donors"),
     ],
 )

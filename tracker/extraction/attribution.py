@@ -12,6 +12,7 @@ from .names import (
     _CONJUNCTION,
     ADJECTIVES,
     COMPANY_NOUNS,
+    COUNTRY_OF_ADJECTIVE,
     GOVERNMENT_NOUNS,
     ORGANISATION_NOUNS,
     PAIR_NOUNS,
@@ -40,6 +41,12 @@ COLLECTIVE_AGENTS = _words(
 )
 PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
+# "the Government", "The Board": capitalised out of respect, still "the government" of before.
+_COMMON_NOUNS = re.compile(r"^the\s+(?:government|board|ministry|treasury|cabinet|fund|bank|company)$", re.IGNORECASE)
+# "The Chinese side will speed up...", "the Chinese government": that country's government.
+_SIDE = re.compile(
+    r"^(?:[Tt]he\s+)?(?P<adjective>[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)\s+(?:side|government|authorities|administration)$"
+)
 _AUXILIARIES = re.compile(
     r"(?:\s+(?:has|have|had|is|are|was|were|will|would|also|now|already|then|further|formally|jointly|"
     r"both|has\s+also|have\s+also|on\s+\w+day|on\s+\w+|last\s+week|this\s+week|yesterday|today|once\s+again))+\s*$",
@@ -93,23 +100,39 @@ class Attributor:
         if lowered in PRONOUNS:
             plural = lowered in ("they", "them")
             name = self.context.last(PRONOUNS[lowered], before, subjects_first=plural)
-            if lowered in ("they", "them") and name is None and self.context.pair:
-                name = self.context.pair[0]
+            if plural and name is None:
+                name = self.context.pair[0] if self.context.pair else self.context.most_named(("government",), before)
+            if plural and name and (PAIR_NOUNS.match(name.lower()) or PERSON_PAIR_NOUNS.match(name.lower())):
+                return self.resolve(name, sentence, offset, local)  # "The two sides agreed... They will also"
             return Resolved(name, "person" if lowered in ("he", "she", "him", "her") else "group") if name else None
+        if lowered in ("i", "we", "us", "me"):
+            # Outside quotation marks the text's own voice: the speech's speaker, the interviewee, the signatories.
+            if _in_quotation(sentence, offset) or not self.context.voice:
+                return None
+            self.context.first_person_voice = True
+            return Resolved(self.context.voice, "person")
+        side = _SIDE.match(phrase)
+        if side and side.group("adjective").lower() in COUNTRY_OF_ADJECTIVE:
+            return Resolved(COUNTRY_OF_ADJECTIVE[side.group("adjective").lower()], "government")
         if PERSON_PAIR_NOUNS.match(lowered):
-            # The two named together, else the two sides, else the summit's first-named leader.
+            # The two named together, else the summit's first leader named with a title, else the two sides.
             if self.context.person_pair:
                 return Resolved(self.context.person_pair[0], "person")
+            if self.context.first_person and self.context.first_person_titled:
+                return Resolved(self.context.first_person, "person")
             if self.context.pair:
                 return Resolved(self.context.pair[0], "government")
             if self.context.first_person:
                 return Resolved(self.context.first_person, "person")
         if PAIR_NOUNS.match(lowered):
-            if self.context.pair:
-                return Resolved(self.context.pair[0], "government")
-            return None
+            # Two governments named together, else any two parties, else the government the text names most.
+            pair = self.context.government_pair or self.context.pair
+            if re.search(r"(?:companies|firms)$", lowered):
+                pair = self.context.pair
+            name = pair[0] if pair else self.context.most_named(("government",), before)
+            return Resolved(name, "government") if name else None
         determiner = re.match(r"^(?:the|its|this|that|his|her|their|our|all)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
-        if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]):
+        if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]) and not _COMMON_NOUNS.match(phrase):
             determiner = None  # "The European Union" is a name, not "the union" of before
         if determiner:
             noun = determiner.group("noun")
@@ -132,9 +155,13 @@ class Attributor:
                 name = self.context.last(("organisation", "government", "group"), before)
                 return Resolved(name, "organisation") if name else None
             if noun in PARTNER_NOUNS:
-                # "The partners will invest": the first of those named together, else the party named most.
-                named = self.context.pair[0] if self.context.pair else None
-                named = named or self.context.most_named(("company", "organisation", "government"), before)
+                # "The partners will invest": the company named most (the consortium's), else the organisation
+                # ("the International Partners Group"), else the first of those named together, else the government.
+                named = self.context.most_named(("company",), before) or self.context.most_named(
+                    ("organisation",), before
+                )
+                named = named or (self.context.pair[0] if self.context.pair else None)
+                named = named or self.context.most_named(("government",), before)
                 return Resolved(named or phrase, "group")
             if noun in COLLECTIVE_AGENTS:
                 return Resolved(phrase, "group")  # "the donors will also help Senegal"
@@ -170,8 +197,11 @@ class Attributor:
             head = generic.split()[-1].lower() if generic else ""
             if head in GOVERNMENT_NOUNS | COMPANY_NOUNS | ORGANISATION_NOUNS:
                 return None
-            agent = bool(re.search(r"(?:s|ers|ists|ians|ment|ies|ions|union|unions|people)$", head)) or _is_capitalised(
-                generic
+            # People and bodies ("farmers", "economists", "unions", "member states"), not things ("results").
+            agent = (
+                bool(re.search(r"(?:ers|ors|ists|ians|ants|ents|ment|ies|ions|union|unions|states|nations)$", head))
+                or head in COLLECTIVE_AGENTS
+                or _is_capitalised(generic)
             )
             return Resolved(generic, "group", agent=agent) if generic else None
         return None

@@ -24,7 +24,9 @@ def _cue(pattern, kind, strength, **flags):
 _OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
 # An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
 _MONEY = r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs)\s?\d|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
-_AID = r"(?:loans?|grants?|credit|credits|financing|funding|funds|aid|support|assistance)"
+_AID = r"(?:loans?|grants?|credit|credits|lines?\s+of\s+credit|financing|funding|funds|aid|support|assistance)"
+# "at least $5bn", "a further €200 million": the words that may come between a verb and its sum.
+_ABOUT = r"(?:(?:at\s+least|up\s+to|about|around|nearly|some|more\s+than|over|another|a\s+further|an\s+additional)\s+)?"
 CUES = (
     # Requests.
     _cue(r"\burg(?:ed|es|ing|e)\b", "request", 0.85),
@@ -32,8 +34,11 @@ CUES = (
     _cue(r"\bpress(?:ed|es|ing)?\s+for\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
-    _cue(r"\bappeal(?:ed|s|ing)?\s+(?:to|for)\b", "request", 0.85),
+    _cue(r"\bappeal(?:ed|s|ing)?(?:\s*,[^,]{1,30},)?\s+(?:to|for)\b", "request", 0.85),
+    _cue(r"\bencourag(?:e|es|ed|ing)(?:\s+[\w'-]+){0,6}?\s+to\s+(?!the\b|a\b|an\b)", "request", 0.7),
     _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
+    # A declaration's operative "REQUEST the Commission to submit...".
+    _cue(r"\brequest\s+(?=(?:the|all|our|its|member)\b)", "request", 0.75),
     _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
     _cue(r"\binvit(?:e|ed|es|ing)" + _OBJECT + r"\s+to\b", "request", 0.65),
     _cue(r"\b(?:we|you|they)\s+(?:must|need\s+to)\b", "request", 0.6),
@@ -57,8 +62,13 @@ CUES = (
     # Agreements.
     # Not the noun: "with this signing", "the signing of".
     _cue(r"\b(?:sign(?:ed|s)?|(?<!\bthe\s)(?<!\bthis\s)(?<!\ba\s)signing)\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
-    # Not an opinion: "I agree with him".
-    _cue(r"\bagree(?:d|s|ing)?\b(?!\s+with\s+(?:him|her|them|you|me|us|that|this|it)\b)", "agreement", 0.85),
+    # Not an opinion: "I agree with him", "The Prime Ministers agreed that the movement of people is a pillar".
+    _cue(
+        r"\bagree(?:d|s|ing)?\b(?!\s+with\s+(?:him|her|them|you|me|us|that|this|it)\b)"
+        r"(?!\s+that\s+[^,;:]{1,100}?\s+(?:is|are|was|were|remains?|cannot|can\s*not)\b)",
+        "agreement",
+        0.85,
+    ),
     _cue(
         r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?(?:deal|agreement|declaration|resolution|plan|"
         r"framework|roadmap|pact|accord|treaty|strategy|charter|communiqu[eé])\b",
@@ -75,9 +85,20 @@ CUES = (
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
     _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
+    _cue(r"\b(?:aim|ambition|objective)\s+of\s+[a-z]+ing\b", "target", 0.65),
     _cue(r"\bon\s+(?:a|the)\s+path\s+to\b|\bon\s+track\s+to\b", "target", 0.65),
-    _cue(r"\b(?:target|goal|aim|objective|ambition)\s+is\s+to\b", "target", 0.8),
+    # "Our aim is 15 gigawatts by 2030", "My ambition is that...".
+    _cue(
+        r"\b(?:target|goal|aim|objective|ambition)\s+is\s+(?:to\b|that\b|(?=" + _ABOUT + r"[$€£¥₦₹]?\d))",
+        "target",
+        0.8,
+    ),
     _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
+    _cue(
+        r"\bapprov(?:ed|es)\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:goal|target|deal|agreement|plan|framework|declaration)\b",
+        "agreement",
+        0.75,
+    ),
     _cue(
         r"\bs(?:eeks?|eeking|ought)\s+to\s+(?:mobili[sz]e|raise|attract|reach|achieve|double|triple|halve)\b",
         "target",
@@ -93,7 +114,9 @@ CUES = (
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
-        r"\bcommit(?:ted|s|ting)?(?:\s*,(?=[^,]{0,120},\s+to\b))?\s+(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
+        r"\bcommit(?:ted|s|ting)?(?:\s*,(?=[^,]{0,120},\s+to\b))?\s+"
+        + _ABOUT
+        + r"(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
         "promise",
         0.85,
     ),
@@ -113,6 +136,20 @@ CUES = (
         0.8,
     ),
     _cue(r"\bundert(?:ook|akes|ake|aken)\s+to\b", "promise", 0.8),
+    # A budget speech's form: "I propose to provide Rs 5.54 lakh crore".
+    _cue(r"\b(?:I|we)\s+(?:now\s+|also\s+|further\s+|therefore\s+)?propose\s+to\b", "promise", 0.8),
+    _cue(r"\bdecided\s+to\b|\bdecides?\s+to\b", "promise", 0.75),
+    # Money set aside: "we are allocating Rs 35,219 crore", "put forward US$1 billion", "matched it with $100m".
+    _cue(
+        r"\b(?:allocat(?:e|es|ed|ing)|earmark(?:s|ed|ing)?|set(?:ting|s)?\s+aside|put(?:ting|s)?\s+(?:forward|up))\s+"
+        + _ABOUT
+        + r"(?="
+        + _MONEY
+        + r")",
+        "promise",
+        0.75,
+    ),
+    _cue(r"\bmatch(?:ed|es)\b[^,;.]{0,60}?\bwith\s+" + _ABOUT + r"(?=" + _MONEY + r")", "promise", 0.75),
     _cue(r"\bresolve[sd]?\s+to\b", "promise", 0.75),
     # A board's decision to lend: "The Board approved an augmentation of the arrangement by about US$5 billion".
     _cue(
@@ -234,7 +271,8 @@ COMMENTATORS = frozenset(
 # Futures that are forecasts or descriptions, not pledges.
 NON_PLEDGE_AFTER_MODAL = re.compile(
     r"^\s+(?:(?:also|finally|soon|now|then|still|eventually|never)\s+)?"
-    r"(?:(?:be|have|cost|mean|help|boost|lead|bring|save|raise\s+prices)\b"
+    # "will be launching" is the speaker's own undertaking; "will be ready" a description.
+    r"(?:be\b(?!\s+(?:[a-z]+ing)\b)|(?:have|cost|mean|help|boost|lead|bring|save|raise\s+prices)\b"
     # "would add £4.8 billion", "will create 5,000 jobs": a forecast; "will add a third shift" is not.
     r"|(?:add|create|handle|carry|serve|accommodate)\s+(?:[$€£¥₦₹]|\d|(?:about|some|around|nearly|more\s+than|up\s+to|thousands|hundreds|millions|"
     r"new\s+jobs|jobs)\b))",

@@ -63,7 +63,10 @@ def extract_pledges(
         # The dateline says when the report was filed; failing that, relative deadlines count from today.
         today = datetime.date.today()  # noqa: DTZ011 - a calendar date for relative deadlines; no Django here
         article_date = article_dateline_date(text, today=today) or today
-    context = Context(known=[KnownActor.from_any(actor) for actor in actors or ()])
+    context = Context(
+        known=[KnownActor.from_any(actor) for actor in actors or ()],
+        common_words=frozenset(re.findall(r"\b[a-z][a-z'-]+\b", text)),
+    )
     attributor = Attributor(context)
     sentences = [(sentence, _normalise(sentence)) for sentence in split_sentences(text)]
     context.declared_voice = _declared_voice(text, context)
@@ -122,11 +125,17 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
             continue
         if first.category == second.category == "person":
             context.person_pair = (first.name, second.name)
-        elif between != "," and first.category != "person" and second.category != "person":
+        elif between != "," and first.category in _PARTIES and second.category in _PARTIES:
             context.pair = (first.name, second.name)
+            if first.category == second.category == "government":
+                context.government_pair = context.pair
             return
 
 
+# "All partners are committed to...": a passive in form whose subject is the one who pledges.
+_STATES_OF_MIND = frozenset({"committed", "determined", "resolved", "prepared", "dedicated", "bound", "obliged"})
+# Who can be one of "the two sides": not "Belt and Road", not "Mombasa and Nairobi".
+_PARTIES = frozenset({"government", "organisation", "company"})
 _POSSESSIVE = re.compile(r"^(its|their|our|my|his|her)\b", re.IGNORECASE)
 _PRONOUN_OF = {"its": "it", "their": "they", "our": "we", "my": "I", "his": "he", "her": "she"}
 _INTENT_NOUNS = frozenset({"target", "goal", "aim", "objective", "ambition", "plan", "plans", "intention", "pledge"})
@@ -453,7 +462,7 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
     subject = parse.subject_of(verb)
     if subject is None:
         return None
-    if subject.dep_ == "nsubjpass":
+    if subject.dep_ == "nsubjpass" and verb.lower_ not in _STATES_OF_MIND:
         # "50,000 scholarships will be offered": what is pledged, not who; the one who says so, if anyone.
         speaker_token = parse.speaker_of(verb)
         if speaker_token is not None:

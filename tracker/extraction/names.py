@@ -108,7 +108,10 @@ for _country, (_capitals, _adjectives) in COUNTRIES.items():
 COUNTRY_NAMES = {name.lower(): name for name in COUNTRIES} | {
     alias.lower(): country for alias, country in COUNTRY_ALIASES.items()
 }
-ADJECTIVES = {adjective.lower() for _, adjectives in COUNTRIES.values() for adjective in adjectives} | {
+COUNTRY_OF_ADJECTIVE = {
+    adjective.lower(): country for country, (_, adjectives) in COUNTRIES.items() for adjective in adjectives
+}
+ADJECTIVES = set(COUNTRY_OF_ADJECTIVE) | {
     "european",
     "african",
     "asian",
@@ -140,7 +143,7 @@ ORGANISATION_WORDS = frozenset(
 PROGRAMME_WORDS = _words(
     """
     initiative initiatives programme programmes program programs plan scheme project declaration agenda strategy
-    framework corridor compact accord accords treaty
+    framework corridor compact accord accords treaty yojana abhiyan
     """
 )
 COMPANY_WORDS = frozenset(
@@ -191,6 +194,7 @@ TITLE_WORDS = frozenset(
     commissioner chair chairman chairwoman chairperson director director-general ambassador king queen prince
     princess sheikh senator general gen lieutenant colonel col captain capt admiral mr mrs ms miss dr prof
     professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge pm
+    officer cfo coo cto founder smt shri sri h.e
     """
     )
 )
@@ -247,6 +251,7 @@ class Context:
     persons_by_surname: dict[str, str] = field(default_factory=dict)
     persons_by_title: dict[str, str] = field(default_factory=dict)
     pair: tuple[str, str] | None = None
+    government_pair: tuple[str, str] | None = None  # "both sides" of a joint statement, when two were named
     person_pair: tuple[str, str] | None = None
     # Sentence subjects, the likeliest referents of "the company" or "it".
     subjects: list[Mention] = field(default_factory=list)
@@ -258,7 +263,9 @@ class Context:
     first_person: str | None = None
     first_government: str | None = None
     first_person_voice: bool = False  # the text has spoken as "we" or "I" outside quotation marks
-    _first_person_titled: bool = False
+    # Words the text also writes in lower case: "Nearly" or "Commitments" opening a sentence is no name.
+    common_words: frozenset[str] = frozenset()
+    first_person_titled: bool = False
     _alias_index: dict[str, KnownActor] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -267,7 +274,21 @@ class Context:
                 self._alias_index.setdefault(_key(alias), actor)
 
     def known_actor(self, name: str) -> KnownActor | None:
-        return self._alias_index.get(_key(name))
+        known = self._alias_index.get(_key(name))
+        words = name.split()
+        if known is None and len(words) >= 2 and words[0][:1].isupper() and words[-1][:1].isupper():
+            # "William Samoei Ruto" is the known "William Ruto", "Joseph R. Biden" the known "Joe Biden": the one
+            # known person with that surname whose given name starts alike.
+            alike = {
+                actor
+                for actor in self.known
+                if actor.kind == "person"
+                and len(actor.name.split()) >= 2
+                and _key(actor.name.split()[-1]) == _key(words[-1])
+                and actor.name[:1].lower() == words[0][:1].lower()
+            }
+            known = alike.pop() if len(alike) == 1 else None
+        return known
 
     @property
     def voice(self) -> str | None:
@@ -278,10 +299,10 @@ class Context:
         if mention.category == "government" and self.first_government is None:
             self.first_government = mention.name
         # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech").
-        outranks = self.first_person is None or (mention.title and not self._first_person_titled)
+        outranks = self.first_person is None or (mention.title and not self.first_person_titled)
         if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks:
             self.first_person = mention.name
-            self._first_person_titled = bool(mention.title)
+            self.first_person_titled = bool(mention.title)
         if mention.category == "person":
             parts = mention.name.split()
             if len(parts) > 1:
@@ -354,7 +375,9 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
             else bare
         )
         if bare and _is_capitalised(bare) and bare[0].isalpha():
-            if words and sentence[words[-1][2] : start].strip() not in ("", "-"):
+            gap = sentence[words[-1][2] : start].strip() if words else ""
+            initial = words and len(words[-1][0]) == 1 and gap == "."  # "Joseph R. Biden"
+            if words and gap not in ("", "-") and not initial:
                 close()
             words.append((bare, start, start + len(bare)))
             if possessive:
@@ -395,6 +418,9 @@ def _strip_title(words: list[str]) -> tuple[list[str], str]:
     if title_words[-1].lower().rstrip(".") == "minister" and len(title_words) > 1:
         title = " ".join(title_words[-2:]) if title_words[-2].lower() == "prime" else "Minister"
     rest = words[last_title + 1 :]
+    if rest and rest[0].lower() in ("for", "of"):
+        # "Minister for Finance Nirmala Sitharaman": the portfolio, then the holder's given name and surname.
+        rest = rest[-2:] if len(rest) >= 4 and not any(word.lower() in NAME_CONNECTORS for word in rest[-2:]) else []
     if "of" in rest:  # "Akiko Mori of St. Luke's": the person ends at "of"
         rest = rest[: rest.index("of")]
     return rest, title
@@ -449,7 +475,14 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
             offset = sentence.find(words[0], start) + len(words[0])
             words = words[1:]
             start = offset + (len(sentence[offset:]) - len(sentence[offset:].lstrip()))
-        if not words:
+        if (
+            words
+            and _opens_sentence(sentence, start)
+            and _common_word(words[0], context)
+            and (len(words) == 1 or words[0].endswith(("ing", "ly")))
+        ):
+            continue  # "Nearly 200 countries", "Noting the progress", "Commitments announced"
+        if not words or (len(words) == 1 and words[0] in CURRENCY_WORDS):
             continue
         if len(words) == 1 and words[0].lower() in ADJECTIVES and not possessive:
             continue
@@ -483,6 +516,23 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
             category = "company"  # "Masdar, the Abu Dhabi renewable-energy company, ..."
         mentions.append(Mention(start, end, " ".join(words), canonical, category, title))
     return mentions
+
+
+CURRENCY_WORDS = frozenset({"Rs", "Sh", "Shs", "Ksh", "Kshs", "KSh", "Tsh", "Ush"})
+
+
+def _opens_sentence(sentence: str, start: int) -> bool:
+    return not sentence[:start].strip(" \"'(\u2018\u201c-\u2013\u2014*\u2022").rstrip(".)0123456789")
+
+
+def _common_word(word: str, context: Context) -> bool:
+    lowered = word.lower()
+    return (
+        context.known_actor(word) is None
+        and lowered not in COUNTRY_NAMES
+        and word not in CAPITALS
+        and (lowered in context.common_words or (lowered.endswith(("ing", "ly")) and len(lowered) > 5))
+    )
 
 
 def guess_actor_kind(name: str) -> str:
