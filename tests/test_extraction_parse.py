@@ -589,3 +589,28 @@ def test_a_progressive_undertaking_is_proposed_and_a_thing_is_no_actor(text, pro
 
     assert bool(drafts) == proposed
     assert all(draft.actor not in ("Nearly", "results") for draft in drafts)
+
+
+def test_the_deadline_after_the_pledge_comes_before_one_elsewhere_in_the_sentence():
+    text = "Widodo, who hands over to Prabowo in October, also announced that Jakarta would host a jubilee next year."
+
+    (draft,) = extract(text)
+
+    assert draft.due == "2026-12-31"
+
+
+def test_some_of_them_will_is_no_pledge_even_with_a_deadline():
+    text = "In ten or fifteen years young people will have no prospects, and some of them will try to leave."
+
+    assert not [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+
+def test_the_government_of_a_report_naming_its_country_only_inside_names():
+    text = (
+        "Safaricom Ethiopia will invest $300 million, its chief said. The Ethiopian Communications Authority "
+        "issued the licence. The government has promised to sell a 10% stake in Ethio Telecom to the public."
+    )
+
+    draft = next(draft for draft in extract(text) if "stake" in draft.text)
+
+    assert (draft.actor, draft.confidence >= PROPOSE_THRESHOLD) == ("Ethiopia", True)

@@ -447,6 +447,10 @@ def test_reporting_verbs(text, found):
         ("Japan will pay by 2030.", "2030-12-31"),
         ("Japan will pay by June 30, 2026.", "2026-06-30"),
         ("Japan will pay by 20 August.", "2025-08-20"),
+        # A range: its later end; a fiscal year: its last day as India ("-") or Kenya ("/") writes it.
+        ("Japan will add 9,000 more over the next three to four years.", "2029-08-20"),
+        ("India will spend Rs 35,219 crore up to 2025-26.", "2026-03-31"),
+        ("Kenya will cut the deficit by 2026/27.", "2027-06-30"),
         # The first deadline in the sentence wins.
         ("Japan will pay by 2030 and Kenya by March 2026.", "2030-12-31"),
         ("The scheme runs from March 2026 until June 2027.", "2027-06-30"),
@@ -533,6 +537,7 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
                 (17, {"text": "€2bn", "value": 2_000_000_000, "currency": "EUR"}),
             ],
         ),
+        ("Rs 5.54 lakh crore", [(0, {"text": "Rs 5.54 lakh crore", "value": 5_540_000_000_000, "currency": "INR"})]),
         ("4G coverage", []),
         ("3 percent", []),
     ],

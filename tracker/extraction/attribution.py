@@ -141,7 +141,7 @@ class Attributor:
                 return Resolved(title_holder, "person")
             if noun in GOVERNMENT_NOUNS:
                 # "the government" of a report is its main country's, not the last one named in passing.
-                name = self.context.most_named(("government",), before)
+                name = self.context.most_named(("government",), before) or self.context.most_named_country(before)
                 return Resolved(name, "government") if name else None
             named = self._named_like(noun, before)
             if named:

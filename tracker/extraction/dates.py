@@ -72,7 +72,10 @@ DATE_PATTERNS = (
         re.compile(
             r"\b(?P<word>within|in|over|inside)\s+(?:the\s+next\s+|the\s+coming\s+)?"
             + _NUMBER
-            + r"\s+(?P<unit>years?|months?|weeks?|days?)\b",
+            # "over the next three to four years": the later end.
+            + r"(?:\s*(?:to|-|\u2013|or)\s*(?P<upper>\d+|"
+            + "|".join(NUMBER_WORDS)
+            + r"))?\s+(?P<unit>years?|months?|weeks?|days?)\b",
             re.I,
         ),
     ),
@@ -84,7 +87,9 @@ DATE_PATTERNS = (
     (
         "year",
         re.compile(
-            r"\b(?:by|before|until|in|from|through|up\s+to|between\s+now\s+and)\s+(?P<year>(?:19|20)\d{2})\b", re.I
+            r"\b(?:by|before|until|in|from|through|up\s+to|between\s+now\s+and)\s+(?P<year>(?:19|20)\d{2})"
+            r"(?:(?P<fiscal>[-\u2013/])(?P<fiscal_end>\d{2})(?!\d))?\b",
+            re.I,
         ),
     ),
     # by September
@@ -138,7 +143,7 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
                 return None
             return _month_end(int(groups["year"]), MONTHS[groups["month"].lower()])
         if name == "within":
-            count = groups["count"].lower()
+            count = (groups.get("upper") or groups["count"]).lower()
             count = int(count) if count.isdigit() else NUMBER_WORDS[count]
             return _add(today, count, groups["unit"].lower().rstrip("s"))
         if name == "next":
@@ -150,6 +155,11 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
         if name == "year":
             if match.group(0).lower().startswith("from"):
                 return None
+            if groups.get("fiscal_end"):
+                # A fiscal year: "2025-26" as India writes it ends on 31 March 2026, "2025/26" as Kenya writes it
+                # on 30 June 2026.
+                end_year = int(groups["year"][:2] + groups["fiscal_end"])
+                return datetime.date(end_year, 6, 30) if groups["fiscal"] == "/" else datetime.date(end_year, 3, 31)
             return datetime.date(int(groups["year"]), 12, 31)
         if name == "month":
             month = MONTHS[groups["month"].lower()]

@@ -342,7 +342,9 @@ def _draft_for(
         or parse.reported_as_past(doc, start)
     ):
         confidence = min(confidence, 0.35)
-    due = resolve_due(normalised, article_date)
+    # The deadline after the pledge's verb before one elsewhere in the sentence ("who leaves in October, also
+    # announced that Jakarta would host the jubilee next year").
+    due = resolve_due(normalised[start:], article_date) or resolve_due(normalised, article_date)
     if cue.modal and doc is not None and parse.forecast_shape(doc, start):
         confidence = min(confidence, 0.35)
     if cue.modal:
@@ -361,7 +363,8 @@ def _draft_for(
         if NON_PLEDGE_AFTER_MODAL.match(after) and not undertaken and not helping:
             confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
         elif actor is not None and not actor.agent:
-            confidence = 0.55 if due else 0.35
+            # "The plant will be finished by 2027" may be an undertaking; "some will try to leave" never is.
+            confidence = 0.55 if due and actor.category != "indefinite" else 0.35
     if actor is None or not actor.name:
         confidence = min(confidence, 0.4)
     elif not actor.agent and not cue.modal:
@@ -471,7 +474,7 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
             return resolved if resolved is not None and resolved.agent else None
         return Resolved(context.voice, "person") if context.first_person_voice and context.voice else None
     if subject.lower_ in _INDEFINITE and not _COLLECTIVE_WE.match(doc.text[subject.idx :]):
-        return Resolved(subject.text, "thing", agent=False)  # "Some will fail", "Many will wait"
+        return Resolved(subject.text, "indefinite", agent=False)  # "Some will fail", "Many will wait"
     phrase, start = parse.phrase_of(subject)
     phrase = _COLLECTIVE_WE.sub("we", phrase)
     owner = _POSSESSIVE.match(phrase)

@@ -61,7 +61,9 @@ MULTIPLIERS = {
 }
 _NUMBER_TEXT = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # "€80-billion": some papers join the number and its multiplier with a hyphen.
-_MULTIPLIER = r"(?:(?:\s|-)?(?P<multiplier>trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
+_MULTIPLIER = (
+    r"(?:(?:\s|-)?(?P<multiplier>(?:lakh|thousand)\s+crore|trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
+)
 _PREFIX = "|".join(re.escape(prefix) for prefix in sorted(CURRENCY_PREFIXES, key=len, reverse=True) if prefix != "R")
 AMOUNT_PREFIXED = re.compile(r"(?<![\w$])(?P<currency>" + _PREFIX + r"|R(?=\d))\s?" + _NUMBER_TEXT + _MULTIPLIER)
 AMOUNT_WORDED = re.compile(
@@ -98,7 +100,9 @@ def find_amounts(sentence: str) -> list[tuple[int, dict]]:
         code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
         number = float(match.group("number").replace(",", ""))
         multiplier = match.group("multiplier")
-        value = number * MULTIPLIERS[multiplier.lower()] if multiplier else number
+        value = number
+        for word in (multiplier or "").lower().split():  # "5.54 lakh crore" is 5.54 x 10^5 x 10^7
+            value *= MULTIPLIERS[word]
         value = round(value) if abs(value - round(value)) < 1e-6 else value
         amounts.append((match.start(), {"text": match.group(0).strip(), "value": value, "currency": code}))
     return amounts

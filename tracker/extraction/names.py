@@ -321,6 +321,25 @@ class Context:
                 counts[mention.name] = (count + 1, position)
         return max(counts, key=counts.get) if counts else None
 
+    def most_named_country(self, before: list[Mention] = ()) -> str | None:
+        """The country named most, even only as a place or inside a name ("Safaricom Ethiopia", "the Ethiopian
+        Communications Authority"): "the government" of a report about Ethiopia."""
+        counts: dict[str, tuple[int, int]] = {}
+        for position, mention in enumerate([*self.mentions, *before]):
+            words = [mention.name.lower(), *mention.name.lower().split()]
+            country = next(
+                (
+                    COUNTRY_NAMES.get(word) or COUNTRY_OF_ADJECTIVE.get(word)
+                    for word in words
+                    if word in COUNTRY_NAMES or word in COUNTRY_OF_ADJECTIVE
+                ),
+                None,
+            )
+            if country:
+                count, _ = counts.get(country, (0, 0))
+                counts[country] = (count + 1, position)
+        return max(counts, key=counts.get) if counts else None
+
     def last(self, categories, before: list[Mention] = (), *, subjects_first=False) -> str | None:
         if subjects_first:
             for mention in reversed(self.subjects):
