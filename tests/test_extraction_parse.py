@@ -614,3 +614,87 @@ def test_the_government_of_a_report_naming_its_country_only_inside_names():
     draft = next(draft for draft in extract(text) if "stake" in draft.text)
 
     assert (draft.actor, draft.confidence >= PROPOSE_THRESHOLD) == ("Ethiopia", True)
+
+
+def test_a_speech_that_greets_its_host_speaks_for_its_own_government():
+    india = KnownActor(1, "Government of India", "government", ("India",))
+    text = (
+        "PM's address at the 21st ASEAN-India Summit\n\n"
+        "Vientiane, Lao PDR, 10 October 2024\n\n"
+        "Your Excellency Prime Minister Sonexay Siphandone,\n\n"
+        "I congratulate Prime Minister Sonexay Siphandone on the able manner in which Laos has steered ASEAN. "
+        "Trade between India and ASEAN has doubled. We will double the number of scholarships at Nalanda University."
+    )
+
+    (draft,) = [draft for draft in extract(text, actors=[india]) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert draft.actor == "Government of India"
+
+
+def test_an_interviewee_named_first_is_the_voice_over_the_president_he_mentions():
+    kabuswe = KnownActor(1, "Paul Kabuswe", "person", ("Kabuswe",))
+    text = (
+        "Paul Kabuswe\nMinister of Mines and Minerals Development, Government of the Republic of Zambia\n\n"
+        "Lusaka, 19 July 2024\n\n"
+        "President Hakainde Hichilema's government wants more copper. What will you do?\n\n"
+        "We are going to carry out high-resolution geological mapping of the whole country."
+    )
+
+    drafts = [draft for draft in extract(text, actors=[kabuswe]) if "mapping" in draft.text]
+
+    assert [draft.actor for draft in drafts] == ["Paul Kabuswe"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A declaration's preamble and its chapeau.
+        "Recalling that the States Parties decided in 1995 to create the Organization;",
+        "Have agreed on the following:",
+        # A signing dated two weeks before the report; a month earlier this year.
+        "The framework agreement was signed in Ankara on February 8 by the two defence ministers.",
+        "In May, Damascus signed a $7 billion power deal with a consortium.",
+        # Every cue inside the condition.
+        "If they want to increase their stake, we are open to it.",
+        # No plan is no pledge.
+        "At the same time, there is no plan to take majority stakes back from investors.",
+    ],
+)
+def test_preambles_earlier_signings_conditions_and_no_plans_are_not_proposed(text):
+    drafts = extract(text, article_date=datetime.date(2025, 7, 24) if "May" in text else datetime.date(2024, 2, 22))
+
+    assert not [draft for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD]
+
+
+def test_a_later_month_in_a_clause_and_a_month_after_the_pledge_are_not_earlier_signings():
+    text = "Widodo, who hands over in October, signed a deal on Monday to build the port in May."
+
+    (draft,) = extract(text, article_date=datetime.date(2024, 9, 2))
+
+    assert draft.confidence >= PROPOSE_THRESHOLD
+
+
+def test_a_subheading_restating_a_pledge_is_not_proposed_again():
+    text = (
+        "Mercado Libre will invest US$3.4 billion in Argentina\n\n"
+        "NEW YORK / BUENOS AIRES, March 11, 2026 - Mercado Libre today announced that it will invest US$3.4 billion "
+        "in Argentina during 2026.\n\nWhere the investment will go\n\nMost of it goes to logistics."
+    )
+
+    proposed = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert [(draft.actor, draft.text[:13]) for draft in proposed] == [("Mercado Libre", "Mercado Libre")]
+    assert "NEW YORK" not in proposed[0].text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actor"),
+    [
+        ("Al-Falih announced the establishment of a Saudi-Syrian Business Council.", "Al-Falih"),
+        ("The OCP Group plans to build up to 5 gigawatts of renewable capacity.", "OCP Group"),
+    ],
+)
+def test_hyphenated_names_and_acronym_companies_keep_their_words_in_order(sentence, actor):
+    (draft,) = extract(sentence)
+
+    assert draft.actor == actor

@@ -33,7 +33,7 @@ from tracker.extraction.dates import resolve_due
 from tracker.extraction.engine import _remember_pair
 from tracker.extraction.money import find_amounts
 from tracker.extraction.names import Context, _mentions_in, guess_actor_kind
-from tracker.extraction.sentences import _looks_like_english, article_dateline_date, split_sentences
+from tracker.extraction.sentences import DATELINE_LINE, _looks_like_english, article_dateline_date, split_sentences
 from tracker.extraction.titles import draft_title
 
 ARTICLE_DAY = datetime.date(2025, 8, 20)
@@ -159,6 +159,8 @@ def test_split_sentences_always_breaks_at_a_paragraph(text, sentences):
         ("NAIROBI, Kenya, Aug 19 (Reuters) - Kenya will build.", ["Kenya will build."]),
         ("Tokyo, 21 August 2025: Japan will lend.", ["Japan will lend."]),
         ("Headline here\nLONDON \u2014 Britain will act.", ["Headline here", "Britain will act."]),
+        ("TBILISI, GEORGIA (3 May 2024) \u2014 Donors agreed.", ["Donors agreed."]),
+        ("NEW YORK / BUENOS AIRES, March 11, 2026 \u2013 Mercado Libre will invest.", ["Mercado Libre will invest."]),
         (
             "Tokyo, Nairobi and Accra - the three capitals - agreed.",
             ["Tokyo, Nairobi and Accra - the three capitals - agreed."],
@@ -167,6 +169,20 @@ def test_split_sentences_always_breaks_at_a_paragraph(text, sentences):
 )
 def test_split_sentences_drops_the_dateline(text, sentences):
     assert split_sentences(text) == sentences
+
+
+@pytest.mark.parametrize(
+    "line, dateline",
+    [
+        ("Belém do Pará, Brazil, 8 August 2023", True),
+        ("Vientiane, Lao PDR, 10 October 2024", True),
+        ("Lusaka, 19 July 2024", True),
+        ("Sundar Pichai, CEO of Google and Alphabet October 6, 2021", False),
+        ("Kenya will pay, 5 May 2024", False),
+    ],
+)
+def test_a_place_and_a_date_on_a_line_of_their_own_is_a_dateline(line, dateline):
+    assert bool(DATELINE_LINE.fullmatch(line)) == dateline
 
 
 @pytest.mark.parametrize(
@@ -255,7 +271,7 @@ def cues_in(sentence):
         ("Japan has extended up to Sh10 billion in loans.", [("extended up to ", "promise")]),
         ("France made a commitment to fund schools.", [("a commitment to", "promise")]),
         ("The ministry plans to open ten clinics.", [("plans to", "promise")]),
-        ("We are launching a fund.", [("are launching", "promise")]),
+        ("We are launching a fund.", [("launching a fund", "promise"), ("are launching", "promise")]),
         ("Japan will fund the railway.", [("will", "promise")]),
         ("Japan announced a fund.", [("announced", "promise")]),
         # Reviews.
@@ -285,9 +301,9 @@ def cues_in(sentence):
         ("Now we are appealing, together, to every country.", [("appealing, together, to", "request")]),
         ("It encourages developing countries to contribute.", [("encourages developing countries to ", "request")]),
         # Budgets, communiques and pledging conferences.
-        ("I propose to provide Rs 1,000 crore for tea workers.", [("I propose to", "promise")]),
+        ("I propose to provide Rs 1,000 crore for tea workers.", [("I propose", "promise")]),
         ("The two sides decided to elevate relations.", [("decided to", "promise")]),
-        ("We are allocating Rs 35,219 crore.", [("allocating ", "promise")]),
+        ("We are allocating Rs 35,219 crore.", [("allocating ", "promise"), ("are allocating", "promise")]),
         ("The leaders put forward US$1 billion for adaptation.", [("put forward ", "promise")]),
         (
             "Germany matched the Emirati contribution with $100 million.",
@@ -300,6 +316,27 @@ def cues_in(sentence):
             [("approved the new climate finance goal", "agreement")],
         ),
         ("Our aim is 15 gigawatts of clean power by 2030.", [("aim is ", "target")]),
+        ("We task our Finance Ministers to continue their work.", [("task our Finance Ministers to ", "request")]),
+        ("Summit directed the Secretariat to continue mobilising.", [("directed the Secretariat to ", "request")]),
+        (
+            "EAGL has entered into a Share Purchase Agreement.",
+            [("entered into a Share Purchase Agreement", "agreement")],
+        ),
+        (
+            "The Summit launched the SADC Regional Humanitarian Appeal.",
+            [("launched the SADC Regional Humanitarian Appeal", "promise")],
+        ),
+        ("France's own commitment is 110 million euros.", [("commitment is ", "promise")]),
+        ("The government wants to more than quadruple output.", [("wants to more than quadruple", "target")]),
+        ("We are investing $2.92 billion in schools.", [("are investing", "promise")]),
+        ("Our goal for IFAD13 is to mobilize $2 billion.", [("goal for IFAD13 is to", "target")]),
+        (
+            "He invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to visit China.",
+            [("invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to", "request")],
+        ),
+        # A chapeau, and someone else's plans as a noun, are no pledges.
+        ("The leaders have agreed on the following:", []),
+        ("Washington welcomed the plans to strengthen the bank.", []),
         # An opinion agreed is no agreement.
         ("The Prime Ministers agreed that trade is a pillar of the relationship.", []),
         # No commitment language.

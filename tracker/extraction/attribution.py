@@ -198,7 +198,7 @@ class Attributor:
             if head in GOVERNMENT_NOUNS | COMPANY_NOUNS | ORGANISATION_NOUNS:
                 return None
             # People and bodies ("farmers", "economists", "unions", "member states"), not things ("results").
-            agent = (
+            agent = not re.search(r"\d", generic) and (  # "More than $2.5 billion" is money, not its giver
                 bool(re.search(r"(?:ers|ors|ists|ians|ants|ents|ment|ies|ions|union|unions|states|nations)$", head))
                 or head in COLLECTIVE_AGENTS
                 or _is_capitalised(generic)

@@ -40,7 +40,14 @@ CUES = (
     # A declaration's operative "REQUEST the Commission to submit...".
     _cue(r"\brequest\s+(?=(?:the|all|our|its|member)\b)", "request", 0.75),
     _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
-    _cue(r"\binvit(?:e|ed|es|ing)" + _OBJECT + r"\s+to\b", "request", 0.65),
+    _cue(r"\binvit(?:e|ed|es|ing)(?:\s+[\w'.-]+){0,10}?\s+to\b", "request", 0.65),
+    # A summit's instructions: "We task our Finance Ministers to", "Summit directed the Secretariat to".
+    _cue(
+        r"\b(?:task(?:ed|s)?|instruct(?:ed|s)?|direct(?:ed|s)|mandat(?:ed|es))(?:\s+[\w'.-]+){1,8}?\s+to\s+"
+        r"(?!the\b|a\b|an\b)",
+        "request",
+        0.75,
+    ),
     _cue(r"\b(?:we|you|they)\s+(?:must|need\s+to)\b", "request", 0.6),
     # Statements of intent.
     _cue(r"\bstatement\s+of\s+intent\b", "intent", 0.85),
@@ -65,7 +72,9 @@ CUES = (
     # Not an opinion: "I agree with him", "The Prime Ministers agreed that the movement of people is a pillar".
     _cue(
         r"\bagree(?:d|s|ing)?\b(?!\s+with\s+(?:him|her|them|you|me|us|that|this|it)\b)"
-        r"(?!\s+that\s+[^,;:]{1,100}?\s+(?:is|are|was|were|remains?|cannot|can\s*not)\b)",
+        r"(?!\s+that\s+[^,;:]{1,100}?\s+(?:is|are|was|were|remains?|cannot|can\s*not)\b)"
+        # A declaration's chapeau: "Have agreed on the following:".
+        r"(?!\s+(?:on\s+|to\s+)?(?:the\s+following|as\s+follows)\b)",
         "agreement",
         0.85,
     ),
@@ -89,7 +98,8 @@ CUES = (
     _cue(r"\bon\s+(?:a|the)\s+path\s+to\b|\bon\s+track\s+to\b", "target", 0.65),
     # "Our aim is 15 gigawatts by 2030", "My ambition is that...".
     _cue(
-        r"\b(?:target|goal|aim|objective|ambition)\s+is\s+(?:to\b|that\b|(?=" + _ABOUT + r"[$€£¥₦₹]?\d))",
+        r"\b(?:target|goal|aim|objective|ambition)(?:\s+for\s+[\w-]+(?:\s+[\w-]+)?)?\s+is\s+"
+        r"(?:to\b|that\b|(?=" + _ABOUT + r"[$€£¥₦₹]?\d))",
         "target",
         0.8,
     ),
@@ -136,9 +146,40 @@ CUES = (
         0.8,
     ),
     _cue(r"\bundert(?:ook|akes|ake|aken)\s+to\b", "promise", 0.8),
-    # A budget speech's form: "I propose to provide Rs 5.54 lakh crore".
-    _cue(r"\b(?:I|we)\s+(?:now\s+|also\s+|further\s+|therefore\s+)?propose\s+to\b", "promise", 0.8),
-    _cue(r"\bdecided\s+to\b|\bdecides?\s+to\b", "promise", 0.75),
+    # A budget speech's form: "I propose to provide Rs 5.54 lakh crore", "we propose aggregate expenditure of".
+    _cue(r"\b(?:I|we)\s+(?:now\s+|also\s+|further\s+|therefore\s+)?propose\b", "promise", 0.8),
+    _cue(r"\bdecid(?:ed|es|e|ing)\s+to\b", "promise", 0.75),
+    # "EAGL has entered into a Share Purchase Agreement".
+    _cue(
+        r"\bent(?:er|ers|ered|ering)\s+into\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,4}?(?:agreement|deal|contract|"
+        r"concession|partnership|pact|arrangement)\b",
+        "agreement",
+        0.8,
+    ),
+    # "launched the SADC Regional Humanitarian Appeal", "the two governments launch a joint initiative".
+    _cue(
+        r"\blaunch(?:es|ed|ing)?\s+(?:a|an|the|its|their|our)\s+(?:[\w-]+\s+){0,5}?(?:initiative|fund|programme|"
+        r"program|partnership|facility|appeal|plan|platform|alliance|campaign|scheme)\b",
+        "promise",
+        0.75,
+    ),
+    # "France's own commitment is 110 million euros".
+    _cue(
+        r"\b(?:commitment|pledge|contribution)\s+(?:is|will\s+be|amounts\s+to|comes\s+to)\s+"
+        + _ABOUT
+        + r"(?="
+        + _MONEY
+        + r")",
+        "promise",
+        0.75,
+    ),
+    # "wants to more than quadruple that", "wants to double exports".
+    _cue(
+        r"\bwants?\s+to\s+(?:more\s+than\s+)?(?:double|triple|quadruple|halve|raise|increase|reach|cut|reduce|lift|"
+        r"grow|boost)\b",
+        "target",
+        0.7,
+    ),
     # Money set aside: "we are allocating Rs 35,219 crore", "put forward US$1 billion", "matched it with $100m".
     _cue(
         r"\b(?:allocat(?:e|es|ed|ing)|earmark(?:s|ed|ing)?|set(?:ting|s)?\s+aside|put(?:ting|s)?\s+(?:forward|up))\s+"
@@ -162,7 +203,8 @@ CUES = (
     # A declaration's operative words: "hereby launch a Just Energy Transition Partnership".
     _cue(r"\bhereby\s+(?:launch|establish|create|commit|decide|resolve|adopt)\w*", "promise", 0.8),
     _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),
-    _cue(r"\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
+    # Not "welcomed the plans to...": someone else's plans, as a noun.
+    _cue(r"(?<!\bthe\s)\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
     _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
     _cue(
         r"\b(?:willing|ready|prepared)\s+to\s+(?:provide|give|fund|finance|support|offer|contribute|deploy|send|"
@@ -173,7 +215,8 @@ CUES = (
     _cue(r"\b(?:willing|ready|prepared)\s+to\b", "promise", 0.65),
     # An undertaking announced as under way: "we are launching a fund".
     _cue(
-        r"\b(?:is|are|am)\s+(?:now\s+|therefore\s+|also\s+|today\s+)?(?:launching|setting\s+up|establishing|creating|rolling\s+out|introducing)\b"
+        r"\b(?:is|are|am)\s+(?:now\s+|therefore\s+|also\s+|today\s+)?(?:launching|setting\s+up|establishing|creating|"
+        r"rolling\s+out|introducing|investing|funding|providing|allocating|fast-tracking|tightening|working\s+to)\b"
         r"|'re\s+(?:launching|setting\s+up|creating)\b|'m\s+(?:launching|setting\s+up|creating)\b",
         "promise",
         0.7,
@@ -198,7 +241,7 @@ REPORTING_VERB = re.compile(
     re.IGNORECASE,
 )
 NEGATION = re.compile(
-    r"\b(?:not|never|no\s+longer|neither|nor|(?:declined|refused|failed)(?:\s+\w+){0,3}?\s+to|without|rejected)\b"
+    r"\b(?:not|never|no\s+longer|no(?=\s+(?:plans?|intention|commitment|decision|need)\b|\s*$)|neither|nor|(?:declined|refused|failed)(?:\s+\w+){0,3}?\s+to|without|rejected)\b"
     r"|n't\b",
     re.IGNORECASE,
 )
@@ -223,9 +266,18 @@ PAST_AFTER = re.compile(
     r"(?:a\s+year|years|months)\s+ago)",
     re.IGNORECASE,
 )
+# A declaration's preamble: "Recalling that...;", "Aware that...,": the grounds, not the undertakings.
+PREAMBLE = re.compile(
+    r"^\s*(?:\d{1,3}\.\s*)?(?:recalling|aware|noting|recogni[sz]ing|acknowledging|bearing\s+in\s+mind|considering|"
+    r"convinced|concerned|mindful|guided|having|emphasi[sz]ing|stressing|underlining|deeply|expressing)\b"
+    r"(?=.*[;,]\s*$)",
+    re.IGNORECASE | re.DOTALL,
+)
 # A plural noun phrase opening a sentence before its verb: "French farmers staged...".
 GENERIC_SUBJECT = re.compile(
-    r"^(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]{2,}[^s\W]s'?)\s+"
+    # Not a span of time: "Ten years ago", "Two decades later".
+    r"^(?!(?:[A-Z][\w'-]*\s+)?(?:years|months|weeks|days|decades)\b)"
+    r"(?P<subject>(?:[A-Z][\w'-]*)(?:\s+[a-z][\w'-]*){0,3}?\s*[a-z][\w'-]{2,}[^s\W]s'?)\s+"
     r"(?:\w+ed|have|had|are|were|say|said|want|will|would|plan|staged|met|held|took|went|began|fear)\b"
 )
 # A clause under these is hoped or thought, not pledged: "I hope this package will inspire others".

@@ -196,3 +196,39 @@ def _add(today: datetime.date, count: int, unit: str) -> datetime.date:
     year += today.year
     month += 1
     return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
+_PAST_DAY = re.compile(
+    r"\b(?:on|in|since)\s+(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?"
+    + _MONTH
+    + r"(?:\s+(?P<day_after>\d{1,2})(?:st|nd|rd|th)?)?"
+    r"(?:,?\s+(?P<year>\d{4}))?\b",
+    re.IGNORECASE,
+)
+
+
+def names_an_earlier_day(sentence: str, article_date: datetime.date, *, days: int = 7) -> bool:
+    """Whether the sentence dates what it tells more than `days` before the article: "signed in Ankara on
+    February 8" in a report of February 22, "In May, Damascus signed..." in July."""
+    for match in _PAST_DAY.finditer(sentence):
+        name = match.group("month")
+        if name.lower() in ("may", "mar") and not name[0].isupper():
+            continue
+        month = MONTHS[name.lower()]
+        day = int(match.group("day") or match.group("day_after") or 1)
+        year = int(match.group("year")) if match.group("year") else article_date.year
+        try:
+            when = datetime.date(year, month, day)
+        except ValueError:
+            continue
+        if match.group("day") is None and match.group("day_after") is None and not match.group("year"):
+            # A month alone is this year's ("In May, Damascus signed..." in July); a later one ("hands over in
+            # October") is ahead, not last year's.
+            if month < article_date.month:
+                return True
+            continue
+        if not match.group("year") and when > article_date:
+            when = when.replace(year=year - 1)
+        if when < article_date - datetime.timedelta(days=days):
+            return True
+    return False

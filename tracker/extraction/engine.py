@@ -24,15 +24,22 @@ from .cues import (
     NON_PLEDGE_AFTER_MODAL,
     PASSIVE_AFTER,
     PAST_AFTER,
+    PREAMBLE,
     QUESTION_BEFORE,
     REFINE_WINDOW,
     REPORTING_VERB,
     Cue,
 )
-from .dates import resolve_due
+from .dates import names_an_earlier_day, resolve_due
 from .money import _amount_for
 from .names import COUNTRY_NAMES, Context, Mention, _mentions_in
-from .sentences import _looks_like_english, article_dateline_date, normalise_quotes, split_sentences
+from .sentences import (
+    DATELINE_LINE,
+    _looks_like_english,
+    article_dateline_date,
+    normalise_quotes,
+    split_sentences,
+)
 from .titles import _WEEKDAY_PHRASE, draft_title
 
 
@@ -73,20 +80,23 @@ def extract_pledges(
     parsed = _to_parse(sentences)
     docs = dict(zip(parsed, parse.parse_all([sentences[index][1] for index in parsed]), strict=True))
     drafts = []
+    headings = _headings(text)
     for index, (sentence, normalised) in enumerate(sentences):
+        if DATELINE_LINE.fullmatch(normalised.strip()):
+            continue  # "Vientiane, Lao PDR, 10 October 2024": neither a pledge nor anyone's name
         local = _mentions_in(normalised, context)
         doc = docs.get(index)
         if doc is not None and _is_quotation(normalised) and len(list(doc.sents)) > 1:
             drafts.extend(_quotation_drafts(sentence, normalised, doc, local, context, attributor, article_date))
         else:
             draft = _draft_for(sentence, normalised, local, context, attributor, article_date, doc=doc)
-            if draft is not None and index == 0 and _is_headline(text, sentence):
-                # The headline restates a pledge the report then gives in full.
+            if draft is not None and " ".join(sentence.split()) in headings:
                 draft.confidence = min(draft.confidence, 0.35)
             if draft is not None:
                 drafts.append(draft)
+        addressed = _ADDRESSED.search(normalised)
         for mention in local:
-            context.remember(mention)
+            context.remember(mention, addressed=bool(addressed and addressed.start() <= mention.start))
         subject = _sentence_subject(normalised, local)
         if subject is None:
             generic = GENERIC_SUBJECT.match(normalised)
@@ -134,6 +144,13 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
 
 # "All partners are committed to...": a passive in form whose subject is the one who pledges.
 _STATES_OF_MIND = frozenset({"committed", "determined", "resolved", "prepared", "dedicated", "bound", "obliged"})
+_WHAT_IS_PLEDGED = re.compile(r"\bto\s+(?!the\b|a\b|an\b)[a-z]+\b|\b(?:will|would|shall)\b")
+# A speech greets and thanks its hosts: "Your Excellency Prime Minister X", "I congratulate Prime Minister X".
+_ADDRESSED = re.compile(
+    r"^(?:your\s+(?:excellenc|majest|highness)|excellenc|dear\b|distinguished\b)"
+    r"|\b(?:I|we)\s+(?:\w+\s+)?(?:thank|congratulate|welcome|greet|salute|commend)\b",
+    re.IGNORECASE,
+)
 # Who can be one of "the two sides": not "Belt and Road", not "Mombasa and Nairobi".
 _PARTIES = frozenset({"government", "organisation", "company"})
 _POSSESSIVE = re.compile(r"^(its|their|our|my|his|her)\b", re.IGNORECASE)
@@ -163,10 +180,17 @@ def _normalise(sentence: str) -> str:
     return _SHOUTED_OPENING.sub(lambda match: match.group(1) + match.group(2).lower(), normalised)
 
 
-def _is_headline(text: str, sentence: str) -> bool:
-    """The text's first line, standing alone with no full stop: "Kenya and China sign Sh327bn deal"."""
-    first_line = text.lstrip().split("\n", 1)[0].strip()
-    return first_line == sentence.strip() and not first_line.endswith((".", "!", "?", '"', "'", "\u201d", ":"))
+_TERMINAL = (".", "!", "?", '"', "'", "\u201d", ":", ";")
+
+
+def _headings(text: str) -> set[str]:
+    """Lines standing alone with no full stop: the headline ("Kenya and China sign Sh327bn deal") and the
+    subheadings ("Where the investment will go"), which restate what the report then says in full."""
+    return {
+        " ".join(line.split())
+        for line in text.splitlines()
+        if line.strip() and len(line) <= 250 and not line.rstrip().endswith(_TERMINAL)
+    }
 
 
 _HEADS_OF_STATE = re.compile(
@@ -288,7 +312,7 @@ def _conditional(sentence: str, cue_start: int) -> bool:
 
 def _negated(sentence: str, cue_start: int) -> bool:
     window = sentence[max(0, cue_start - 40) : cue_start]
-    window = re.split(r"[,;]|\bbut\b|\band\b", window)[-1]
+    window = re.split(r"[,;:]|\bbut\b|\band\b", window)[-1]
     return bool(NEGATION.search(window))
 
 
@@ -308,6 +332,8 @@ def _draft_for(
     if not cues:
         return None
     unconditional = [item for item in cues if not _conditional(normalised, item[0])]
+    # Every cue inside an "if" clause: "If they want to increase their stake, we are open to it."
+    only_conditional = not unconditional
     cues = unconditional or cues
     firm = [item for item in cues if not item[2].weak]
     start, end, cue = (firm or cues)[0]
@@ -327,11 +353,19 @@ def _draft_for(
     actor = _attribute(normalised, actor_at, local, context, attributor, doc=doc, quote_speaker=quote_speaker)
     confidence = cue.strength
     question = normalised.rstrip("\"' ").endswith("?")
-    if HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or _questioned(normalised, start) or question:
+    hedged = HEDGE_BEFORE.search(normalised[max(0, start - 30) : start])
+    preamble = PREAMBLE.match(normalised)
+    if hedged or _questioned(normalised, start) or question or only_conditional or preamble:
         confidence = min(confidence, 0.35)
     passive = cue_text.lower().endswith("ed") and PASSIVE_AFTER.match(normalised[end:])
     if passive and not (doc is not None and parse.named_agent(doc, start)):
         confidence = min(confidence, 0.35)
+    # Up to what the pledge is to do: in "pledged on Monday to build it in May" May is still ahead.
+    told = _WHAT_IS_PLEDGED.search(normalised, end)
+    if cue_text.lower().endswith("ed") and names_an_earlier_day(
+        normalised[: told.start() if told else None], article_date
+    ):
+        confidence = min(confidence, 0.35)  # "was signed in Ankara on February 8", reported two weeks later
     past = PAST_AFTER.match(normalised[end:])
     if past and (not past.group("year") or int(past.group("year")) < article_date.year):
         confidence = min(confidence, 0.35)  # "the money they promised in 2019"

@@ -122,6 +122,8 @@ ADJECTIVES = set(COUNTRY_OF_ADJECTIVE) | {
     "eastern",
     "latin",
     "scotch",
+    "english",
+    "global",
 }
 
 # Words that make a capitalised phrase an organisation, not a person.
@@ -143,7 +145,7 @@ ORGANISATION_WORDS = frozenset(
 PROGRAMME_WORDS = _words(
     """
     initiative initiatives programme programmes program programs plan scheme project declaration agenda strategy
-    framework corridor compact accord accords treaty yojana abhiyan
+    framework corridor compact accord accords treaty yojana abhiyan policy
     """
 )
 COMPANY_WORDS = frozenset(
@@ -292,15 +294,26 @@ class Context:
 
     @property
     def voice(self) -> str | None:
-        return self.declared_voice or self.first_person or self.first_government
+        # An untitled, unknown "person" may be a capitalised phrase ("Start-up Festival"); the government is surer.
+        known = self.known_actor(self.first_person) if self.first_person else None
+        sure = self.first_person_titled or (known is not None and known.kind == "person")
+        if self.declared_voice or (self.first_person and sure):
+            return self.declared_voice or self.first_person
+        return self.first_government or self.first_person
 
-    def remember(self, mention: Mention):
+    def remember(self, mention: Mention, *, addressed: bool = False):
+        """Note a name; `addressed` when the text speaks to or of that person as "you" or "I thank X", who is then
+        not the text's own voice."""
         self.mentions.append(mention)
         if mention.category == "government" and self.first_government is None:
             self.first_government = mention.name
-        # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech").
-        outranks = self.first_person is None or (mention.title and not self.first_person_titled)
-        if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks:
+        # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech"), not
+        # a known person the text opens with (an interview's "Paul Kabuswe" over the President he mentions).
+        known = self.known_actor(self.first_person) if self.first_person else None
+        outranks = self.first_person is None or (
+            mention.title and not self.first_person_titled and not (known and known.kind == "person")
+        )
+        if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks and not addressed:
             self.first_person = mention.name
             self.first_person_titled = bool(mention.title)
         if mention.category == "person":
@@ -410,9 +423,11 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
 
 
 def _given_name_first(words: list[str]) -> list[str]:
-    """ "KISHIDA Fumio" (the family name in capitals, as Japanese official texts write it) -> "Fumio Kishida"."""
+    """ "KISHIDA Fumio" (the family name in capitals, as Japanese official texts write it) -> "Fumio Kishida";
+    not "OCP Group" or "LNG Terminal"."""
     if (
         len(words) == 2
+        and words[1].lower() not in ORGANISATION_WORDS | COMPANY_WORDS | PROGRAMME_WORDS
         and len(words[0]) > 2
         and words[0].isupper()
         and words[1][:1].isupper()
@@ -440,6 +455,9 @@ def _strip_title(words: list[str]) -> tuple[list[str], str]:
     if rest and rest[0].lower() in ("for", "of"):
         # "Minister for Finance Nirmala Sitharaman": the portfolio, then the holder's given name and surname.
         rest = rest[-2:] if len(rest) >= 4 and not any(word.lower() in NAME_CONNECTORS for word in rest[-2:]) else []
+        first_title = next(index for index, word in enumerate(words) if word.lower().rstrip(".") in TITLE_WORDS)
+        if not rest and first_title >= 2:
+            return words[:first_title], title  # "Paul Kabuswe Minister of Mines": the name came first
     if "of" in rest:  # "Akiko Mori of St. Luke's": the person ends at "of"
         rest = rest[: rest.index("of")]
     return rest, title
@@ -473,7 +491,9 @@ def _classify(name: str, words: list[str], titled: bool, context: Context) -> tu
         return name, "organisation"
     if lowered[0] in ADJECTIVES or lowered[-1] in ADJECTIVES:
         return name, "group"
-    if len(words) >= 2 and not any(word.isupper() for word in words):
+    acronym = any(len(part) > 1 and part.isupper() for word in words for part in word.split("-"))
+    # "ASEAN-India Year of Tourism" is no one's name.
+    if len(words) >= 2 and not acronym and "of" not in lowered:
         return name, "person"
     return name, "group"
 
@@ -516,7 +536,8 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
                 mentions.append(Mention(start, end, " ".join(words), holder, "person", " ".join(words)))
             continue
         person_words, title = _strip_title(words)
-        person_words = _given_name_first(person_words)
+        # Only after a title: "Prime Minister KISHIDA Fumio", not "ASEAN Outlook".
+        person_words = _given_name_first(person_words) if title else person_words
         titled = bool(title)
         if len(person_words) == 1 and (titled or not possessive):
             surname = person_words[0].lower()

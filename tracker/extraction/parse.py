@@ -207,6 +207,16 @@ def phrase_of(token) -> tuple[str, int]:
         ):
             continue
         words.extend(child.subtree)
+    # "Al-Falih", "Bayt Al-Ibaa": the hyphen spaCy splits off is part of the name.
+    doc = token.doc
+    words += [
+        doc[word.i + 1]
+        for word in words
+        if word.i + 1 < len(doc)
+        and doc[word.i + 1].text == "-"
+        and not word.whitespace_
+        and doc[word.i + 1].whitespace_ == ""
+    ]
     words = sorted({word.i: word for word in words}.values(), key=lambda word: word.i)
     # Keep the contiguous run around the head: an aside between commas is not part of the name.
     run = [token]

@@ -123,7 +123,8 @@ _DATELINE_DAY_MONTH = (
 _DATELINE_DATE = (
     r"(?:" + _DATELINE_WEEKDAY + r",?\s+)?" + _DATELINE_DAY_MONTH + r"|" + _DATELINE_WEEKDAY + r"|\d{4}-\d\d-\d\d"
 )
-_DATELINE_AGENCY = r"\([A-Z][\w&.' -]{0,40}\)"
+# "(Reuters)", or the date in brackets: "TBILISI, GEORGIA (3 May 2024) —".
+_DATELINE_AGENCY = r"\((?:[A-Z][\w&.' -]{0,40}|\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4})\)"
 # What follows is the report's first sentence: "ECOWAS — the regional bloc — agreed" keeps its subject.
 _DATELINE_END = r"(?:\s*[\u2014\u2013]\s*|\s*--?\s+|\s*:\s+)(?=[\"'A-ZÀ-Þ0-9])"
 _DATELINE_REGION = r"(?:,[ \t]*[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2})"
@@ -131,13 +132,21 @@ _DATELINE = re.compile(
     # A place in capitals may stand alone ("LONDON —"); one in ordinary case needs a date after it, so that
     # "Tokyo, Nairobi and Accra - the three capitals -" is not taken for one.
     r"[ \t]*(?:"
-    r"[A-ZÀ-Þ][A-ZÀ-Þ.'-]{2,}(?:[ \t]+[A-ZÀ-Þ][A-ZÀ-Þ.'-]*){0,3}" + _DATELINE_REGION + r"?"
+    r"[A-ZÀ-Þ][A-ZÀ-Þ.'-]{2,}(?:[ \t]+[A-ZÀ-Þ][A-ZÀ-Þ.'-]*){0,3}"
+    # "NEW YORK / BUENOS AIRES, March 11, 2026 -"
+    r"(?:[ \t]*/[ \t]*[A-ZÀ-Þ][A-ZÀ-Þ.'-]{2,}(?:[ \t]+[A-ZÀ-Þ][A-ZÀ-Þ.'-]*){0,3})?" + _DATELINE_REGION + r"?"
     r"(?:,?\s+(?P<date>" + _DATELINE_DATE + r"))?(?:\s*" + _DATELINE_AGENCY + r")?"
     r"|[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2}" + _DATELINE_REGION + r"?"
     r",\s+(?P<date_after_name>" + _DATELINE_DATE + r")(?:\s*" + _DATELINE_AGENCY + r")?"
     r")" + _DATELINE_END
 )
 _LINE_START = re.compile(r"^", re.MULTILINE)
+# A place and a date on a line of their own, under a communique's or a speech's heading:
+# "Belém do Pará, Brazil, 8 August 2023", "Vientiane, Lao PDR, 10 October 2024".
+DATELINE_LINE = re.compile(
+    r"[A-ZÀ-Þ][\w.'-]*(?:[ \t]+(?:[A-ZÀ-Þ][\w.'-]*|do|de|da|del|di|es|el|al|of))*"
+    r"(?:,[ \t]*[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*)*){0,2},?[ \t]+\(?(?:" + _DATELINE_DATE + r")\)?\.?"
+)
 
 
 def split_sentences(text: str) -> list[str]:
