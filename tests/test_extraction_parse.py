@@ -698,3 +698,19 @@ def test_hyphenated_names_and_acronym_companies_keep_their_words_in_order(senten
     (draft,) = extract(sentence)
 
     assert draft.actor == actor
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing in this Declaration shall be construed as limiting the sovereign right of each State Party.",
+        "We note with appreciation proposals of mediation aimed at a peaceful resolution.",
+        "Prime Minister Sharif set out his plans to accelerate growth, create jobs and cut poverty.",
+        "The bank estimates the reforms will expand its lending headroom by about $100 billion over 10 years.",
+        "In the fiscal year that ended in June we committed a record $56 billion.",
+    ],
+)
+def test_nothing_participles_others_plans_estimates_and_last_years_commitments_are_not_proposed(text):
+    drafts = extract(text, article_date=datetime.date(2024, 10, 1))
+
+    assert not [draft for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD]

@@ -31,7 +31,7 @@ from tracker.extraction.cues import (
 )
 from tracker.extraction.dates import resolve_due
 from tracker.extraction.engine import _remember_pair
-from tracker.extraction.money import find_amounts
+from tracker.extraction.money import find_amounts, local_currencies
 from tracker.extraction.names import Context, _mentions_in, guess_actor_kind
 from tracker.extraction.sentences import DATELINE_LINE, _looks_like_english, article_dateline_date, split_sentences
 from tracker.extraction.titles import draft_title
@@ -575,12 +575,30 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
             ],
         ),
         ("Rs 5.54 lakh crore", [(0, {"text": "Rs 5.54 lakh crore", "value": 5_540_000_000_000, "currency": "INR"})]),
+        ("SR24 billion", [(0, {"text": "SR24 billion", "value": 24_000_000_000, "currency": "SAR"})]),
+        ("SDR 407.1 million", [(0, {"text": "SDR 407.1 million", "value": 407_100_000, "currency": "XDR"})]),
+        ("two billion euros", [(0, {"text": "two billion euros", "value": 2_000_000_000, "currency": "EUR"})]),
         ("4G coverage", []),
         ("3 percent", []),
     ],
 )
 def test_find_amounts_reads_value_and_currency(sentence, amounts):
     assert find_amounts(sentence) == amounts
+
+
+@pytest.mark.parametrize(
+    ("text", "currencies"),
+    [
+        ("New Zealanders want lower taxes. New Zealand's budget gives $2.9 billion to schools.", {"USD": "NZD"}),
+        ("Australia and the United States met; the United States and Washington pledged $5bn.", {}),
+        ("OCP will invest 130 billion dirhams in Morocco. Morocco will host it.", {"AED": "MAD"}),
+    ],
+)
+def test_a_bare_dollar_is_the_currency_of_the_country_the_text_is_about(text, currencies):
+    assert local_currencies(text) == currencies
+    if currencies:
+        (amount,) = [amount for _, amount in find_amounts(text, local_currencies(text))]
+        assert amount["currency"] == next(iter(currencies.values()))
 
 
 def test_an_amount_value_is_an_int_when_whole():

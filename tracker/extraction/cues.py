@@ -90,9 +90,15 @@ CUES = (
         0.8,
     ),
     # Targets.
-    _cue(r"\baim(?:s|ed|ing)?\s+(?:to|at)\b", "target", 0.85),
+    # Not the participle: "proposals of mediation aimed at a peaceful resolution".
+    _cue(r"\baim(?:s|ing)?\s+(?:to|at)\b|\baimed\s+to\b|\b(?:is|are|was|were|be|been)\s+aimed\s+at\b", "target", 0.85),
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
-    _cue(r"\bset\s+(?:a|the|an)\s+(?:\w+\s+)?(?:target|goal)\b", "target", 0.8),
+    # "set a new target", "has set itself the goal of", "We have set ourselves three goals".
+    _cue(
+        r"\bset\s+(?:(?:it|them|our|him|her|my)sel(?:f|ves)\s+)?(?:a|the|an|\w+)\s+(?:\w+\s+)?(?:targets?|goals?)\b",
+        "target",
+        0.8,
+    ),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
     _cue(r"\b(?:aim|ambition|objective)\s+of\s+[a-z]+ing\b", "target", 0.65),
     _cue(r"\bon\s+(?:a|the)\s+path\s+to\b|\bon\s+track\s+to\b", "target", 0.65),
@@ -163,6 +169,9 @@ CUES = (
         "promise",
         0.75,
     ),
+    # "We are giving Pharmac $1.774 billion", "Roughly $2bn of that is earmarked for ports".
+    _cue(r"\b(?:is|are|am)\s+(?:also\s+)?giving\s+(?:[\w-]+\s+){0,3}?(?=" + _MONEY + r")", "promise", 0.75),
+    _cue(r"\b(?:is|are|has\s+been|have\s+been|will\s+be)\s+earmarked\s+for\b", "promise", 0.7),
     # "France's own commitment is 110 million euros".
     _cue(
         r"\b(?:commitment|pledge|contribution)\s+(?:is|will\s+be|amounts\s+to|comes\s+to)\s+"
@@ -204,7 +213,7 @@ CUES = (
     _cue(r"\bhereby\s+(?:launch|establish|create|commit|decide|resolve|adopt)\w*", "promise", 0.8),
     _cue(r"\bguarantee(?:d|s)?\b", "promise", 0.7),
     # Not "welcomed the plans to...": someone else's plans, as a noun.
-    _cue(r"(?<!\bthe\s)\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
+    _cue(r"(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)(?<!\btheir\s)\bplan(?:s|ned|ning)?\s+to\b", "promise", 0.8),
     _cue(r"\bs(?:eeks?|eeking|ought)\s+to\b", "promise", 0.75),
     _cue(
         r"\b(?:willing|ready|prepared)\s+to\s+(?:provide|give|fund|finance|support|offer|contribute|deploy|send|"
@@ -255,7 +264,9 @@ QUESTION_BEFORE = re.compile(
 CONDITION_BEFORE = re.compile(r"\b(?:whether|if|unless)\b[^,;:\"]{0,60}$", re.IGNORECASE)
 # Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
 HEDGE_BEFORE = re.compile(
-    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|expects?|expected|is\s+likely|are\s+likely)"
+    # Not "we expect to commit $2.5bn": a speaker's own plan.
+    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|(?<!\bwe\s)(?<!\bI\s)expect|expects|expected|"
+    r"is\s+likely|are\s+likely)"
     r"\s+(?:to\s+)?(?:\w+\s+)?$",
     re.IGNORECASE,
 )
@@ -300,6 +311,14 @@ HOPE_VERBS = frozenset(
         "thought",
         "trust",
         "trusts",
+        "estimate",
+        "estimates",
+        "estimated",
+        "forecast",
+        "forecasts",
+        "predict",
+        "predicts",
+        "predicted",
     }
 )
 # Speakers who comment rather than commit: "Bankers in Cairo said the inflow would ease talks".

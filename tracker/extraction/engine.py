@@ -31,7 +31,7 @@ from .cues import (
     Cue,
 )
 from .dates import names_an_earlier_day, resolve_due
-from .money import _amount_for
+from .money import _amount_for, local_currencies
 from .names import COUNTRY_NAMES, Context, Mention, _mentions_in
 from .sentences import (
     DATELINE_LINE,
@@ -73,6 +73,7 @@ def extract_pledges(
     context = Context(
         known=[KnownActor.from_any(actor) for actor in actors or ()],
         common_words=frozenset(re.findall(r"\b[a-z][a-z'-]+\b", text)),
+        currencies=local_currencies(text),
     )
     attributor = Attributor(context)
     sentences = [(sentence, _normalise(sentence)) for sentence in split_sentences(text)]
@@ -362,7 +363,7 @@ def _draft_for(
         confidence = min(confidence, 0.35)
     # Up to what the pledge is to do: in "pledged on Monday to build it in May" May is still ahead.
     told = _WHAT_IS_PLEDGED.search(normalised, end)
-    if cue_text.lower().endswith("ed") and names_an_earlier_day(
+    if cue_text.split()[0].lower().endswith("ed") and names_an_earlier_day(
         normalised[: told.start() if told else None], article_date
     ):
         confidence = min(confidence, 0.35)  # "was signed in Ankara on February 8", reported two weeks later
@@ -395,15 +396,15 @@ def _draft_for(
         # "Beijing would add $2 billion to the fund" is given; "the deal would add £4.8 billion" is a forecast.
         helping = (_HELP.match(after) and actor is not None and actor.agent) or (able and _GIVES.match(after))
         if NON_PLEDGE_AFTER_MODAL.match(after) and not undertaken and not helping:
-            confidence = 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35
+            confidence = min(confidence, 0.55 if due and re.match(r"^\s+(?:also\s+)?be\s+\w+ed\b", after) else 0.35)
         elif actor is not None and not actor.agent:
             # "The plant will be finished by 2027" may be an undertaking; "some will try to leave" never is.
-            confidence = 0.55 if due and actor.category != "indefinite" else 0.35
+            confidence = min(confidence, 0.55 if due and actor.category != "indefinite" else 0.35)
     if actor is None or not actor.name:
         confidence = min(confidence, 0.4)
     elif not actor.agent and not cue.modal:
         confidence = min(confidence, 0.55)
-    amount = _amount_for(normalised, end)
+    amount = _amount_for(normalised, end, context.currencies)
     counterpart = _counterpart(normalised, start, end, cue, local, context, attributor)
     if actor is not None and not actor.agent:
         speaker = attributor.speaker(normalised, local) or _quote_speaker(normalised, context)

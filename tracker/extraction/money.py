@@ -30,6 +30,23 @@ CURRENCY_PREFIXES = {
     "₹": "INR",
     "₦": "NGN",
     "R": "ZAR",
+    "NZ$": "NZD",
+    "S$": "SGD",
+    "HK$": "HKD",
+    "R$": "BRL",
+    "SR": "SAR",
+    "QR": "QAR",
+    "AED": "AED",
+    "Dh": "AED",
+    "SDR": "XDR",
+    "GH¢": "GHS",
+    "GH₵": "GHS",
+    "E£": "EGP",
+    "Tsh": "TZS",
+    "USh": "UGX",
+    "₩": "KRW",
+    "₱": "PHP",
+    "Rp": "IDR",
 }
 CURRENCY_WORDS = {
     "dollars": "USD",
@@ -46,7 +63,47 @@ CURRENCY_WORDS = {
     "rupees": "INR",
     "naira": "NGN",
     "rand": "ZAR",
+    "riyals": "SAR",
+    "dirhams": "AED",
+    "pesos": "MXN",
+    "reais": "BRL",
+    "won": "KRW",
+    "cfa francs": "XOF",
+    "special drawing rights": "XDR",
 }
+# A bare "$" or "dollars" in a report about one of these countries is its dollar; "dirhams" Morocco's or the
+# Emirates', "pesos" Mexico's, Argentina's, Chile's or Colombia's.
+LOCAL_CURRENCIES = {
+    "USD": {
+        "New Zealand": "NZD",
+        "Australia": "AUD",
+        "Canada": "CAD",
+        "Singapore": "SGD",
+        "Hong Kong": "HKD",
+        "Taiwan": "TWD",
+        "Namibia": "NAD",
+        "Jamaica": "JMD",
+    },
+    "AED": {"Morocco": "MAD"},
+    "MXN": {"Argentina": "ARS", "Chile": "CLP", "Colombia": "COP", "Philippines": "PHP", "Uruguay": "UYU"},
+}
+_UNITED_STATES = re.compile(r"\b(?:United\s+States|U\.S\.|US|America|American|Washington)\b")
+
+
+def local_currencies(text: str) -> dict[str, str]:
+    """What the text's bare "$" (and "dollars", "dirhams", "pesos") stand for: the currency of the country it
+    names most, at least twice and more often than the United States."""
+    chosen = {}
+    for default, countries in LOCAL_CURRENCIES.items():
+        rival = len(_UNITED_STATES.findall(text)) if default == "USD" else 0
+        # "New Zealanders" count for New Zealand.
+        counts = {code: len(re.findall(rf"\b{re.escape(country)}", text)) for country, code in countries.items()}
+        code, count = max(counts.items(), key=lambda item: item[1])
+        if count >= 2 and count > rival:
+            chosen[default] = code
+    return chosen
+
+
 MULTIPLIERS = {
     "trillion": 10**12,
     "tn": 10**12,
@@ -60,6 +117,24 @@ MULTIPLIERS = {
     "lakh": 10**5,
 }
 _NUMBER_TEXT = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# "two billion euros": a number in words, only before a multiplier.
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twenty": 20,
+    "fifty": 50,
+    "hundred": 100,
+    "a": 1,
+}
+_WORDED_NUMBER = r"(?P<word>" + "|".join(_NUMBER_WORDS) + r")\s+(?P<word_multiplier>trillion|billion|million)"
 # "€80-billion": some papers join the number and its multiplier with a hyphen.
 _MULTIPLIER = (
     r"(?:(?:\s|-)?(?P<multiplier>(?:lakh|thousand)\s+crore|trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
@@ -67,10 +142,12 @@ _MULTIPLIER = (
 _PREFIX = "|".join(re.escape(prefix) for prefix in sorted(CURRENCY_PREFIXES, key=len, reverse=True) if prefix != "R")
 AMOUNT_PREFIXED = re.compile(r"(?<![\w$])(?P<currency>" + _PREFIX + r"|R(?=\d))\s?" + _NUMBER_TEXT + _MULTIPLIER)
 AMOUNT_WORDED = re.compile(
-    r"\b"
+    r"\b(?:"
     + _NUMBER_TEXT
     + _MULTIPLIER
-    + r"\s+(?P<currency>"
+    + r"|"
+    + _WORDED_NUMBER
+    + r")\s+(?P<currency>"
     + "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True))
     + r")\b",
     re.IGNORECASE,
@@ -83,8 +160,9 @@ _CONVERSION_BETWEEN = re.compile(
 )
 
 
-def find_amounts(sentence: str) -> list[tuple[int, dict]]:
-    """The amounts of money in the sentence with their positions, leaving out bracketed conversions."""
+def find_amounts(sentence: str, currencies: dict[str, str] | None = None) -> list[tuple[int, dict]]:
+    """The amounts of money in the sentence with their positions, leaving out bracketed conversions;
+    `currencies` maps an ambiguous code to the text's own (local_currencies)."""
     matches = sorted(
         (match for pattern in (AMOUNT_PREFIXED, AMOUNT_WORDED) for match in pattern.finditer(sentence)),
         key=lambda match: match.start(),
@@ -98,8 +176,14 @@ def find_amounts(sentence: str) -> list[tuple[int, dict]]:
             continue
         currency = match.group("currency")
         code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
-        number = float(match.group("number").replace(",", ""))
-        multiplier = match.group("multiplier")
+        if currency in ("$", "dollars", "dirhams", "pesos"):
+            code = (currencies or {}).get(code, code)
+        if match.groupdict().get("word"):
+            number = float(_NUMBER_WORDS[match.group("word").lower()])
+            multiplier = match.group("word_multiplier")
+        else:
+            number = float(match.group("number").replace(",", ""))
+            multiplier = match.group("multiplier")
         value = number
         for word in (multiplier or "").lower().split():  # "5.54 lakh crore" is 5.54 x 10^5 x 10^7
             value *= MULTIPLIERS[word]
@@ -108,8 +192,8 @@ def find_amounts(sentence: str) -> list[tuple[int, dict]]:
     return amounts
 
 
-def _amount_for(sentence: str, cue_end: int) -> dict | None:
-    amounts = find_amounts(sentence)
+def _amount_for(sentence: str, cue_end: int, currencies: dict[str, str] | None = None) -> dict | None:
+    amounts = find_amounts(sentence, currencies)
     if not amounts:
         return None
     after = [amount for start, amount in amounts if start >= cue_end]

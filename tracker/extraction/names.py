@@ -267,6 +267,8 @@ class Context:
     first_person_voice: bool = False  # the text has spoken as "we" or "I" outside quotation marks
     # Words the text also writes in lower case: "Nearly" or "Commitments" opening a sentence is no name.
     common_words: frozenset[str] = frozenset()
+    # What a bare "$" stands for in this text: {"USD": "NZD"} in a report about New Zealand.
+    currencies: dict[str, str] = field(default_factory=dict)
     first_person_titled: bool = False
     _alias_index: dict[str, KnownActor] = field(default_factory=dict)
 

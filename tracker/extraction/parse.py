@@ -241,6 +241,8 @@ def negated(doc, offset: int) -> bool:
         return False
     verb = governing_verb(token)
     subjects = [child for child in verb.children if child.dep_ in SUBJECT_LABELS]
+    if any(subject.lower_ in ("nothing", "nobody", "none") for subject in subjects):
+        return True  # "Nothing in this Declaration shall be construed as..."
     return any(child.dep_ == "det" and child.lower_ in ("no", "neither") for s in subjects for child in s.children)
 
 
