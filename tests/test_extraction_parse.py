@@ -714,3 +714,14 @@ def test_nothing_participles_others_plans_estimates_and_last_years_commitments_a
     drafts = extract(text, article_date=datetime.date(2024, 10, 1))
 
     assert not [draft for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD]
+
+
+def test_the_next_clause_is_read_when_the_first_is_no_pledge():
+    text = (
+        "Aliko Dangote runs the refinery.\n\n"
+        "More than 85 percent of our workforce will be Nigerian, and we will keep investing in training and skills."
+    )
+
+    (draft,) = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert (draft.actor, draft.cue) == ("Aliko Dangote", "will")

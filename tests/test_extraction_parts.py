@@ -334,6 +334,8 @@ def cues_in(sentence):
             "He invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to visit China.",
             [("invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to", "request")],
         ),
+        ("So I'm asking every business leader in this room: go and see.", [("I'm asking", "request")]),
+        ("We are now talking with the government about the zones.", [("are now talking with", "intent")]),
         # A chapeau, and someone else's plans as a noun, are no pledges.
         ("The leaders have agreed on the following:", []),
         ("Washington welcomed the plans to strengthen the bank.", []),

@@ -41,6 +41,7 @@ COLLECTIVE_AGENTS = _words(
 )
 PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
+_MONEY_OR_SHARE = re.compile(r"[$€£¥₦₹]|\d\s*(?:%|per\s*cent|percent|billion|million|trillion|bn|m)\b", re.IGNORECASE)
 # "the Government", "The Board": capitalised out of respect, still "the government" of before.
 _COMMON_NOUNS = re.compile(r"^the\s+(?:government|board|ministry|treasury|cabinet|fund|bank|company)$", re.IGNORECASE)
 # "The Chinese side will speed up...", "the Chinese government": that country's government.
@@ -198,7 +199,7 @@ class Attributor:
             if head in GOVERNMENT_NOUNS | COMPANY_NOUNS | ORGANISATION_NOUNS:
                 return None
             # People and bodies ("farmers", "economists", "unions", "member states"), not things ("results").
-            agent = not re.search(r"\d", generic) and (  # "More than $2.5 billion" is money, not its giver
+            agent = not _MONEY_OR_SHARE.search(generic) and (  # "More than $2.5 billion" is money, not its giver
                 bool(re.search(r"(?:ers|ors|ists|ians|ants|ents|ment|ies|ions|union|unions|states|nations)$", head))
                 or head in COLLECTIVE_AGENTS
                 or _is_capitalised(generic)

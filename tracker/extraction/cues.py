@@ -35,6 +35,8 @@ CUES = (
     _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bappeal(?:ed|s|ing)?(?:\s*,[^,]{1,30},)?\s+(?:to|for)\b", "request", 0.85),
+    # "So I'm asking every business leader in this room: go and see".
+    _cue(r"\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:now\s+|also\s+)?asking\b", "request", 0.75),
     _cue(r"\bencourag(?:e|es|ed|ing)(?:\s+[\w'-]+){0,6}?\s+to\s+(?!the\b|a\b|an\b)", "request", 0.7),
     _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
     # A declaration's operative "REQUEST the Commission to submit...".
@@ -57,6 +59,7 @@ CUES = (
     _cue(r"\bintend(?:s|ed|ing)?\s+to\b", "intent", 0.85),
     _cue(r"\bintention\s+to\b", "intent", 0.8),
     _cue(r"\bin\s+(?:talks|discussions|negotiations)\s+with\b", "intent", 0.6),
+    _cue(r"\b(?:is|are|am)\s+(?:now\s+|also\s+)?(?:talking|negotiating)\s+(?:to|with)\b", "intent", 0.6),
     # Reviews.
     _cue(
         r"\b(?:open|willing|ready|prepared)\s+to\s+(?:examin|review|stud|consider|look|reconsider|assess)\w*",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from . import parse
 from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
-from .core import MAX_TEXT_CHARS, Draft, ExtractionError, KnownActor, text_too_long
+from .core import MAX_TEXT_CHARS, PROPOSE_THRESHOLD, Draft, ExtractionError, KnownActor, text_too_long
 from .cues import (
     COMMENTATORS,
     CONDITION_BEFORE,
@@ -323,12 +323,54 @@ _PLEDGE_CLAUSE = re.compile(
 
 
 def _draft_for(
-    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None
+    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, after=0
+) -> Draft | None:
+    """The sentence's draft from its first cue at or after `after`; when that is no pledge ("85 percent of our
+    workforce will be Nigerian, and we will keep investing"), the next clause's, if it is one."""
+    draft = _draft_from(
+        sentence,
+        normalised,
+        local,
+        context,
+        attributor,
+        article_date,
+        doc=doc,
+        quote_speaker=quote_speaker,
+        after=after,
+    )
+    if draft is None or draft.confidence >= PROPOSE_THRESHOLD:
+        return draft
+    cue_at = normalised.find(draft.cue, after) if draft.cue else -1
+    following = _NEXT_CLAUSE.search(normalised, cue_at + len(draft.cue)) if cue_at >= 0 else None
+    if following is None:
+        return draft
+    later = _draft_for(
+        sentence,
+        normalised,
+        local,
+        context,
+        attributor,
+        article_date,
+        doc=doc,
+        quote_speaker=quote_speaker,
+        after=following.end(),
+    )
+    return later if later is not None and later.confidence > draft.confidence else draft
+
+
+# Where another clause with a subject of its own begins: ", and we will", "; the bank will".
+_NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|;\s+)")
+
+
+def _draft_from(
+    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, after=0
 ) -> Draft | None:
     cues = [
         item
         for item in _find_cues(normalised)
-        if not _negated(normalised, item[0]) and not (doc is not None and parse.negated(doc, item[0]))
+        if item[0] >= after
+        and not _negated(normalised, item[0])
+        and not (doc is not None and parse.negated(doc, item[0]))
     ]
     if not cues:
         return None

@@ -439,6 +439,11 @@ def _given_name_first(words: list[str]) -> list[str]:
     return words
 
 
+_TITLE_MODIFIERS = frozenset(
+    _words("acting senior deputy assistant former vice interim principal executive general managing associate first")
+)
+
+
 def _strip_title(words: list[str]) -> tuple[list[str], str]:
     """("President", "William", "Ruto") -> (["William", "Ruto"], "President")."""
     last_title = -1
@@ -458,8 +463,9 @@ def _strip_title(words: list[str]) -> tuple[list[str], str]:
         # "Minister for Finance Nirmala Sitharaman": the portfolio, then the holder's given name and surname.
         rest = rest[-2:] if len(rest) >= 4 and not any(word.lower() in NAME_CONNECTORS for word in rest[-2:]) else []
         first_title = next(index for index, word in enumerate(words) if word.lower().rstrip(".") in TITLE_WORDS)
-        if not rest and first_title >= 2:
-            return words[:first_title], title  # "Paul Kabuswe Minister of Mines": the name came first
+        before = words[:first_title]
+        if not rest and len(before) >= 2 and not any(word.lower() in _TITLE_MODIFIERS for word in before):
+            return before, title  # "Paul Kabuswe Minister of Mines": the name came first
     if "of" in rest:  # "Akiko Mori of St. Luke's": the person ends at "of"
         rest = rest[: rest.index("of")]
     return rest, title
