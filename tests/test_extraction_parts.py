@@ -490,6 +490,13 @@ def test_reporting_verbs(text, found):
         ("Japan will add 9,000 more over the next three to four years.", "2029-08-20"),
         ("India will spend Rs 35,219 crore up to 2025-26.", "2026-03-31"),
         ("Kenya will cut the deficit by 2026/27.", "2027-06-30"),
+        ("Japan will pay within the next year.", "2026-08-20"),
+        ("Japan will pay before 2040.", "2039-12-31"),
+        ("Japan will pay during 2026.", "2026-12-31"),
+        ("Japan will hire 1,900 people over the course of the year.", "2025-12-31"),
+        ("Japan will pay by the middle of next year.", "2026-06-30"),
+        ("Japan will pay by the end of the decade.", "2030-12-31"),
+        ("Japan will select 1,000 people every year for ten years.", "2035-08-20"),
         # The first deadline in the sentence wins.
         ("Japan will pay by 2030 and Kenya by March 2026.", "2030-12-31"),
         ("The scheme runs from March 2026 until June 2027.", "2027-06-30"),

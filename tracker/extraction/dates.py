@@ -53,8 +53,16 @@ DATE_PATTERNS = (
             re.I,
         ),
     ),
-    # by mid-2026
+    # by mid-2026 / by the middle of next year
     ("mid", re.compile(r"\b(?:by|before|until|in)\s+mid-?\s?(?P<year>\d{4})\b", re.I)),
+    (
+        "mid_rel",
+        re.compile(r"\b(?:by|before|until|in)\s+(?:the\s+middle\s+of|mid-)\s*(?P<rel>this|next)\s+year\b", re.I),
+    ),
+    # by the end of the decade
+    ("decade", re.compile(r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:the|this)\s+decade\b", re.I)),
+    # within the next year / within the coming month
+    ("within_next", re.compile(r"\bwithin\s+(?:the\s+)?(?:next|coming)\s+(?P<unit>year|month|week)\b", re.I)),
     # in the first quarter of next year / of 2027
     (
         "quarter",
@@ -70,7 +78,7 @@ DATE_PATTERNS = (
     (
         "within",
         re.compile(
-            r"\b(?P<word>within|in|over|inside)\s+(?:the\s+next\s+|the\s+coming\s+)?"
+            r"\b(?P<word>within|in|over|inside|for)\s+(?:the\s+next\s+|the\s+coming\s+)?"
             + _NUMBER
             # "over the next three to four years": the later end.
             + r"(?:\s*(?:to|-|\u2013|or)\s*(?P<upper>\d+|"
@@ -82,12 +90,15 @@ DATE_PATTERNS = (
     # next year / next month
     ("next", re.compile(r"\b(?:next|the\s+coming)\s+(?P<unit>year|month)\b", re.I)),
     # by this year's end / this year
-    ("this_year", re.compile(r"\b(?:later\s+)?this\s+year\b", re.I)),
+    (
+        "this_year",
+        re.compile(r"\b(?:later\s+)?this\s+year\b|\b(?:over\s+the\s+course\s+of|throughout)\s+the\s+year\b", re.I),
+    ),
     # by 2030 / in 2028 / between now and 2030 / up to 2030
     (
         "year",
         re.compile(
-            r"\b(?:by|before|until|in|from|through|up\s+to|between\s+now\s+and)\s+(?P<year>(?:19|20)\d{2})"
+            r"\b(?P<word>by|before|until|in|during|from|through|up\s+to|between\s+now\s+and)\s+(?P<year>(?:19|20)\d{2})"
             r"(?:(?P<fiscal>[-\u2013/])(?P<fiscal_end>\d{2})(?!\d))?\b",
             re.I,
         ),
@@ -146,6 +157,12 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
             count = (groups.get("upper") or groups["count"]).lower()
             count = int(count) if count.isdigit() else NUMBER_WORDS[count]
             return _add(today, count, groups["unit"].lower().rstrip("s"))
+        if name == "mid_rel":
+            return datetime.date(today.year + (groups["rel"].lower() == "next"), 6, 30)
+        if name == "decade":
+            return datetime.date(today.year // 10 * 10 + 10, 12, 31)
+        if name == "within_next":
+            return _add(today, 1, groups["unit"].lower())
         if name == "next":
             if groups["unit"].lower() == "year":
                 return datetime.date(today.year + 1, 12, 31)
@@ -160,6 +177,8 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
                 # on 30 June 2026.
                 end_year = int(groups["year"][:2] + groups["fiscal_end"])
                 return datetime.date(end_year, 6, 30) if groups["fiscal"] == "/" else datetime.date(end_year, 3, 31)
+            if groups["word"].lower() == "before":
+                return datetime.date(int(groups["year"]) - 1, 12, 31)  # "before 2040": by the end of 2039
             return datetime.date(int(groups["year"]), 12, 31)
         if name == "month":
             month = MONTHS[groups["month"].lower()]
