@@ -725,3 +725,19 @@ def test_the_next_clause_is_read_when_the_first_is_no_pledge():
     (draft,) = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
 
     assert (draft.actor, draft.cue) == ("Aliko Dangote", "will")
+
+
+def test_a_shorter_name_finds_the_one_known_actor_that_holds_it():
+    exim = KnownActor(1, "Export-Import Bank of China", "organisation", ("China Exim Bank",))
+    ecowas = KnownActor(2, "Economic Community of West African States", "organisation", ("ECOWAS",))
+
+    drafts = extract(
+        "China's Export-Import Bank will lend 90 per cent of that amount. "
+        "West African defence chiefs agreed on Saturday to set up a standby force.",
+        actors=[exim, ecowas],
+    )
+
+    assert [(draft.actor, draft.actor_id) for draft in drafts] == [
+        ("Export-Import Bank of China", 1),
+        ("West African defence chiefs", None),
+    ]

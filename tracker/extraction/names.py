@@ -292,6 +292,15 @@ class Context:
                 and actor.name[:1].lower() == words[0][:1].lower()
             }
             known = alike.pop() if len(alike) == 1 else None
+        if known is None and len(words) >= 2 and words[-1].lower() not in ADJECTIVES:
+            # "Export-Import Bank" is the known "Export-Import Bank of China" when no other known name holds it.
+            within = {
+                actor
+                for actor in self.known
+                for alias in (actor.name, *actor.aliases)
+                if re.search(rf"(?:^|\s){re.escape(_key(name))}(?:\s|$)", _key(alias)) and _key(alias) != _key(name)
+            }
+            known = within.pop() if len(within) == 1 else None
         return known
 
     @property
