@@ -741,3 +741,38 @@ def test_a_shorter_name_finds_the_one_known_actor_that_holds_it():
         ("Export-Import Bank of China", 1),
         ("West African defence chiefs", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "According to estimates by the African Development Bank, Africa will need US$2.7 trillion by 2030.",
+        "Heads noted the calls for discussions on reparatory justice.",
+        "Beating this virus will take science and political will working side by side.",
+    ],
+)
+def test_estimates_noted_calls_and_gerunds_are_not_proposed(text):
+    assert not [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+
+def test_an_earlier_agreement_recalled_in_a_participle_does_not_date_the_new_one():
+    text = (
+        "India and Qatar issued a joint statement. "
+        "Recalling the long-term agreement concluded in February 2024 for the supply of LNG, "
+        "the two sides agreed to enhance their energy partnership further."
+    )
+
+    (draft,) = extract(text, article_date=datetime.date(2025, 2, 18))
+
+    assert (draft.actor, draft.confidence >= PROPOSE_THRESHOLD) == ("India", True)
+
+
+def test_a_dateline_naming_the_agency_and_the_city_is_no_actor():
+    text = (
+        "Shafaq News / Baghdad, 22 April 2024 - Iraq, Turkiye, Qatar and the United Arab Emirates on Monday "
+        "signed a memorandum of understanding on the Development Road."
+    )
+
+    (draft,) = extract(text, article_date=datetime.date(2024, 4, 22))
+
+    assert "Shafaq" not in draft.text and draft.actor == "Iraq"

@@ -329,13 +329,31 @@ def cues_in(sentence):
         ("France's own commitment is 110 million euros.", [("commitment is ", "promise")]),
         ("The government wants to more than quadruple output.", [("wants to more than quadruple", "target")]),
         ("We are investing $2.92 billion in schools.", [("are investing", "promise")]),
-        ("Our goal for IFAD13 is to mobilize $2 billion.", [("goal for IFAD13 is to", "target")]),
+        (
+            "Our goal for IFAD13 is to mobilize $2 billion.",
+            [("goal for IFAD13 is to", "target"), ("is to mobilize", "promise")],
+        ),
         (
             "He invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to visit China.",
             [("invites General Secretary Nguyen Phu Trong and President Vo Van Thuong to", "request")],
         ),
         ("So I'm asking every business leader in this room: go and see.", [("I'm asking", "request")]),
         ("We are now talking with the government about the zones.", [("are now talking with", "intent")]),
+        (
+            "Our commitment is to reduce emissions by 30%.",
+            [("commitment is to", "promise"), ("is to reduce", "promise")],
+        ),
+        ("The EU is to provide the army with equipment.", [("is to provide", "promise")]),
+        ("Our job is to close it.", []),
+        ("Education is allocated SAR 201 billion.", [("is allocated", "promise")]),
+        ("Agriculture gets K9.3 billion for inputs.", [("gets ", "promise")]),
+        (
+            "The EU reiterated its continued support for their accession.",
+            [("reiterated its continued support for", "promise")],
+        ),
+        ("Donors are encouraged to do so in the coming months.", [("encouraged to ", "request")]),
+        ("We welcomed the intention of the EIB to open an office.", [("intention of the EIB to", "intent")]),
+        ("Heads reaffirmed their ambition to raise trade to USD 2 trillion.", [("their ambition to", "target")]),
         # A chapeau, and someone else's plans as a noun, are no pledges.
         ("The leaders have agreed on the following:", []),
         ("Washington welcomed the plans to strengthen the bank.", []),

@@ -41,6 +41,8 @@ COLLECTIVE_AGENTS = _words(
 )
 PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
+# "Beating this virus", "Having a partner" (not "Boeing Co."); "That", "You".
+_GERUND_OR_DEMONSTRATIVE = re.compile(r"^(?:[A-Z][a-z]+ing\s+[a-z]|(?i:that|this|these|those|you|the)$)")
 _MONEY_OR_SHARE = re.compile(r"[$€£¥₦₹]|\d\s*(?:%|per\s*cent|percent|billion|million|trillion|bn|m)\b", re.IGNORECASE)
 # "the Government", "The Board": capitalised out of respect, still "the government" of before.
 _COMMON_NOUNS = re.compile(r"^the\s+(?:government|board|ministry|treasury|cabinet|fund|bank|company)$", re.IGNORECASE)
@@ -198,8 +200,10 @@ class Attributor:
             head = generic.split()[-1].lower() if generic else ""
             if head in GOVERNMENT_NOUNS | COMPANY_NOUNS | ORGANISATION_NOUNS:
                 return None
-            # People and bodies ("farmers", "economists", "unions", "member states"), not things ("results").
-            agent = not _MONEY_OR_SHARE.search(generic) and (  # "More than $2.5 billion" is money, not its giver
+            # People and bodies ("farmers", "economists", "unions", "member states"), not things ("results"),
+            # a gerund ("Beating this virus takes...") or a demonstrative ("That will make...").
+            thing = _MONEY_OR_SHARE.search(generic) or _GERUND_OR_DEMONSTRATIVE.match(generic)
+            agent = not thing and (  # "More than $2.5 billion" is money, not its giver
                 bool(re.search(r"(?:ers|ors|ists|ians|ants|ents|ment|ies|ions|union|unions|states|nations)$", head))
                 or head in COLLECTIVE_AGENTS
                 or _is_capitalised(generic)

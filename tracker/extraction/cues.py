@@ -23,21 +23,32 @@ def _cue(pattern, kind, strength, **flags):
 
 _OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
 # An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
-_MONEY = r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs)\s?\d|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
+_MONEY = (
+    r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs|SR|R|K(?=\d[\d,.]*\s?(?:billion|million|bn)))\s?\d"
+    r"|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
+)
 _AID = r"(?:loans?|grants?|credit|credits|lines?\s+of\s+credit|financing|funding|funds|aid|support|assistance)"
+# "Our job is to close it", "Our mission is to drive...": what someone is for, not what they pledge.
+_NOT_A_ROLE = "".join(
+    rf"(?<!\b{word}\s)"
+    for word in ("job", "mission", "role", "task", "purpose", "idea", "point", "challenge", "answer", "goal", "aim")
+)
 # "at least $5bn", "a further €200 million": the words that may come between a verb and its sum.
 _ABOUT = r"(?:(?:at\s+least|up\s+to|about|around|nearly|some|more\s+than|over|another|a\s+further|an\s+additional)\s+)?"
 CUES = (
     # Requests.
     _cue(r"\burg(?:ed|es|ing|e)\b", "request", 0.85),
-    _cue(r"\bcall(?:ed|s|ing)?\s+(?:on|upon|for)\b", "request", 0.85),
+    # Not the noun: "Heads noted the calls for discussions".
+    _cue(r"(?<!\bthe\s)\bcall(?:ed|s|ing)?\s+(?:on|upon|for)\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)?\s+for\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
     _cue(r"\bappeal(?:ed|s|ing)?(?:\s*,[^,]{1,30},)?\s+(?:to|for)\b", "request", 0.85),
     # "So I'm asking every business leader in this room: go and see".
     _cue(r"\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:now\s+|also\s+)?asking\b", "request", 0.75),
-    _cue(r"\bencourag(?:e|es|ed|ing)(?:\s+[\w'-]+){0,6}?\s+to\s+(?!the\b|a\b|an\b)", "request", 0.7),
+    _cue(r"\bencourag(?:e|es|ed|ing)(?:\s+[\w'-]+){0,12}?\s+to\s+(?!the\b|a\b|an\b)", "request", 0.7),
+    # "Every nation needs to bring its highest ambitions", "all countries must".
+    _cue(r"\b(?:every|each|all)\s+\w+\s+(?:needs?\s+to|must)\b", "request", 0.6),
     _cue(r"\brequest(?:ed|s|ing)\b", "request", 0.75),
     # A declaration's operative "REQUEST the Commission to submit...".
     _cue(r"\brequest\s+(?=(?:the|all|our|its|member)\b)", "request", 0.75),
@@ -45,7 +56,7 @@ CUES = (
     _cue(r"\binvit(?:e|ed|es|ing)(?:\s+[\w'.-]+){0,10}?\s+to\b", "request", 0.65),
     # A summit's instructions: "We task our Finance Ministers to", "Summit directed the Secretariat to".
     _cue(
-        r"\b(?:task(?:ed|s)?|instruct(?:ed|s)?|direct(?:ed|s)|mandat(?:ed|es))(?:\s+[\w'.-]+){1,8}?\s+to\s+"
+        r"\b(?:task(?:ed|s)?|instruct(?:ed|s)?|direct(?:ed|s)|mandat(?:ed|es))(?:,?\s+[\w'.-]+){1,12}?,?\s+to\s+"
         r"(?!the\b|a\b|an\b)",
         "request",
         0.75,
@@ -57,7 +68,8 @@ CUES = (
     _cue(r"\bmemorand(?:um|a)\s+of\s+understanding\b", "intent", 0.85),
     _cue(r"\bMoUs?\b", "intent", 0.8),
     _cue(r"\bintend(?:s|ed|ing)?\s+to\b", "intent", 0.85),
-    _cue(r"\bintention\s+to\b", "intent", 0.8),
+    # "its intention to", "the intention of the EIB to open an office".
+    _cue(r"\bintention\s+(?:of\s+[^,;]{1,60}?\s+)?to\b", "intent", 0.8),
     _cue(r"\bin\s+(?:talks|discussions|negotiations)\s+with\b", "intent", 0.6),
     _cue(r"\b(?:is|are|am)\s+(?:now\s+|also\s+)?(?:talking|negotiating)\s+(?:to|with)\b", "intent", 0.6),
     # Reviews.
@@ -104,17 +116,20 @@ CUES = (
     ),
     _cue(r"\bgoal\s+of\b", "target", 0.65),
     _cue(r"\b(?:aim|ambition|objective)\s+of\s+[a-z]+ing\b", "target", 0.65),
+    _cue(r"\b(?:their|its|our|his|her|the)\s+(?:shared\s+)?ambition\s+to\b", "target", 0.7),
+    _cue(r"\b(?:is|are)\s+(?:also\s+)?targeting\b", "target", 0.75),
     _cue(r"\bon\s+(?:a|the)\s+path\s+to\b|\bon\s+track\s+to\b", "target", 0.65),
     # "Our aim is 15 gigawatts by 2030", "My ambition is that...".
     _cue(
         r"\b(?:target|goal|aim|objective|ambition)(?:\s+for\s+[\w-]+(?:\s+[\w-]+)?)?\s+is\s+"
-        r"(?:to\b|that\b|(?=" + _ABOUT + r"[$€£¥₦₹]?\d))",
+        r"(?:to\b|that\b|for\b|(?=" + _ABOUT + r"[$€£¥₦₹]?\d))",
         "target",
         0.8,
     ),
     _cue(r"\badopt(?:ed|s|ing)?\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:target|goal)\b", "target", 0.8),
     _cue(
-        r"\bapprov(?:ed|es)\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:goal|target|deal|agreement|plan|framework|declaration)\b",
+        r"\bapprov(?:ed|es)\s+(?:a|an|the)\s+(?:[\w'-]+\s+){0,3}?(?:goal|target|deal|agreement|plan|framework|declaration|"
+        r"request|proposal|application|admission|establishment)\b",
         "agreement",
         0.75,
     ),
@@ -148,13 +163,32 @@ CUES = (
     ),
     # A pledge named as a noun: "included a pledge that France would...", "made a commitment to...".
     _cue(
-        r"\b(?:a|an|the|its|his|her|their|new|fresh|[\w-]+'s?)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|"
+        r"\b(?:a|an|the|its|his|her|their|our|my|new|fresh|[\w-]+'s?)\s+(?:[\w-]+\s+)?(?:pledge|promise|commitment|vow|"
         r"undertaking)\s+"
         r"(?:that|to|of)\b",
         "promise",
         0.8,
     ),
     _cue(r"\bundert(?:ook|akes|ake|aken)\s+to\b", "promise", 0.8),
+    # "Our commitment is to reduce emissions by 30%".
+    _cue(r"\b(?:commitment|pledge|promise|plan|intention|undertaking)\s+is\s+to\b", "promise", 0.8),
+    _cue(r"(?<!\bhad\s)\bset\s+out\s+to\b", "promise", 0.75),
+    _cue(r"\breadiness\s+to\b", "promise", 0.7),
+    # "welcomed the decision of the Qatar Investment Authority to open an office".
+    _cue(r"\bdecision\s+of\s+[^,;]{1,60}?\s+to\b", "promise", 0.7),
+    # "The EU reiterated its continued support for the accession of...".
+    _cue(
+        r"\b(?:reiterat|reaffirm)\w*\s+(?:its|their|our|his|her)\s+(?:continued\s+|full\s+|strong\s+|firm\s+)?"
+        r"support\s+for\b",
+        "promise",
+        0.7,
+    ),
+    # "The EU is to provide the Lebanese Armed Forces with...": a plan announced.
+    _cue(_NOT_A_ROLE + r"\b(?:is|are)\s+to\s+(?!be\b)[a-z]+\b", "promise", 0.7, modal=True),
+    # Budget lines: "Education is allocated SAR 201 billion", "Agriculture gets K9.3 billion".
+    _cue(r"\b(?:is|are|has\s+been|have\s+been)\s+allocated\b", "promise", 0.7),
+    _cue(r"\b(?:gets|receives|will\s+receive)\s+" + _ABOUT + r"(?=" + _MONEY + r")", "promise", 0.75),
+    _cue(r"(?<!\bso\sfar\s)\bmobili[sz]ed\s+" + _ABOUT + r"(?=" + _MONEY + r")", "promise", 0.7),
     # A budget speech's form: "I propose to provide Rs 5.54 lakh crore", "we propose aggregate expenditure of".
     _cue(r"\b(?:I|we)\s+(?:now\s+|also\s+|further\s+|therefore\s+)?propose\b", "promise", 0.8),
     _cue(r"\bdecid(?:ed|es|e|ing)\s+to\b", "promise", 0.75),
@@ -228,7 +262,8 @@ CUES = (
     # An undertaking announced as under way: "we are launching a fund".
     _cue(
         r"\b(?:is|are|am)\s+(?:now\s+|therefore\s+|also\s+|today\s+)?(?:launching|setting\s+up|establishing|creating|"
-        r"rolling\s+out|introducing|investing|funding|providing|allocating|fast-tracking|tightening|working\s+to)\b"
+        r"rolling\s+out|introducing|investing|funding|providing|allocating|fast-tracking|tightening|working\s+to|"
+        r"opening\s+(?=\d|new\b))\b"
         r"|'re\s+(?:launching|setting\s+up|creating)\b|'m\s+(?:launching|setting\s+up|creating)\b",
         "promise",
         0.7,
@@ -259,8 +294,14 @@ NEGATION = re.compile(
 )
 # A question is not a pledge: "Asked whether Japan was willing to provide more, the minister...".
 QUESTION_BEFORE = re.compile(
-    r"\b(?:whether|(?:ask(?:ed|s|ing)?|know|knows|unclear|unsure|uncertain|see|wonder(?:ed|s)?|decide[sd]?)\s+if)\b"
+    r"\b(?:whether|how|(?:ask(?:ed|s|ing)?|know|knows|unclear|unsure|uncertain|see|wonder(?:ed|s)?|decide[sd]?)\s+if)\b"
     r"[^,;:\"]{0,60}$",
+    re.IGNORECASE,
+)
+# A figure someone estimated: "According to estimates by the AfDB, Africa will need $2.7 trillion".
+ESTIMATED = re.compile(
+    r"\baccording\s+to\s+(?:\w+\s+){0,2}?(?:estimates?|forecasts?|projections?|analysts?|economists?|research|"
+    r"studies|data)\b|\b(?:estimates?|forecasts?|projections?)\s+(?:by|from)\b",
     re.IGNORECASE,
 )
 # Nor is a condition: in "If Kenya agrees to reforms, Japan will fund the railway" the pledge is the second verb.
@@ -268,7 +309,7 @@ CONDITION_BEFORE = re.compile(r"\b(?:whether|if|unless)\b[^,;:\"]{0,60}$", re.IG
 # Hopes and expectations are not pledges: "hoped to sign", "is expected to agree".
 HEDGE_BEFORE = re.compile(
     # Not "we expect to commit $2.5bn": a speaker's own plan.
-    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|(?<!\bwe\s)(?<!\bI\s)expect|expects|expected|"
+    r"\b(?:hope[sd]?|hoping|wish(?:es|ed)?|would\s+like|might|may|could|(?<!\b[Ww]e\s)(?<!\bI\s)expect|expects|expected|"
     r"is\s+likely|are\s+likely)"
     r"\s+(?:to\s+)?(?:\w+\s+)?$",
     re.IGNORECASE,
@@ -276,7 +317,7 @@ HEDGE_BEFORE = re.compile(
 # "$11.6 billion pledged by rich countries": an earlier pledge described, not a new one.
 PASSIVE_AFTER = re.compile(r"^\s+by\b", re.IGNORECASE)
 PAST_AFTER = re.compile(
-    r"^\s+(?:[\w,$€£¥.%-]+\s+){0,3}?(?:(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b|last\s+(?:year|month|week)|"
+    r"^\s+(?:[\w,$€£¥.%-]+\s+){0,5}?(?:(?:in|during)\s+(?P<year>(?:19|20)\d\d)\b|last\s+(?:year|month|week)|"
     r"(?:a\s+year|years|months)\s+ago)",
     re.IGNORECASE,
 )

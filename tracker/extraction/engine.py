@@ -16,6 +16,7 @@ from .cues import (
     COMMENTATORS,
     CONDITION_BEFORE,
     CUES,
+    ESTIMATED,
     GENERIC_SUBJECT,
     HEDGE_BEFORE,
     HOPE_VERBS,
@@ -145,6 +146,7 @@ def _remember_pair(sentence: str, local: list[Mention], context: Context):
 
 # "All partners are committed to...": a passive in form whose subject is the one who pledges.
 _STATES_OF_MIND = frozenset({"committed", "determined", "resolved", "prepared", "dedicated", "bound", "obliged"})
+_PARTICIPLE_OPENER = re.compile(r"\s*(?:\d{1,3}\.\s*)?[A-Z][a-z]+ing\b")
 _WHAT_IS_PLEDGED = re.compile(r"\bto\s+(?!the\b|a\b|an\b)[a-z]+\b|\b(?:will|would|shall)\b")
 # A speech greets and thanks its hosts: "Your Excellency Prime Minister X", "I congratulate Prime Minister X".
 _ADDRESSED = re.compile(
@@ -359,7 +361,7 @@ def _draft_for(
 
 
 # Where another clause with a subject of its own begins: ", and we will", "; the bank will".
-_NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|;\s+)")
+_NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|[;:]\s+)")
 
 
 def _draft_from(
@@ -404,9 +406,13 @@ def _draft_from(
     if passive and not (doc is not None and parse.named_agent(doc, start)):
         confidence = min(confidence, 0.35)
     # Up to what the pledge is to do: in "pledged on Monday to build it in May" May is still ahead.
+    # From the cue's own clause: in "Recalling the agreement concluded in February 2024, the two sides agreed
+    # to..." February is the earlier agreement's.
     told = _WHAT_IS_PLEDGED.search(normalised, end)
+    opener = _PARTICIPLE_OPENER.match(normalised)
+    clause_start = normalised.find(",", 0, start) + 1 if opener else 0
     if cue_text.split()[0].lower().endswith("ed") and names_an_earlier_day(
-        normalised[: told.start() if told else None], article_date
+        normalised[clause_start : told.start() if told else None], article_date
     ):
         confidence = min(confidence, 0.35)  # "was signed in Ankara on February 8", reported two weeks later
     past = PAST_AFTER.match(normalised[end:])
@@ -422,7 +428,7 @@ def _draft_from(
     # The deadline after the pledge's verb before one elsewhere in the sentence ("who leaves in October, also
     # announced that Jakarta would host the jubilee next year").
     due = resolve_due(normalised[start:], article_date) or resolve_due(normalised, article_date)
-    if cue.modal and doc is not None and parse.forecast_shape(doc, start):
+    if cue.modal and ((doc is not None and parse.forecast_shape(doc, start)) or ESTIMATED.search(normalised)):
         confidence = min(confidence, 0.35)
     if cue.modal:
         after = normalised[end:]
@@ -550,6 +556,8 @@ def _parsed_actor(doc, sentence, cue_start, local, context, attributor) -> Resol
             resolved = attributor.resolve(phrase, sentence, start, local)
             return resolved if resolved is not None and resolved.agent else None
         return Resolved(context.voice, "person") if context.first_person_voice and context.voice else None
+    if subject.tag_ == "VBG":
+        return Resolved(subject.text, "thing", agent=False)  # "Beating this virus will take..."
     if subject.lower_ in _INDEFINITE and not _COLLECTIVE_WE.match(doc.text[subject.idx :]):
         return Resolved(subject.text, "indefinite", agent=False)  # "Some will fail", "Many will wait"
     phrase, start = parse.phrase_of(subject)

@@ -47,6 +47,8 @@ CURRENCY_PREFIXES = {
     "₩": "KRW",
     "₱": "PHP",
     "Rp": "IDR",
+    # Zambia's kwacha as its press writes it ("K9.3 billion"); Malawi's and Papua New Guinea's by the text.
+    "K": "ZMW",
 }
 CURRENCY_WORDS = {
     "dollars": "USD",
@@ -86,6 +88,7 @@ LOCAL_CURRENCIES = {
     },
     "AED": {"Morocco": "MAD"},
     "MXN": {"Argentina": "ARS", "Chile": "CLP", "Colombia": "COP", "Philippines": "PHP", "Uruguay": "UYU"},
+    "ZMW": {"Malawi": "MWK", "Papua New Guinea": "PGK"},
 }
 _UNITED_STATES = re.compile(r"\b(?:United\s+States|U\.S\.|US|America|American|Washington)\b")
 
@@ -139,8 +142,17 @@ _WORDED_NUMBER = r"(?P<word>" + "|".join(_NUMBER_WORDS) + r")\s+(?P<word_multipl
 _MULTIPLIER = (
     r"(?:(?:\s|-)?(?P<multiplier>(?:lakh|thousand)\s+crore|trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
 )
-_PREFIX = "|".join(re.escape(prefix) for prefix in sorted(CURRENCY_PREFIXES, key=len, reverse=True) if prefix != "R")
-AMOUNT_PREFIXED = re.compile(r"(?<![\w$])(?P<currency>" + _PREFIX + r"|R(?=\d))\s?" + _NUMBER_TEXT + _MULTIPLIER)
+_PREFIX = "|".join(
+    re.escape(prefix) for prefix in sorted(CURRENCY_PREFIXES, key=len, reverse=True) if prefix not in ("R", "K")
+)
+# A bare "K" is money only before a number with its multiplier ("K9.3 billion"), not "K2" the mountain.
+AMOUNT_PREFIXED = re.compile(
+    r"(?<![\w$])(?P<currency>"
+    + _PREFIX
+    + r"|R(?=\d)|K(?=\d[\d,.]*\s?(?:trillion|billion|million|bn|mn|m)\b))\s?"
+    + _NUMBER_TEXT
+    + _MULTIPLIER
+)
 AMOUNT_WORDED = re.compile(
     r"\b(?:"
     + _NUMBER_TEXT
@@ -176,7 +188,7 @@ def find_amounts(sentence: str, currencies: dict[str, str] | None = None) -> lis
             continue
         currency = match.group("currency")
         code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
-        if currency in ("$", "dollars", "dirhams", "pesos"):
+        if currency in ("$", "dollars", "dirhams", "pesos", "K"):
             code = (currencies or {}).get(code, code)
         if match.groupdict().get("word"):
             number = float(_NUMBER_WORDS[match.group("word").lower()])

@@ -136,7 +136,9 @@ _DATELINE = re.compile(
     # "NEW YORK / BUENOS AIRES, March 11, 2026 -"
     r"(?:[ \t]*/[ \t]*[A-ZÀ-Þ][A-ZÀ-Þ.'-]{2,}(?:[ \t]+[A-ZÀ-Þ][A-ZÀ-Þ.'-]*){0,3})?" + _DATELINE_REGION + r"?"
     r"(?:,?\s+(?P<date>" + _DATELINE_DATE + r"))?(?:\s*" + _DATELINE_AGENCY + r")?"
-    r"|[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2}" + _DATELINE_REGION + r"?"
+    r"|[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2}"
+    # "Shafaq News / Baghdad, 22 April 2024 -"
+    r"(?:[ \t]*/[ \t]*[A-ZÀ-Þ][\w.'-]*(?:[ \t]+[A-ZÀ-Þ][\w.'-]*){0,2})?" + _DATELINE_REGION + r"?"
     r",\s+(?P<date_after_name>" + _DATELINE_DATE + r")(?:\s*" + _DATELINE_AGENCY + r")?"
     r")" + _DATELINE_END
 )
