@@ -776,3 +776,19 @@ def test_a_dateline_naming_the_agency_and_the_city_is_no_actor():
     (draft,) = extract(text, article_date=datetime.date(2024, 4, 22))
 
     assert "Shafaq" not in draft.text and draft.actor == "Iraq"
+
+
+def test_a_thing_in_a_speech_that_provides_money_is_the_speakers_and_summit_leaders_are_who_they_are():
+    text = (
+        "Budget 2024 speech by Finance Minister Nicola Willis\n\n"
+        "We promised tax relief in the budget. This Budget provides a $16.68 billion multi-year boost for health.\n\n"
+        "Nineteen heads of state and government endorsed a declaration, committing to devote 20 percent of "
+        "their budgets to education."
+    )
+
+    drafts = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert [draft.actor for draft in drafts if "Budget" in draft.text or "heads" in draft.text] == [
+        "Nicola Willis",
+        "Nineteen heads of state and government",
+    ]

@@ -354,6 +354,14 @@ def cues_in(sentence):
         ("Donors are encouraged to do so in the coming months.", [("encouraged to ", "request")]),
         ("We welcomed the intention of the EIB to open an office.", [("intention of the EIB to", "intent")]),
         ("Heads reaffirmed their ambition to raise trade to USD 2 trillion.", [("their ambition to", "target")]),
+        ("Our strategy commits the bank to direct 40 percent to climate.", [("commits the bank to", "promise")]),
+        (
+            "The declaration establishes an Indo-German partnership.",
+            [("establishes an Indo-German partnership", "promise")],
+        ),
+        ("The Authority extends the mandate of the facilitators.", [("extends the mandate", "agreement")]),
+        ("This Budget provides a $16.68 billion boost for health.", [("Budget provides a ", "promise")]),
+        ("We are building two big projects.", [("We are building", "promise")]),
         # A chapeau, and someone else's plans as a noun, are no pledges.
         ("The leaders have agreed on the following:", []),
         ("Washington welcomed the plans to strengthen the bank.", []),

@@ -42,6 +42,8 @@ COLLECTIVE_AGENTS = _words(
 PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
 # "Beating this virus", "Having a partner" (not "Boeing Co."); "That", "You".
+# "Nineteen heads of state and government endorsed...": the leaders, not "the government" of before.
+_SUMMIT_LEADERS = re.compile(r"\bheads?\s+of\s+(?:state|government)\b", re.IGNORECASE)
 _GERUND_OR_DEMONSTRATIVE = re.compile(r"^(?:[A-Z][a-z]+ing\s+[a-z]|(?i:that|this|these|those|you|the)$)")
 _MONEY_OR_SHARE = re.compile(r"[$€£¥₦₹]|\d\s*(?:%|per\s*cent|percent|billion|million|trillion|bn|m)\b", re.IGNORECASE)
 # "the Government", "The Board": capitalised out of respect, still "the government" of before.
@@ -135,8 +137,16 @@ class Attributor:
             name = pair[0] if pair else self.context.most_named(("government",), before)
             return Resolved(name, "government") if name else None
         determiner = re.match(r"^(?:the|its|this|that|his|her|their|our|all)\s+(?:\w+\s+)?(?P<noun>\w+)$", lowered)
-        if determiner and any(_is_capitalised(word) for word in phrase.split()[1:]) and not _COMMON_NOUNS.match(phrase):
-            determiner = None  # "The European Union" is a name, not "the union" of before
+        capitalised = [word for word in phrase.split()[1:] if _is_capitalised(word)]
+        # "The European Union" is a name, not "the union" of before; "This Budget" of a text that also writes
+        # "the budget" is not.
+        if (
+            determiner
+            and capitalised
+            and not _COMMON_NOUNS.match(phrase)
+            and not all(word.lower() in self.context.common_words for word in capitalised)
+        ):
+            determiner = None
         if determiner:
             noun = determiner.group("noun")
             title_holder = self._by_title(lowered)
@@ -168,7 +178,7 @@ class Attributor:
                 return Resolved(named or phrase, "group")
             if noun in COLLECTIVE_AGENTS:
                 return Resolved(phrase, "group")  # "the donors will also help Senegal"
-            if "'" not in phrase and not any(_is_capitalised(word) for word in phrase.split()[1:]):
+            if "'" not in phrase and all(word.lower() in self.context.common_words for word in capitalised):
                 return Resolved(phrase, "thing", agent=False)
         phrase_mentions = [mention for mention in _mentions_in(phrase, self.context) if mention.category != "place"]
         if phrase_mentions:
@@ -193,6 +203,8 @@ class Attributor:
                 return Resolved(head.name, "thing", agent=False)
             if not generic:
                 return Resolved(head.name, head.category)
+        if _SUMMIT_LEADERS.search(phrase):
+            return Resolved(re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE), "group")
         words = phrase.split()
         if len(words) <= 6 and not NEGATION.search(phrase):
             # A plain noun phrase as subject: "Business groups", "Opposition lawmakers".
@@ -218,7 +230,11 @@ class Attributor:
         pattern = re.compile(rf"{re.escape(noun)}s?", re.IGNORECASE)
         for mention in reversed([*self.context.mentions, *before]):
             words = mention.surface.split()
-            if mention.category != "place" and len(words) >= 2 and pattern.fullmatch(words[-1]):
+            if (
+                mention.category in ("company", "organisation", "government", "person")
+                and len(words) >= 2
+                and pattern.fullmatch(words[-1])
+            ):
                 return mention
         return None
 

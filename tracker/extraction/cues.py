@@ -185,6 +185,30 @@ CUES = (
     ),
     # "The EU is to provide the Lebanese Armed Forces with...": a plan announced.
     _cue(_NOT_A_ROLE + r"\b(?:is|are)\s+to\s+(?!be\b)[a-z]+\b", "promise", 0.7, modal=True),
+    # "Our strategy commits the bank to direct 40 percent of its financing to climate".
+    _cue(r"\bcommit(?:s|ted)?\s+(?:the|its|our|their|his|her)\s+(?:[\w-]+\s+){0,3}?to\b", "promise", 0.8),
+    # "The first declaration establishes an Indo-German partnership", "agreed to establish a joint committee".
+    _cue(
+        r"\bestablish(?:es|ed)?\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,4}?(?:partnership|fund|facility|mechanism|"
+        r"commission|council|committee|platform|centre|center|office|working\s+group|task\s+force|dialogue)\b",
+        "promise",
+        0.75,
+    ),
+    _cue(r"\bextend(?:s|ed)?\s+the\s+mandate\b", "agreement", 0.7),
+    # "This Budget provides a $16.68 billion boost for health".
+    _cue(
+        r"\b(?:budget|plan|package|programme|program|bill)\s+(?:provides|includes|allocates|sets\s+aside|earmarks)\s+"
+        r"(?:an?\s+)?" + _ABOUT + r"(?=" + _MONEY + r")",
+        "promise",
+        0.7,
+    ),
+    # A speaker's own work under way: "We are building two big projects", "we are expanding into...".
+    _cue(
+        r"\b(?:we|I)\s+(?:are|am)\s+(?:now\s+|also\s+|currently\s+)?(?:building|expanding|opening|developing|preparing|"
+        r"exploring|doubling|increasing|hiring|training)\b|\bwe're\s+(?:building|expanding|opening|developing)\b",
+        "promise",
+        0.7,
+    ),
     # Budget lines: "Education is allocated SAR 201 billion", "Agriculture gets K9.3 billion".
     _cue(r"\b(?:is|are|has\s+been|have\s+been)\s+allocated\b", "promise", 0.7),
     _cue(r"\b(?:gets|receives|will\s+receive)\s+" + _ABOUT + r"(?=" + _MONEY + r")", "promise", 0.75),

@@ -457,7 +457,9 @@ def _draft_from(
     if actor is not None and not actor.agent:
         speaker = attributor.speaker(normalised, local) or _quote_speaker(normalised, context)
         fallback = speaker.name if speaker else None
-        actor_name = fallback or actor.name
+        # In a speech or a communique "This Budget provides $16.68 billion" is the voice's.
+        voiced = context.voice if context.first_person_voice and actor.category != "indefinite" else None
+        actor_name = fallback or voiced or actor.name
     else:
         actor_name = actor.name if actor else ""
     known = context.known_actor(actor_name) if actor_name else None
