@@ -792,3 +792,29 @@ def test_a_thing_in_a_speech_that_provides_money_is_the_speakers_and_summit_lead
         "Nicola Willis",
         "Nineteen heads of state and government",
     ]
+
+
+def test_would_continues_the_speech_the_sentence_before_reported_and_a_fear_is_no_pledge():
+    text = (
+        "Chinese officials said the loan would be repaid over 15 years. "
+        "Beijing would also add $2 billion to the China-Africa Development Fund.\n\n"
+        "He said he did not fear that the departure of some young Kenyans would weaken the country."
+    )
+
+    proposed = [draft for draft in extract(text) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert [draft.actor for draft in proposed if "Beijing" in draft.text] == ["Government of China"]
+    assert not [draft for draft in proposed if "fear" in draft.text]
+
+
+def test_a_subject_hung_on_a_participle_and_an_undertaking_under_which_are_found():
+    text = (
+        'The European Union and its member states, acting as "Team Europe", committed a combined €6.5 billion. '
+        "In September 2020, Rift Valley Highways signed a concession under which it undertook to build the road."
+    )
+
+    highways = KnownActor(1, "Rift Valley Highways", "company", ())
+
+    proposed = [draft for draft in extract(text, actors=[highways]) if draft.confidence >= PROPOSE_THRESHOLD]
+
+    assert [draft.actor for draft in proposed] == ["European Union", "Rift Valley Highways"]

@@ -362,6 +362,15 @@ def cues_in(sentence):
         ("The Authority extends the mandate of the facilitators.", [("extends the mandate", "agreement")]),
         ("This Budget provides a $16.68 billion boost for health.", [("Budget provides a ", "promise")]),
         ("We are building two big projects.", [("We are building", "promise")]),
+        ("We welcome the offer of Brazil to host the centre.", [("offer of Brazil to", "promise")]),
+        (
+            "The Authority decides that the six months shall be a transition.",
+            [("decides that", "promise"), ("shall", "promise")],
+        ),
+        (
+            "Senegal commits, with the support of its partners, to design a strategy.",
+            [("commits, with the support of its partners, to", "promise")],
+        ),
         # A chapeau, and someone else's plans as a noun, are no pledges.
         ("The leaders have agreed on the following:", []),
         ("Washington welcomed the plans to strengthen the bank.", []),

@@ -148,7 +148,8 @@ CUES = (
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
     _cue(
-        r"\bcommit(?:ted|s|ting)?(?:\s*,(?=[^,]{0,120},\s+to\b))?\s+"
+        # "Senegal commits, with the support of its partners, to design...": the aside is skipped.
+        r"\bcommit(?:ted|s|ting)?(?:\s*,[^,]{0,120},(?=\s+to\b))?\s+"
         + _ABOUT
         + r"(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
         "promise",
@@ -175,7 +176,9 @@ CUES = (
     _cue(r"(?<!\bhad\s)\bset\s+out\s+to\b", "promise", 0.75),
     _cue(r"\breadiness\s+to\b", "promise", 0.7),
     # "welcomed the decision of the Qatar Investment Authority to open an office".
-    _cue(r"\bdecision\s+of\s+[^,;]{1,60}?\s+to\b", "promise", 0.7),
+    _cue(r"\b(?:decision|offer)\s+of\s+[^,;]{1,60}?\s+to\b", "promise", 0.7),
+    # A communique's operative "The Authority decides that...".
+    _cue(r"\bdecides?\s+that\b", "promise", 0.7),
     # "The EU reiterated its continued support for the accession of...".
     _cue(
         r"\b(?:reiterat|reaffirm)\w*\s+(?:its|their|our|his|her)\s+(?:continued\s+|full\s+|strong\s+|firm\s+)?"
@@ -379,6 +382,9 @@ HOPE_VERBS = frozenset(
         "thought",
         "trust",
         "trusts",
+        "fear",
+        "fears",
+        "feared",
         "estimate",
         "estimates",
         "estimated",

@@ -108,6 +108,7 @@ def extract_pledges(
         if subject is not None:
             context.subjects.append(subject)
         _remember_pair(normalised, local, context)
+        context.reported_before = _reports(normalised)
         speaker = attributor.speaker(normalised, local)
         if speaker:
             context.last_speaker = speaker.name
@@ -243,15 +244,22 @@ def _to_parse(sentences: list[tuple[str, str]]) -> list[int]:
     the rest are read by the rules alone, which keeps any text within MAX_TEXT_CHARS to seconds."""
     chosen, budget = [], parse.MAX_CHARS
     for index, (_, normalised) in enumerate(sentences):
-        if len(normalised) > parse.MAX_SENTENCE_CHARS or len(normalised) > budget or not _has_cue(normalised):
+        reported = index > 0 and _reports(sentences[index - 1][1])
+        too_long = len(normalised) > parse.MAX_SENTENCE_CHARS or len(normalised) > budget
+        if too_long or not _has_cue(normalised, reported=reported):
             continue
         chosen.append(index)
         budget -= len(normalised)
     return chosen
 
 
-def _has_cue(sentence: str) -> bool:
-    return any(not _negated(sentence, start) for start, _, _ in _find_cues(sentence))
+def _reports(sentence: str) -> bool:
+    """The sentence reports speech: "would" in the next one may still be what was said."""
+    return bool(REPORTING_VERB.search(sentence))
+
+
+def _has_cue(sentence: str, *, reported: bool = False) -> bool:
+    return any(not _negated(sentence, start) for start, _, _ in _find_cues(sentence, reported=reported))
 
 
 def _is_quotation(sentence: str) -> bool:
@@ -293,12 +301,14 @@ def _quotation_drafts(sentence, normalised, doc, local, context, attributor, art
     return drafts
 
 
-def _find_cues(sentence: str) -> list[tuple[int, int, Cue]]:
+def _find_cues(sentence: str, *, reported: bool = False) -> list[tuple[int, int, Cue]]:
+    """The cues in the sentence; "would" only in reported speech: after "said" in it, or, with `reported`,
+    continuing what the sentence before reported ("Officials said... Beijing would also add $2 billion")."""
     found = []
     has_reporting = REPORTING_VERB.search(sentence)
     for cue in CUES:
         for match in cue.pattern.finditer(sentence):
-            if cue.reported and not (has_reporting and has_reporting.start() < match.start()):
+            if cue.reported and not (reported or (has_reporting and has_reporting.start() < match.start())):
                 continue
             found.append((match.start(), match.end(), cue))
     found.sort(key=lambda item: (item[0], -item[2].strength))
@@ -361,7 +371,7 @@ def _draft_for(
 
 
 # Where another clause with a subject of its own begins: ", and we will", "; the bank will".
-_NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|[;:]\s+)")
+_NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|[;:]\s+|\b(?:under|in)\s+which\s+)")
 
 
 def _draft_from(
@@ -369,7 +379,7 @@ def _draft_from(
 ) -> Draft | None:
     cues = [
         item
-        for item in _find_cues(normalised)
+        for item in _find_cues(normalised, reported=context.reported_before)
         if item[0] >= after
         and not _negated(normalised, item[0])
         and not (doc is not None and parse.negated(doc, item[0]))

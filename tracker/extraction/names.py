@@ -258,6 +258,7 @@ class Context:
     # Sentence subjects, the likeliest referents of "the company" or "it".
     subjects: list[Mention] = field(default_factory=list)
     last_speaker: str | None = None
+    reported_before: bool = False  # the sentence before reported speech ("said", "told")
     # Who "we" and "I" are outside quotation marks: the signatories of a communique ("We, the Leaders of the
     # Group of Seven,"), else the first person the text names (the interviewee, the speaker), else the first
     # government.

@@ -152,6 +152,12 @@ def subject_of(verb):
         if verb.dep_ in ("xcomp", "conj", "advcl", "pcomp", "acl") and verb.head.i != verb.i:
             verb = verb.head
             continue
+        # "The European Union and its member states, acting as Team Europe, committed...": the small model
+        # hangs the subject on the participle before the verb.
+        for clause in (child for child in verb.children if child.dep_ == "advcl" and child.i < verb.i):
+            subject = next((child for child in clause.children if child.dep_ in SUBJECT_LABELS), None)
+            if subject is not None and subject.i < clause.i:
+                return subject
         return None
     return None
 
