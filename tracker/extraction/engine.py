@@ -339,35 +339,30 @@ def _draft_for(
 ) -> Draft | None:
     """The sentence's draft from its first cue at or after `after`; when that is no pledge ("85 percent of our
     workforce will be Nigerian, and we will keep investing"), the next clause's, if it is one."""
-    draft = _draft_from(
-        sentence,
-        normalised,
-        local,
-        context,
-        attributor,
-        article_date,
-        doc=doc,
-        quote_speaker=quote_speaker,
-        after=after,
-    )
-    if draft is None or draft.confidence >= PROPOSE_THRESHOLD:
-        return draft
-    cue_at = normalised.find(draft.cue, after) if draft.cue else -1
-    following = _NEXT_CLAUSE.search(normalised, cue_at + len(draft.cue)) if cue_at >= 0 else None
-    if following is None:
-        return draft
-    later = _draft_for(
-        sentence,
-        normalised,
-        local,
-        context,
-        attributor,
-        article_date,
-        doc=doc,
-        quote_speaker=quote_speaker,
-        after=following.end(),
-    )
-    return later if later is not None and later.confidence > draft.confidence else draft
+    best = None
+    while True:
+        draft = _draft_from(
+            sentence,
+            normalised,
+            local,
+            context,
+            attributor,
+            article_date,
+            doc=doc,
+            quote_speaker=quote_speaker,
+            after=after,
+        )
+        if draft is None:
+            return best
+        if best is None or draft.confidence > best.confidence:
+            best = draft
+        if draft.confidence >= PROPOSE_THRESHOLD:
+            return best
+        cue_at = normalised.find(draft.cue, after) if draft.cue else -1
+        following = _NEXT_CLAUSE.search(normalised, cue_at + len(draft.cue)) if cue_at >= 0 else None
+        if following is None:
+            return best
+        after = following.end()
 
 
 # Where another clause with a subject of its own begins: ", and we will", "; the bank will".

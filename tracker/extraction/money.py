@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .dates import NUMBER_WORDS
+
 CURRENCY_PREFIXES = {
     "US$": "USD",
     "C$": "CAD",
@@ -121,22 +123,7 @@ MULTIPLIERS = {
 }
 _NUMBER_TEXT = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # "two billion euros": a number in words, only before a multiplier.
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twenty": 20,
-    "fifty": 50,
-    "hundred": 100,
-    "a": 1,
-}
+_NUMBER_WORDS = NUMBER_WORDS | {"hundred": 100}
 _WORDED_NUMBER = r"(?P<word>" + "|".join(_NUMBER_WORDS) + r")\s+(?P<word_multiplier>trillion|billion|million)"
 # "€80-billion": some papers join the number and its multiplier with a hyphen.
 _MULTIPLIER = (
