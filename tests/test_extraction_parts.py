@@ -620,6 +620,7 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
         ),
         ("Rs 5.54 lakh crore", [(0, {"text": "Rs 5.54 lakh crore", "value": 5_540_000_000_000, "currency": "INR"})]),
         ("SR24 billion", [(0, {"text": "SR24 billion", "value": 24_000_000_000, "currency": "SAR"})]),
+        ("Shs5 billion", [(0, {"text": "Shs5 billion", "value": 5_000_000_000, "currency": "KES"})]),
         ("SDR 407.1 million", [(0, {"text": "SDR 407.1 million", "value": 407_100_000, "currency": "XDR"})]),
         ("two billion euros", [(0, {"text": "two billion euros", "value": 2_000_000_000, "currency": "EUR"})]),
         ("4G coverage", []),
@@ -768,6 +769,11 @@ def _attributor(*sentences):
         ("The communique was issued in Nairobi.", "The Chinese side", "China"),
         ("Speech by President Xi Jinping.", "the Chinese government", "China"),
         ("The donors met in Paris.", "the donors", "the donors"),
+        # "Both sides" of a joint statement are the two governments, not two companies named later.
+        ("Kenya and Japan met. Shell Company and Tullow Company signed.", "both sides", "Kenya"),
+        ("Shell Company and Tullow Company signed.", "both companies", "Shell Company"),
+        # Capitalised out of respect, still the government of before.
+        ("Kenya signed a deal with the IMF.", "The Government", "Kenya"),
     ],
 )
 def test_the_attributor_resolves_what_a_phrase_stands_for(before, phrase, name):

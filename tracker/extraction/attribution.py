@@ -41,9 +41,9 @@ COLLECTIVE_AGENTS = _words(
 )
 PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
-# "Beating this virus", "Having a partner" (not "Boeing Co."); "That", "You".
 # "Nineteen heads of state and government endorsed...": the leaders, not "the government" of before.
 _SUMMIT_LEADERS = re.compile(r"\bheads?\s+of\s+(?:state|government)\b", re.IGNORECASE)
+# "Beating this virus", "Having a partner" (not "Boeing Co."); "That", "You".
 _GERUND_OR_DEMONSTRATIVE = re.compile(r"^(?:[A-Z][a-z]+ing\s+[a-z]|(?i:that|this|these|those|you|the)$)")
 _MONEY_OR_SHARE = re.compile(r"[$€£¥₦₹]|\d\s*(?:%|per\s*cent|percent|billion|million|trillion|bn|m)\b", re.IGNORECASE)
 # "the Government", "The Board": capitalised out of respect, still "the government" of before.

@@ -182,8 +182,8 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
             return datetime.date(int(groups["year"]), 12, 31)
         if name == "month":
             month = MONTHS[groups["month"].lower()]
-            if groups["month"].lower() in ("may", "mar") and not groups["month"][0].isupper():
-                return None  # "may" the verb, "mar" the verb
+            if _a_verb(groups["month"]):
+                return None
             return _month_end(_year_not_before(today, month, calendar.monthrange(today.year, month)[1]), month)
     except (ValueError, OverflowError):
         return None
@@ -217,6 +217,11 @@ def _add(today: datetime.date, count: int, unit: str) -> datetime.date:
     return datetime.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
 
 
+def _a_verb(month: str) -> bool:
+    """ "may" and "mar" in lower case are the verbs, not the months."""
+    return month.lower() in ("may", "mar") and not month[0].isupper()
+
+
 _PAST_DAY = re.compile(
     r"\b(?:on|in|since)\s+(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?"
     + _MONTH
@@ -230,21 +235,20 @@ def names_an_earlier_day(sentence: str, article_date: datetime.date, *, days: in
     """Whether the sentence dates what it tells more than `days` before the article: "signed in Ankara on
     February 8" in a report of February 22, "In May, Damascus signed..." in July."""
     for match in _PAST_DAY.finditer(sentence):
-        name = match.group("month")
-        if name.lower() in ("may", "mar") and not name[0].isupper():
+        if _a_verb(match.group("month")):
             continue
-        month = MONTHS[name.lower()]
-        day = int(match.group("day") or match.group("day_after") or 1)
-        year = int(match.group("year")) if match.group("year") else article_date.year
-        try:
-            when = datetime.date(year, month, day)
-        except ValueError:
-            continue
-        if match.group("day") is None and match.group("day_after") is None and not match.group("year"):
+        month = MONTHS[match.group("month").lower()]
+        day = match.group("day") or match.group("day_after")
+        if day is None and not match.group("year"):
             # A month alone is this year's ("In May, Damascus signed..." in July); a later one ("hands over in
             # October") is ahead, not last year's.
             if month < article_date.month:
                 return True
+            continue
+        year = int(match.group("year")) if match.group("year") else article_date.year
+        try:
+            when = datetime.date(year, month, int(day or 1))
+        except ValueError:
             continue
         if not match.group("year") and when > article_date:
             when = when.replace(year=year - 1)

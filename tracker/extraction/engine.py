@@ -335,9 +335,9 @@ _PLEDGE_CLAUSE = re.compile(
 
 
 def _draft_for(
-    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, after=0
+    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, from_char=0
 ) -> Draft | None:
-    """The sentence's draft from its first cue at or after `after`; when that is no pledge ("85 percent of our
+    """The sentence's draft from its first cue at or after `from_char`; when that is no pledge ("85 percent of our
     workforce will be Nigerian, and we will keep investing"), the next clause's, if it is one."""
     best = None
     while True:
@@ -350,7 +350,7 @@ def _draft_for(
             article_date,
             doc=doc,
             quote_speaker=quote_speaker,
-            after=after,
+            from_char=from_char,
         )
         if draft is None:
             return best
@@ -358,11 +358,11 @@ def _draft_for(
             best = draft
         if draft.confidence >= PROPOSE_THRESHOLD:
             return best
-        cue_at = normalised.find(draft.cue, after) if draft.cue else -1
+        cue_at = normalised.find(draft.cue, from_char) if draft.cue else -1
         following = _NEXT_CLAUSE.search(normalised, cue_at + len(draft.cue)) if cue_at >= 0 else None
         if following is None:
             return best
-        after = following.end()
+        from_char = following.end()
 
 
 # Where another clause with a subject of its own begins: ", and we will", "; the bank will".
@@ -370,12 +370,12 @@ _NEXT_CLAUSE = re.compile(r"(?:,\s+(?:and|but|while)\s+|[;:]\s+|\b(?:under|in)\s
 
 
 def _draft_from(
-    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, after=0
+    sentence, normalised, local, context, attributor, article_date, *, doc=None, quote_speaker=None, from_char=0
 ) -> Draft | None:
     cues = [
         item
         for item in _find_cues(normalised, reported=context.reported_before)
-        if item[0] >= after
+        if item[0] >= from_char
         and not _negated(normalised, item[0])
         and not (doc is not None and parse.negated(doc, item[0]))
     ]

@@ -21,6 +21,7 @@ CURRENCY_PREFIXES = {
     "KES": "KES",
     # The Kenyan press writes shillings as "Sh12.5 billion".
     "Sh": "KES",
+    "Shs": "KES",
     "USD": "USD",
     "EUR": "EUR",
     "GBP": "GBP",

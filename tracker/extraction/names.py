@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .core import KnownActor, _words
 from .dates import MONTHS, NUMBER_WORDS, WEEKDAYS
+from .money import CURRENCY_PREFIXES
 from .sentences import ABBREVIATIONS, LEADING_FUNCTION_WORDS
 
 # country: (capital(s), adjective(s))
@@ -306,12 +307,16 @@ class Context:
 
     @property
     def voice(self) -> str | None:
+        if self.declared_voice:
+            return self.declared_voice
         # An untitled, unknown "person" may be a capitalised phrase ("Start-up Festival"); the government is surer.
-        known = self.known_actor(self.first_person) if self.first_person else None
-        sure = self.first_person_titled or (known is not None and known.kind == "person")
-        if self.declared_voice or (self.first_person and sure):
-            return self.declared_voice or self.first_person
+        if self.first_person and (self.first_person_titled or self._first_person_is_known()):
+            return self.first_person
         return self.first_government or self.first_person
+
+    def _first_person_is_known(self) -> bool:
+        known = self.known_actor(self.first_person) if self.first_person else None
+        return known is not None and known.kind == "person"
 
     def remember(self, mention: Mention, *, addressed: bool = False):
         """Note a name; `addressed` when the text speaks to or of that person as "you" or "I thank X", who is then
@@ -321,9 +326,8 @@ class Context:
             self.first_government = mention.name
         # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech"), not
         # a known person the text opens with (an interview's "Paul Kabuswe" over the President he mentions).
-        known = self.known_actor(self.first_person) if self.first_person else None
         outranks = self.first_person is None or (
-            mention.title and not self.first_person_titled and not (known and known.kind == "person")
+            mention.title and not self.first_person_titled and not self._first_person_is_known()
         )
         if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks and not addressed:
             self.first_person = mention.name
@@ -539,7 +543,7 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
             and (len(words) == 1 or words[0].endswith(("ing", "ly")))
         ):
             continue  # "Nearly 200 countries", "Noting the progress", "Commitments announced"
-        if not words or (len(words) == 1 and words[0] in CURRENCY_WORDS):
+        if not words or (len(words) == 1 and words[0] in CURRENCY_PREFIXES):  # "Rs", "Sh" before a figure
             continue
         if len(words) == 1 and words[0].lower() in ADJECTIVES and not possessive:
             continue
@@ -574,9 +578,6 @@ def _mentions_in(sentence: str, context: Context) -> list[Mention]:
             category = "company"  # "Masdar, the Abu Dhabi renewable-energy company, ..."
         mentions.append(Mention(start, end, " ".join(words), canonical, category, title))
     return mentions
-
-
-CURRENCY_WORDS = frozenset({"Rs", "Sh", "Shs", "Ksh", "Kshs", "KSh", "Tsh", "Ush"})
 
 
 def _opens_sentence(sentence: str, start: int) -> bool:
