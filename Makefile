@@ -11,7 +11,7 @@ HOST = 127.0.0.1
 PORT = 8000
 
 .PHONY: help run install install-dev test lint format check migrate demo clean backup restore
-.PHONY: eval-extraction messages
+.PHONY: eval-extraction train-extraction messages
 .PHONY: bench bench-extraction
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
 	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make eval-extraction  score pledge extraction on its development and test articles (recall, precision, attribution)"
+	@echo "make train-extraction  retrain extraction's learned model on the development articles (after changing the rules or them)"
 	@echo "make bench-extraction  the spaCy model's load time and memory, and extraction on 2,000 and 20,000 words"
 	@echo "make bench    benchmarks on PostgreSQL at 1,000 and 100,000 pledges; writes docs/PERFORMANCE.md (BENCH_SIZES=1000 for a quick run)"
 	@echo "make messages  collect the marked strings into locale/fr and locale/sw, then compile them (needs GNU gettext)"
@@ -72,6 +73,9 @@ format: install-dev
 
 eval-extraction: install-dev
 	$(BIN)/python -m tracker.extraction.evaluation
+
+train-extraction: install-dev
+	$(BIN)/python -m tracker.extraction.training
 
 bench: install-dev
 	$(BIN)/python -m bench

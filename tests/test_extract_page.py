@@ -325,7 +325,7 @@ def test_confident_drafts_are_ticked_and_doubtful_ones_are_not(analyst_client):
     assert f"form-{fact}-selected" not in values
     html = body(response)
     confidences = re.findall(r'<dd class="draft-confidence">(.*?)</dd>', html)
-    assert confidences[pledge] == "0.70"
+    assert float(confidences[pledge]) >= 0.5
     assert float(confidences[fact]) < 0.5
     # A relative deadline counts from the article date.
     assert values[f"form-{pledge}-due"] == "2028-08-20"

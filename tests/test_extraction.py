@@ -37,6 +37,7 @@ from tracker.extraction.evaluation import (
     main,
     score_article,
 )
+from tracker.extraction.training import cross_validate
 from tracker.models import Actor, Commitment, Status
 
 ARTICLE_DAY = datetime.date(2025, 8, 20)
@@ -835,15 +836,16 @@ def test_twenty_thousand_words_are_read_in_seconds():
 
 
 def test_the_evaluation_set_meets_its_targets():
+    # Cross-validated: the learned model is trained on these articles, so in-sample figures would flatter it.
     articles = load_articles()
-    total, scores = evaluate()
+    total = cross_validate(articles)
 
     assert len(articles) >= 12
+    assert total.articles == len(articles)
     assert sum(not pledge.get("borderline") for article in articles for pledge in article.pledges) == total.true
     assert total.recall >= TARGETS["recall"]
     assert total.precision >= TARGETS["precision"]
     assert total.attribution >= TARGETS["attribution"]
-    assert len(scores) == len(articles)
 
 
 def test_the_test_part_stays_near_its_blind_scores():

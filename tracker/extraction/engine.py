@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_noop
 
-from . import parse
+from . import learned, parse
 from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
 from .core import MAX_TEXT_CHARS, PROPOSE_THRESHOLD, Draft, ExtractionError, KnownActor, text_too_long
 from .cues import (
@@ -56,6 +56,15 @@ def extract_pledges(
     count from `article_date`; without one, from the date of the article's
     dateline, or else today.
     """
+    drafts = rule_drafts(text, article_date=article_date, actors=actors)
+    for draft in drafts:
+        draft.confidence = learned.confidence(draft)
+    return drafts
+
+
+def rule_drafts(text: str, *, article_date: datetime.date | None = None, actors: Iterable | None = None) -> list[Draft]:
+    """extract_pledges' drafts with the rules' confidence, before the learned model weighs them (what it is
+    trained on)."""
     if text is None or not str(text).strip():
         raise ExtractionError(gettext_noop("text is empty"))
     text = str(text)

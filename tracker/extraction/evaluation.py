@@ -1,11 +1,12 @@
 """Score the extraction engine on the annotated articles of tests/data.
 
-The set has two parts: the development part (tests/data/extraction), on which the engine is tuned, and the test
-part (tests/data/extraction_heldout), on which it never is. `make eval-extraction` (or `python -m
-tracker.extraction.evaluation`) prints recall, precision and attribution accuracy per article and overall for
-both parts; `python -m tracker.extraction.evaluation DIR` scores one folder. The exit code follows TARGETS on
-the development part only: the test part's figures are reported against TEST_TARGETS but never gate anything,
-since a gate there would invite tuning on it.
+The set has two parts: the development part (tests/data/extraction), on which the engine is tuned and its learned
+model trained, and the test part (tests/data/extraction_heldout), on which it never is. `make eval-extraction` (or
+`python -m tracker.extraction.evaluation`) prints recall, precision and attribution accuracy per article and overall
+for both parts; `python -m tracker.extraction.evaluation DIR` scores one folder. The exit code follows TARGETS on
+the development part only, applied to its cross-validated figures (training.cross_validate: each article scored by
+a model not trained on it), since the in-sample ones flatter the model; the test part's figures are reported
+against TEST_TARGETS but never gate anything, since a gate there would invite tuning on it.
 
 A draft counts as proposed when its confidence is at least PROPOSE_THRESHOLD; it matches a true pledge when the
 pledge's annotated substring is in the draft's sentence; its attribution is right when its actor is the true
@@ -181,7 +182,8 @@ def _first_match(pledge: dict, drafts: list[Draft]) -> Draft | None:
     return next((draft for draft in drafts if pledge["match"] in draft.text), None)
 
 
-def score_article(article: Article) -> Score:
+def score_article(article: Article, drafts: list[Draft] | None = None) -> Score:
+    """The article's score for the engine's drafts, or for `drafts` (training.py's cross-validation)."""
     true_pledges = [pledge for pledge in article.pledges if not pledge.get("borderline")]
     borderline = [pledge for pledge in article.pledges if pledge.get("borderline")]
     score = Score(
@@ -192,7 +194,8 @@ def score_article(article: Article) -> Score:
         text_kind=article.text_kind,
         publication=article.publication,
     )
-    drafts = extract_pledges(article.text, article_date=article.date, actors=article.actors)
+    if drafts is None:
+        drafts = extract_pledges(article.text, article_date=article.date, actors=article.actors)
     proposed = [draft for draft in drafts if draft.confidence >= PROPOSE_THRESHOLD]
     score.proposed = len(proposed)
     for draft in proposed:
@@ -279,8 +282,17 @@ def _shown(directory: Path) -> str:
         return str(directory)
 
 
-def report(title: str, directory: Path, targets: dict[str, float], *, gated: bool, verbose: bool) -> bool:
-    """Print one part's figures; True when a gated target is missed."""
+def report(
+    title: str,
+    directory: Path,
+    targets: dict[str, float],
+    *,
+    gated: bool,
+    verbose: bool,
+    cross_validated: bool = False,
+) -> bool:
+    """Print one part's figures; True when a gated target is missed. With `cross_validated` (the development
+    part, on which the learned model is trained) the targets apply to training.cross_validate's figures."""
     total, scores = evaluate(directory)
     print(f"== {title}: {_shown(directory)}, {total.articles} articles")
     for score in scores:
@@ -309,8 +321,20 @@ def report(title: str, directory: Path, targets: dict[str, float], *, gated: boo
         )
     publications = {score.publication for score in scores if score.publication}
     print(f"publications: {len(publications)} distinct")
-    missed = [name for name, target in targets.items() if getattr(total, name) < target]
     note = "" if gated else ", reported, not gated: the engine is not tuned on this part"
+    if cross_validated:
+        # The learned model was trained on these articles: its in-sample figures above flatter it.
+        from . import training
+
+        articles = load_articles(directory)
+        if len(articles) >= 2 * training.FOLDS:
+            total = training.cross_validate(articles)
+            total.name = f"cross-validated ({training.FOLDS} folds)"
+            print(_line(total))
+            note = ", cross-validated"
+        else:
+            print(f"too few articles to cross-validate ({len(articles)}; {2 * training.FOLDS} needed)")
+    missed = [name for name, target in targets.items() if getattr(total, name) < target]
     for name, target in targets.items():
         outcome = "NOT MET" if name in missed else "met"
         print(f"target {name} >= {target:.2f}: {outcome} ({getattr(total, name):.3f}){note}")
@@ -332,7 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     verbose = arguments.verbose
     directory = arguments.directory
     if directory is None:
-        failed = report("development part (tuned on)", DEV_DIR, TARGETS, gated=True, verbose=verbose)
+        failed = report(
+            "development part (tuned and trained on)",
+            DEV_DIR,
+            TARGETS,
+            gated=True,
+            verbose=verbose,
+            cross_validated=True,
+        )
         print()
         report("test part (never tuned on)", TEST_DIR, TEST_TARGETS, gated=False, verbose=verbose)
     elif directory.resolve() == TEST_DIR.resolve():
