@@ -849,14 +849,15 @@ def test_the_evaluation_set_meets_its_targets():
 
 
 def test_the_test_part_stays_near_its_blind_scores():
-    # Scored once, blind (recall 0.72, precision 0.79, attribution 0.86, amounts 39 of 42; docs/EXTRACTION.md).
-    # Floors below those, so that this guards against regressions without becoming a target to tune for.
+    # 50 articles, each round scored once blind; all 50 with the learned model: recall 0.80, precision 0.86,
+    # attribution 0.81, amounts 66 of 72 (docs/EXTRACTION.md). Floors below those, so that this guards against
+    # regressions without becoming a target to tune for.
     total, scores = evaluate(TEST_DIR)
 
-    assert len(scores) >= 25
-    assert total.recall >= 0.66
-    assert total.precision >= 0.74
-    assert total.attribution >= 0.80
+    assert len(scores) >= 50
+    assert total.recall >= 0.74
+    assert total.precision >= 0.80
+    assert total.attribution >= 0.76
     assert total.amount_right >= 0.88 * total.amounts
 
 

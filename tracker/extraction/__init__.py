@@ -3,7 +3,8 @@
 spaCy's parse (sentences, named entities, the subject and agent of each verb; `parse.py`) is the base; on top
 of it the engine keeps its own knowledge: the lexicon of pledge wordings and their kinds (`cues.py`), who a
 name, title or pronoun stands for (`names.py`, `attribution.py`), deadlines (`dates.py`), amounts
-(`money.py`), titles (`titles.py`) and the confidence of each draft (`engine.py`). docs/EXTRACTION.md
+(`money.py`), titles (`titles.py`) and the confidence of each draft (`engine.py`), which a model learned from
+the labelled development articles re-weighs (`learned.py`, trained by `training.py`). docs/EXTRACTION.md
 describes the rules, the figures measured on tests/data/extraction and the known limits.
 
 `extract_pledges` takes the actors the tracker already knows (Actor rows, or anything with a name and
