@@ -226,7 +226,7 @@ def test_an_article_without_a_dated_dateline_has_no_dateline_date(text):
         ("Ghana seeks to widen its tax base.", "promise", "seeks to"),
         ("Ghana offered a battalion.", "promise", "offered"),
         ('"We shall clear all arrears," Treasury Secretary John Mbadi said.', "promise", "shall"),
-        ("Toyota announced a new plant in Mombasa.", "promise", "announced"),
+        ("Toyota announced a new plant in Mombasa to open in 2027.", "promise", "announced"),
         ("The African Union and the European Union agreed to work together.", "agreement", "agreed"),
         ("Britain and India signed a free-trade agreement.", "agreement", "signed"),
         ("The EU aims to import 10 million tonnes of hydrogen.", "target", "aims to"),

@@ -818,3 +818,72 @@ def test_a_subject_hung_on_a_participle_and_an_undertaking_under_which_are_found
     proposed = [draft for draft in extract(text, actors=[highways]) if draft.confidence >= PROPOSE_THRESHOLD]
 
     assert [draft.actor for draft in proposed] == ["European Union", "Rift Valley Highways"]
+
+
+QA_INTERVIEW = (
+    "'Our aim is to have the first grants flowing in 2026' - fund chief\n\n"
+    "By a Barbados Today reporter\n\n"
+    "Executive director Ibrahima Cheikh Diong spoke to Barbados Today before leaving the island.\n\n"
+    "BARBADOS TODAY: What did the board agree?\n\n"
+    "DIONG: The money is there. We will open the first call for funding requests before the end of this year.\n\n"
+    "BARBADOS TODAY: And the staff?\n\n"
+    "DIONG: We will have our first staff working from Manila in the second half of 2025."
+)
+
+
+def test_an_interviews_voice_is_who_answers_under_its_label_not_the_interviewer():
+    drafts = [draft for draft in extract(QA_INTERVIEW) if draft.text.startswith("We will")]
+
+    assert [draft.actor for draft in drafts] == ["Ibrahima Cheikh Diong"] * 2
+
+
+@pytest.mark.parametrize(
+    "introduction",
+    [
+        # The publication spoke with the interviewee, or the interviewee, titled, spoke to it.
+        "Lima, November 22, 2024\n\nGestión spoke with Mario de las Casas, manager of corporate affairs at the port.",
+        "Mario de las Casas, the port's manager of corporate affairs, spoke to Gestión about the terminal.",
+    ],
+)
+def test_an_interviews_voice_is_who_the_introduction_says_was_interviewed(introduction):
+    text = (
+        f"{introduction}\n\nPresident Dina Boluarte opened the port with China's Xi Jinping. What comes next?\n\n"
+        "We will serve any company that wants to call, whatever its flag.\n\nAnd the access roads?\n\n"
+        "We ask the Ministry of Transport to speed up the works."
+    )
+
+    drafts = [draft for draft in extract(text) if draft.text.startswith("We ")]
+
+    assert [draft.actor for draft in drafts] == ["Mario de las Casas"] * 2
+
+
+def test_he_spoke_to_a_publication_leaves_the_voice_to_the_first_person_named():
+    cappellano = KnownActor(1, "Emanuele Cappellano", "person", ("Cappellano",))
+    text = (
+        "Emanuele Cappellano said yes when Carlos Tavares invited him back. He spoke to AutoData Weekly.\n\n"
+        "Why now? What comes next?\n\nWe will launch more than 40 new products across our brands."
+    )
+
+    (draft,) = [draft for draft in extract(text, actors=[cappellano]) if draft.text.startswith("We will")]
+
+    assert draft.actor == "Emanuele Cappellano"
+
+
+@pytest.mark.parametrize(
+    ("opening", "voice"),
+    [
+        ("We, the leaders of the United States and of Pacific Island countries, met in Washington.", "United States"),
+        (
+            "We, the Heads of State and Government and Heads of Delegation of the Republic of Turkey and the Member "
+            "States of the African Union, met in Istanbul.",
+            "Republic of Turkey",
+        ),
+        ("We, the Heads of State and Government of Africa, meeting in Dakar,", "Heads of State and Government"),
+    ],
+)
+def test_a_declarations_we_is_its_parties(opening, voice):
+    text = f"{opening}\n\n2. We commit to strengthening our partnership by 2030."
+
+    (draft,) = [draft for draft in extract(text) if "We commit" in draft.text]
+
+    assert draft.actor == voice

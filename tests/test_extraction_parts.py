@@ -796,3 +796,26 @@ def test_the_attributor_finds_the_speaker_of_a_quotation_after_or_before_it():
     assert attributor.speaker('"We will build it," Ruto said.', []).name == "William Ruto"
     assert attributor.speaker("Ruto said: we will build it.", []).name == "William Ruto"
     assert attributor.speaker("Analysts said the plan would work.", []) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        # Lowercase particles inside a name.
+        ("The paper spoke with Mario de las Casas on Friday.", ["Mario de las Casas"]),
+        # A company's legal suffix after a comma is no second name.
+        (
+            "The paper welcomed Micron Technology, Inc. and Applied Materials, Inc. as investors.",
+            ["Micron Technology", "Applied Materials"],
+        ),
+        # "His Excellency" is a title.
+        ("His Excellency Narendra Modi arrived.", ["Narendra Modi"]),
+        # A list of countries keeps its commas.
+        (
+            "Kenya, Uganda and Tanzania signed.",
+            ["Kenya", "Uganda", "Tanzania"],
+        ),
+    ],
+)
+def test_names_with_particles_suffixes_and_honorifics(sentence, names):
+    assert [mention.name for mention in _mentions_in(sentence, Context(known=[]))] == names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
 import re
@@ -209,7 +210,15 @@ def _headings(text: str) -> set[str]:
 _HEADS_OF_STATE = re.compile(
     r"^(?:the\s+)?(?P<heads>Heads\s+of\s+State(?:\s+and\s+(?:of\s+)?Government)?|Heads\s+of\s+Government)\b", re.I
 )
-_WE_THE = re.compile(r"\b[Ww]e,\s+(?P<who>(?:the\s+)?[A-Z][^;:]{2,200}?),\s+(?=[a-z])")
+_NOT_A_PARTY = re.compile(r"(?:Government|Member\s+States|Heads)\b")
+_WE_THE = re.compile(
+    r"\b[Ww]e,\s+(?P<who>(?:the\s+)?(?:[A-Z]|(?:leaders|heads|ministers|representatives|members|undersigned)\b)"
+    r"[^;:]{2,200}?),\s+(?=[a-z])"
+)
+# An interview's introduction: "Gestión spoke with Mario de las Casas", "Diong ... spoke to Barbados Today".
+_INTERVIEWED = re.compile(r"\b(?:spoke|talked)\s+(?:with|to)\b|\bin\s+an\s+interview\s+with\b")
+# A question-and-answer label opening a paragraph: "DIONG:", "Mr Koike:".
+_QA_LABEL = re.compile(r"(?P<label>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3}):\s")
 
 
 # A speech's heading: "Speech by the President of the Republic, Emmanuel Macron, at the University of Ouagadougou".
@@ -231,12 +240,19 @@ def _declared_voice(text: str, context: Context) -> str | None:
             return persons[0].name
     match = _WE_THE.search(opening)
     if match is None:
-        return None
+        return _interviewee(opening, context)
     who = match.group("who")
-    summit = _HEADS_OF_STATE.match(who)
-    if summit:  # "We, the Heads of State and Government of Africa,"
-        return summit.group("heads")
     mentions = _mentions_in(who, context)
+    summit = _HEADS_OF_STATE.match(who)
+    # "...of the Republic of Turkey and the Member States of the African Union": the parties, not "Government
+    # of Africa" read out of "Heads of State and Government of Africa".
+    parties = [
+        mention
+        for mention in mentions
+        if mention.category in ("organisation", "government") and not _NOT_A_PARTY.match(mention.surface)
+    ]
+    if summit:  # "We, the Heads of State and Government of Africa,"
+        return parties[0].name if parties else summit.group("heads")
     # A body ("Group of Seven") before its members; leaders "of Kenya" speak for their country.
     for mention in mentions:
         if mention.category in ("organisation", "government", "company"):
@@ -246,6 +262,38 @@ def _declared_voice(text: str, context: Context) -> str | None:
             return COUNTRY_NAMES[mention.name.lower()]
     persons = [mention for mention in mentions if mention.category == "person"]
     return persons[0].name if persons else None
+
+
+def _interviewee(opening: str, context: Context) -> str | None:
+    """An interview's "we" is the person interviewed: the one who answers under a label ("DIONG: ..."), else the
+    one its introduction says the publication spoke with. A text with fewer than two questions is no interview."""
+    paragraphs = [line for line in opening.splitlines() if line.strip()]
+    asked = [index for index, line in enumerate(paragraphs) if line.rstrip().endswith("?")]
+    if len(asked) < 2:
+        return None
+    persons = [m for line in paragraphs for m in _mentions_in(line, context) if m.category == "person"]
+    # The label of two answers or more: not the questions' ("BARBADOS TODAY: What did the board agree?"), nor
+    # a headline's ("Leaders Talk: Dilma Rousseff on...").
+    answers = [_QA_LABEL.match(line) for line in paragraphs if not line.rstrip().endswith("?")]
+    labels = collections.Counter(match.group("label").lower().split()[-1] for match in answers if match)
+    for label, count in labels.most_common():
+        named = [person for person in persons if person.name.lower().split()[-1] == label]
+        if count >= 2 and named:
+            return named[0].name
+    for line in paragraphs[: asked[0]]:
+        for spoke in _INTERVIEWED.finditer(line):
+            begin = line.rfind(". ", 0, spoke.start()) + 1
+            if _PRONOUN_SUBJECT.match(line[begin : spoke.start()].strip()):
+                return None  # "He spoke to AutoData": whoever "he" is, the names around it are not he
+            local = [m for m in _mentions_in(line, context) if m.category == "person" and m.start >= begin]
+            before = [m for m in local if m.start < spoke.start()]
+            after = [m for m in local if m.start > spoke.start()]
+            if before or after:
+                return (before or after)[0].name
+    return None
+
+
+_PRONOUN_SUBJECT = re.compile(r"(?:he|she|they|i|we)\b", re.IGNORECASE)
 
 
 def _to_parse(sentences: list[tuple[str, str]]) -> list[int]:

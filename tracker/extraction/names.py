@@ -197,7 +197,7 @@ TITLE_WORDS = frozenset(
     commissioner chair chairman chairwoman chairperson director director-general ambassador king queen prince
     princess sheikh senator general gen lieutenant colonel col captain capt admiral mr mrs ms miss dr prof
     professor sir dame lord lady mayor speaker deputy cs ceo chief executive envoy rev reverend justice judge pm
-    officer cfo coo cto founder smt shri sri h.e
+    officer cfo coo cto founder smt shri sri h.e excellency
     """
     )
 )
@@ -210,6 +210,10 @@ NAME_CONNECTORS = frozenset(
         "do",
         "dos",
         "das",
+        "del",
+        "las",
+        "los",
+        "di",
         "von",
         "der",
         "van",
@@ -396,6 +400,9 @@ def _is_capitalised(word: str) -> bool:
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}")
 
 
+_COMPANY_SUFFIX_AFTER = re.compile(r"\s*(?:Inc|Ltd|Plc|PLC|LLC|Corp|AG|NV)\b\.?(?!-)")
+
+
 def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
     """Runs of capitalised words (with connectors like "of", "von der") in the sentence.
 
@@ -412,9 +419,12 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
             phrases.append((words[0][1], words[-1][2], [word for word, _, _ in words], possessive))
         words.clear()
 
+    suffix_end = -1  # "Micron Technology, Inc.": the company is "Micron Technology"
     for match in _WORD.finditer(sentence):
         token = match.group()
         start, end = match.span()
+        if start < suffix_end:
+            continue
         possessive = token.endswith("'s") or token.endswith("s'")
         bare = token[:-2] if token.endswith("'s") else token.rstrip("'")
         bare = (
@@ -432,6 +442,9 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
                 close(possessive=True)
         elif words and bare.lower() in NAME_CONNECTORS and sentence[words[-1][2] : start].strip() == "":
             words.append((bare, start, end))
+        elif words and sentence[start] == "," and _COMPANY_SUFFIX_AFTER.match(sentence, end):
+            suffix_end = _COMPANY_SUFFIX_AFTER.match(sentence, end).end()
+            continue
         else:
             close()
     close()
