@@ -242,6 +242,14 @@ def test_an_article_without_a_dated_dateline_has_no_dateline_date(text):
         ("Island states pressed for a separate fund.", "request", "pressed for"),
         ("Lawmakers asked the minister to publish the terms.", "request", "asked the minister to"),
         ("Otunge appealed to donors for helicopters.", "request", "appealed to"),
+        ("The United Kingdom confirmed a contribution of GBP 1.44 billion.", "promise", "confirmed a contribution"),
+        ("Canada committed CAD 300 million over the period.", "promise", "committed CAD"),
+        ("Ecuador is already studying a similar swap for the Amazon.", "review", "is already studying"),
+        ("China proposes to hold a conference on civilisations.", "intent", "proposes to"),
+        ("The summit tasked the Commission with reviewing the plan by 2026.", "request", "tasked the Commission with"),
+        ("The Board recommends that shareholders support the deal.", "request", "recommends that"),
+        ('"We expect to have our first staff in Manila by 2026," Diong said.', "intent", "expect to have"),
+        ('"I\'m going to keep fighting for lower taxes," Biden said.', "promise", "going to"),
     ],
 )
 def test_each_family_of_commitment_language_gives_its_kind(sentence, kind, cue):

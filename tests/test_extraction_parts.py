@@ -345,7 +345,7 @@ def cues_in(sentence):
         ),
         ("The EU is to provide the army with equipment.", [("is to provide", "promise")]),
         ("Our job is to close it.", []),
-        ("Education is allocated SAR 201 billion.", [("is allocated", "promise")]),
+        ("Education is allocated SAR 201 billion.", [("is allocated", "promise"), ("allocated ", "promise")]),
         ("Agriculture gets K9.3 billion for inputs.", [("gets ", "promise")]),
         (
             "The EU reiterated its continued support for their accession.",

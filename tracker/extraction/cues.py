@@ -21,10 +21,12 @@ def _cue(pattern, kind, strength, **flags):
     return Cue(re.compile(pattern, re.IGNORECASE), kind, strength, **flags)
 
 
+# The ISO codes of the currencies pledges are most often written in: "CAD 300 million", "SEK 8 billion".
+_ISO = r"(?:USD|EUR|GBP|CAD|AUD|NZD|JPY|CNY|CHF|SEK|NOK|DKK|KRW|INR|ZAR|NGN|KES|SAR|AED|QAR|BRL|MXN)"
 _OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
 # An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
 _MONEY = (
-    r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|KES|Rs|SR|R|K(?=\d[\d,.]*\s?(?:billion|million|bn)))\s?\d"
+    r"(?:(?:[$€£¥₦₹]|US\$|[AC]\$|K?Sh|Kshs?|" + _ISO + r"|Rs|SR|R|K(?=\d[\d,.]*\s?(?:billion|million|bn)))\s?\d"
     r"|\d[\d,.]*(?:\s|-)?(?:trillion|billion|million|bn|mn)\b)"
 )
 _AID = r"(?:loans?|grants?|credit|credits|lines?\s+of\s+credit|financing|funding|funds|aid|support|assistance)"
@@ -61,6 +63,9 @@ CUES = (
         "request",
         0.75,
     ),
+    _cue(r"\btask(?:ed|s)?\s+(?:[\w'.-]+\s+){1,6}?with\s+[a-z]+ing\b", "request", 0.75),
+    # A board's or a committee's advice: "The Board recommends that shareholders support the transaction".
+    _cue(r"\brecommend(?:s|ed)?\s+that\b", "request", 0.7),
     _cue(r"\b(?:we|you|they)\s+(?:must|need\s+to)\b", "request", 0.6),
     # Statements of intent.
     _cue(r"\bstatement\s+of\s+intent\b", "intent", 0.85),
@@ -68,6 +73,15 @@ CUES = (
     _cue(r"\bmemorand(?:um|a)\s+of\s+understanding\b", "intent", 0.85),
     _cue(r"\bMoUs?\b", "intent", 0.8),
     _cue(r"\bintend(?:s|ed|ing)?\s+to\b", "intent", 0.85),
+    # "China proposes to hold a conference", "welcomed Lam Research's proposal to train 60,000 engineers".
+    _cue(r"\bpropos(?:es|ed)\s+to\s+(?!the\b|a\b|an\b)", "intent", 0.75),
+    _cue(r"\bproposal\s+to\s+(?!the\b|a\b|an\b)[a-z]+\b", "intent", 0.65),
+    # "Construction is scheduled to begin in January 2023".
+    _cue(
+        r"\b(?:is|are)\s+(?:now\s+)?(?:scheduled|slated|due)\s+to\s+(?!be\s+(?:held|released|published)\b)",
+        "intent",
+        0.6,
+    ),
     # "its intention to", "the intention of the EIB to open an office".
     _cue(r"\bintention\s+(?:of\s+[^,;]{1,60}?\s+)?to\b", "intent", 0.8),
     _cue(r"\bin\s+(?:talks|discussions|negotiations)\s+with\b", "intent", 0.6),
@@ -80,7 +94,12 @@ CUES = (
     ),
     _cue(r"\bto\s+(?:study|review|examine|reconsider|re-examine|assess|look\s+into)\b", "review", 0.8),
     _cue(r"\b(?:will|would)\s+(?:study|review|examine|reconsider|look\s+into|consider)\b", "review", 0.75),
-    _cue(r"\b(?:is|was|are|were|be)\s+(?:studying|reviewing|examining|reconsidering|considering)\b", "review", 0.7),
+    _cue(
+        r"\b(?:is|was|are|were|be|am)\s+(?:already\s+|now\s+|also\s+|still\s+)?(?:studying|reviewing|examining|"
+        r"reconsidering|considering|evaluating|assessing|looking\s+(?:at|into))\b",
+        "review",
+        0.7,
+    ),
     # Agreements.
     # Not the noun: "with this signing", "the signing of".
     _cue(r"\b(?:sign(?:ed|s)?|(?<!\bthe\s)(?<!\bthis\s)(?<!\ba\s)signing)\b(?!\s+(?:of|that)\b)", "agreement", 0.85),
@@ -147,11 +166,20 @@ CUES = (
     ),
     _cue(r"\bvow(?:ed|s|ing)?\b", "promise", 0.85),
     _cue(r"\boffered\b|\boffers?\s+to\b", "promise", 0.7),
+    # A replenishment's roll call: "The United Kingdom confirmed a contribution of GBP 1.44 billion".
+    _cue(
+        r"\bconfirm(?:ed|s|ing)?\s+(?:(?:a|an|its|their|the|his|her|our)\s+)?(?:[\w-]+\s+){0,2}?(?:contributions?|"
+        r"pledges?|commitments?)\b|\bconfirm(?:ed|s)?\s+(?:the\s+)?" + _ABOUT + r"(?=" + _MONEY + r")",
+        "promise",
+        0.8,
+    ),
     _cue(
         # "Senegal commits, with the support of its partners, to design...": the aside is skipped.
         r"\bcommit(?:ted|s|ting)?(?:\s*,[^,]{0,120},(?=\s+to\b))?\s+"
         + _ABOUT
-        + r"(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|\d)",
+        + r"(?:to|itself|themselves|herself|himself|an?\b|some\b|[$€£¥₦₹]|US\$|C\$|K?Sh(?=\s?\d)|"
+        + _ISO
+        + r"(?=\s?\d)|\d)",
         "promise",
         0.85,
     ),
@@ -301,6 +329,13 @@ CUES = (
     _cue(r"\b(?:remain|remains|are|is|am)\s+(?:fully\s+|firmly\s+)?(?:determined|resolved)\s+to\b", "promise", 0.75),
     _cue(r"\b(?:are|is|am)\s+putting\s+(?=" + _MONEY + r"|(?:about|some|around|nearly|over)\s)", "promise", 0.7),
     _cue(r"\b(?:is|are)\s+(?:set|going)\s+to\b", "promise", 0.6, modal=True),
+    # The speaker's own plans: "I'm going to keep fighting", "we're going to build", "We expect to have staff...".
+    _cue(r"\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:also\s+)?going\s+to\b", "promise", 0.7),
+    _cue(
+        r"\b(?:we|I)\s+(?:now\s+|also\s+)?expect\s+to\s+(?:have|be|open|start|complete|finish|reach|sign)\b",
+        "intent",
+        0.65,
+    ),
     _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),
     _cue(r"\bannounc(?:ed|es|ing)\b", "promise", 0.55, weak=True),
