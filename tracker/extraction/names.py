@@ -333,7 +333,9 @@ class Context:
         outranks = self.first_person is None or (
             mention.title and not self.first_person_titled and not self._first_person_is_known()
         )
-        if mention.category == "person" and not _VOCATIVE.match(mention.name) and outranks and not addressed:
+        # "His Excellency X" is a dignitary the text names, greets or reports on, not the text's own voice.
+        honoured = _VOCATIVE.match(mention.name) or _VOCATIVE.match(mention.title)
+        if mention.category == "person" and not honoured and outranks and not addressed:
             self.first_person = mention.name
             self.first_person_titled = bool(mention.title)
         if mention.category == "person":
