@@ -887,3 +887,14 @@ def test_a_declarations_we_is_its_parties(opening, voice):
     (draft,) = [draft for draft in extract(text) if "We commit" in draft.text]
 
     assert draft.actor == voice
+
+
+def test_a_dignitary_named_with_an_honorific_is_not_the_texts_voice():
+    text = (
+        "His Excellency Narendra Modi, Prime Minister of India, paid an official visit to Ghana.\n\n"
+        "We will double trade between the two countries within five years."
+    )
+
+    (draft,) = [draft for draft in extract(text) if draft.text.startswith("We will")]
+
+    assert draft.actor != "Narendra Modi"
