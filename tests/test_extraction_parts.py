@@ -623,6 +623,8 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
         ("Shs5 billion", [(0, {"text": "Shs5 billion", "value": 5_000_000_000, "currency": "KES"})]),
         ("SDR 407.1 million", [(0, {"text": "SDR 407.1 million", "value": 407_100_000, "currency": "XDR"})]),
         ("two billion euros", [(0, {"text": "two billion euros", "value": 2_000_000_000, "currency": "EUR"})]),
+        ("SEK 8 billion", [(0, {"text": "SEK 8 billion", "value": 8_000_000_000, "currency": "SEK"})]),
+        ("CAD 300 million", [(0, {"text": "CAD 300 million", "value": 300_000_000, "currency": "CAD"})]),
         ("4G coverage", []),
         ("3 percent", []),
     ],

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .money import ISO_CODES
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -21,8 +23,7 @@ def _cue(pattern, kind, strength, **flags):
     return Cue(re.compile(pattern, re.IGNORECASE), kind, strength, **flags)
 
 
-# The ISO codes of the currencies pledges are most often written in: "CAD 300 million", "SEK 8 billion".
-_ISO = r"(?:USD|EUR|GBP|CAD|AUD|NZD|JPY|CNY|CHF|SEK|NOK|DKK|KRW|INR|ZAR|NGN|KES|SAR|AED|QAR|BRL|MXN)"
+_ISO = "(?:" + "|".join(ISO_CODES) + ")"  # "CAD 300 million", "SEK 8 billion"
 _OBJECT = r"(?:\s+[\w'.,$€£¥%-]+){0,6}?"
 # An amount of money ahead: "$5bn", "US$1.2 billion", "Sh10 billion", "3 billion yen" (not "4G coverage").
 _MONEY = (

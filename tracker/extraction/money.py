@@ -7,6 +7,11 @@ import re
 
 from .dates import NUMBER_WORDS
 
+# The ISO codes pledges are most often written in, before the figure.
+ISO_CODES = (
+    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "JPY", "CNY", "CHF", "SEK", "NOK", "DKK", "KRW", "INR", "ZAR", "NGN",
+    "KES", "SAR", "AED", "QAR", "BRL", "MXN",
+)  # fmt: skip
 CURRENCY_PREFIXES = {
     "US$": "USD",
     "C$": "CAD",
@@ -18,17 +23,10 @@ CURRENCY_PREFIXES = {
     "KSh": "KES",
     "Ksh": "KES",
     "Kshs": "KES",
-    "KES": "KES",
     # The Kenyan press writes shillings as "Sh12.5 billion".
     "Sh": "KES",
     "Shs": "KES",
-    "USD": "USD",
-    "EUR": "EUR",
-    "GBP": "GBP",
-    "JPY": "JPY",
-    "CNY": "CNY",
     "RMB": "CNY",
-    "INR": "INR",
     "Rs": "INR",
     "₹": "INR",
     "₦": "NGN",
@@ -39,7 +37,6 @@ CURRENCY_PREFIXES = {
     "R$": "BRL",
     "SR": "SAR",
     "QR": "QAR",
-    "AED": "AED",
     "Dh": "AED",
     "SDR": "XDR",
     "GH¢": "GHS",
@@ -52,6 +49,8 @@ CURRENCY_PREFIXES = {
     "Rp": "IDR",
     # Zambia's kwacha as its press writes it ("K9.3 billion"); Malawi's and Papua New Guinea's by the text.
     "K": "ZMW",
+    # Codes written before the figure: "CAD 300 million", "SEK 8 billion".
+    **{code: code for code in ISO_CODES},
 }
 CURRENCY_WORDS = {
     "dollars": "USD",

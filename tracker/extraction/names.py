@@ -444,9 +444,8 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
                 close(possessive=True)
         elif words and bare.lower() in NAME_CONNECTORS and sentence[words[-1][2] : start].strip() == "":
             words.append((bare, start, end))
-        elif words and sentence[start] == "," and _COMPANY_SUFFIX_AFTER.match(sentence, end):
-            suffix_end = _COMPANY_SUFFIX_AFTER.match(sentence, end).end()
-            continue
+        elif words and sentence[start] == "," and (suffix := _COMPANY_SUFFIX_AFTER.match(sentence, end)):
+            suffix_end = suffix.end()
         else:
             close()
     close()
