@@ -186,7 +186,8 @@ BAD_INPUTS = [
     ({"due_on": "2025-08-19"}, "due_on"),
     ({"due_on": "soon"}, "due_on"),
     ({"due_on": None}, "due_on"),
-    ({"done_on": (today() + timedelta(days=1)).isoformat()}, "done_on"),
+    # Two days ahead: parameters are computed at collection, and a run past midnight makes tomorrow today.
+    ({"done_on": (today() + timedelta(days=2)).isoformat()}, "done_on"),
     ({"done_on": "2025-08-19"}, "done_on"),
     ({"done_on": "yesterday"}, "done_on"),
     ({"weight": 0}, "weight"),

@@ -283,7 +283,8 @@ def test_progress_is_kept_when_not_given():
 
 @pytest.mark.parametrize(
     ("recorded_on", "message"),
-    [(timezone.localdate() + timedelta(days=1), "future"), (date(2025, 8, 1), "predate")],
+    # Two days ahead: parameters are computed at collection, and a run past midnight makes tomorrow today.
+    [(timezone.localdate() + timedelta(days=2), "future"), (date(2025, 8, 1), "predate")],
 )
 def test_update_dates_outside_the_pledges_life_are_refused(recorded_on, message):
     commitment = CommitmentFactory(made_on=date(2025, 8, 20))
