@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import copy
+from dataclasses import dataclass, field, fields
 
 MAX_TEXT_CHARS = 200_000
 # A draft below this confidence is shown for completeness, not proposed.
@@ -43,9 +44,11 @@ class Draft:
     cue: str = ""
     confidence: float = 0.0
     title: str = ""
+    # The actors the learned attribution chooses among (candidates.Choice); the engine's, not the reader's.
+    choice: object | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {item.name: copy.deepcopy(getattr(self, item.name)) for item in fields(self) if item.name != "choice"}
 
 
 @dataclass(frozen=True)

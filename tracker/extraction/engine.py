@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_noop
 
-from . import learned, parse
+from . import candidates, learned, parse
 from .attribution import FIRST_PERSON, Attributor, Resolved, _in_quotation, _subject_span
 from .core import MAX_TEXT_CHARS, PROPOSE_THRESHOLD, Draft, ExtractionError, KnownActor, text_too_long
 from .cues import (
@@ -59,7 +59,9 @@ def extract_pledges(
     """
     drafts = rule_drafts(text, article_date=article_date, actors=actors)
     for draft in drafts:
+        # The pledge model reads the rules' actor, as it was trained to; the actor is chosen after.
         draft.confidence = learned.confidence(draft)
+        learned.choose_actor(draft)
     return drafts
 
 
@@ -528,6 +530,17 @@ def _draft_from(
     counterpart_known = context.known_actor(counterpart) if counterpart else None
     if known and counterpart_known and known == counterpart_known:
         counterpart, counterpart_known = "", None
+    choice = candidates.gather(
+        rules_actor=actor_name,
+        rules_resolved=actor,
+        sentence=normalised,
+        cue_start=actor_at,
+        local=local,
+        context=context,
+        attributor=attributor,
+        doc=doc,
+        quote_speaker=quote_speaker,
+    )
     return Draft(
         text=sentence,
         actor=known.name if known else actor_name,
@@ -540,6 +553,7 @@ def _draft_from(
         cue=cue_text,
         confidence=round(confidence, 2),
         title=draft_title(sentence, cue_text),
+        choice=choice,
     )
 
 

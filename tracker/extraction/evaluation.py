@@ -148,7 +148,8 @@ def load_articles(directory: Path = DEFAULT_DIR) -> list[Article]:
     return articles
 
 
-def _names_for(true_actor, actors: list[KnownActor]) -> set[str]:
+def names_for(true_actor, actors: list[KnownActor]) -> set[str]:
+    """Every name (normalised) under which a draft's actor is the labelled one: its readings and their aliases."""
     readings = true_actor if isinstance(true_actor, list) else [true_actor]
     names = set()
     for reading in readings:
@@ -212,7 +213,7 @@ def score_article(article: Article, drafts: list[Draft] | None = None) -> Score:
             score.misses.append(pledge["match"])
             continue
         score.found += 1
-        if normalise_name(match.actor) in _names_for(pledge["actor"], article.actors):
+        if normalise_name(match.actor) in names_for(pledge["actor"], article.actors):
             score.attributed += 1
         else:
             score.wrong_actors.append(f"{pledge['match']}: got {match.actor!r}, want {pledge['actor']!r}")

@@ -277,6 +277,10 @@ class Context:
     currencies: dict[str, str] = field(default_factory=dict)
     first_person_titled: bool = False
     _alias_index: dict[str, KnownActor] = field(default_factory=dict)
+    # Per category, each name's count and latest position among `mentions`; kept as they come, since the learned
+    # attribution asks "who is named most" of every draft and a long text has thousands of both.
+    _tally: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    _country_tally: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self):
         for actor in self.known:
@@ -325,7 +329,13 @@ class Context:
     def remember(self, mention: Mention, *, addressed: bool = False):
         """Note a name; `addressed` when the text speaks to or of that person as "you" or "I thank X", who is then
         not the text's own voice."""
+        position = len(self.mentions)
         self.mentions.append(mention)
+        tally = self._tally.setdefault(mention.category, {})
+        tally[mention.name] = (tally.get(mention.name, (0, 0))[0] + 1, position)
+        country = _country_in(mention)
+        if country:
+            self._country_tally[country] = (self._country_tally.get(country, (0, 0))[0] + 1, position)
         if mention.category == "government" and self.first_government is None:
             self.first_government = mention.name
         # A titled name ("Prime Minister KISHIDA Fumio") outranks a capitalised heading ("Opening Speech"), not
@@ -347,10 +357,17 @@ class Context:
             if mention.title:
                 self.persons_by_title[mention.title.lower()] = mention.name
 
+    def times_named(self, name: str) -> int:
+        return sum(tally.get(name, (0, 0))[0] for tally in self._tally.values())
+
     def most_named(self, categories, before: list[Mention] = ()) -> str | None:
         """The name in these categories the text has named most often so far; the latest of equals."""
         counts: dict[str, tuple[int, int]] = {}
-        for position, mention in enumerate([*self.mentions, *before]):
+        for category in categories:
+            for name, (count, position) in self._tally.get(category, {}).items():
+                earlier, latest = counts.get(name, (0, -1))
+                counts[name] = (earlier + count, max(latest, position))
+        for position, mention in enumerate(before, start=len(self.mentions)):
             if mention.category in categories:
                 count, _ = counts.get(mention.name, (0, 0))
                 counts[mention.name] = (count + 1, position)
@@ -359,17 +376,9 @@ class Context:
     def most_named_country(self, before: list[Mention] = ()) -> str | None:
         """The country named most, even only as a place or inside a name ("Safaricom Ethiopia", "the Ethiopian
         Communications Authority"): "the government" of a report about Ethiopia."""
-        counts: dict[str, tuple[int, int]] = {}
-        for position, mention in enumerate([*self.mentions, *before]):
-            words = [mention.name.lower(), *mention.name.lower().split()]
-            country = next(
-                (
-                    COUNTRY_NAMES.get(word) or COUNTRY_OF_ADJECTIVE.get(word)
-                    for word in words
-                    if word in COUNTRY_NAMES or word in COUNTRY_OF_ADJECTIVE
-                ),
-                None,
-            )
+        counts = dict(self._country_tally)
+        for position, mention in enumerate(before, start=len(self.mentions)):
+            country = _country_in(mention)
             if country:
                 count, _ = counts.get(country, (0, 0))
                 counts[country] = (count + 1, position)
@@ -384,6 +393,18 @@ class Context:
             if mention.category in categories:
                 return mention.name
         return None
+
+
+def _country_in(mention: Mention) -> str | None:
+    words = [mention.name.lower(), *mention.name.lower().split()]
+    return next(
+        (
+            COUNTRY_NAMES.get(word) or COUNTRY_OF_ADJECTIVE.get(word)
+            for word in words
+            if word in COUNTRY_NAMES or word in COUNTRY_OF_ADJECTIVE
+        ),
+        None,
+    )
 
 
 def _key(name: str) -> str:
