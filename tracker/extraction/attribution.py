@@ -224,16 +224,18 @@ class Attributor:
         return None
 
     def _named_like(self, noun: str, before: list[Mention]) -> Mention | None:
-        """ "the airline" is the last name with "Airline(s)" in it, if the text gave one."""
+        """ "the airline" is the last name with "Airline(s)" at its head, if the text gave one."""
         if len(noun) < 4:
             return None
         pattern = re.compile(rf"{re.escape(noun)}s?", re.IGNORECASE)
         for mention in reversed([*self.context.mentions, *before]):
             words = mention.surface.split()
+            # The head of "Reserve Bank of Zimbabwe" is "Bank".
+            head = words[words.index("of", 1) - 1] if "of" in words[1:] else words[-1]
             if (
                 mention.category in ("company", "organisation", "government", "person")
                 and len(words) >= 2
-                and pattern.fullmatch(words[-1])
+                and pattern.fullmatch(head)
             ):
                 return mention
         return None

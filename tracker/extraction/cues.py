@@ -45,7 +45,12 @@ CUES = (
     _cue(r"(?<!\bthe\s)\bcall(?:ed|s|ing)?\s+(?:on|upon|for)\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)?\s+for\b", "request", 0.85),
     _cue(r"\bpress(?:ed|es|ing)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
-    _cue(r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)" + _OBJECT + r"\s+to\s+(?!the\b|a\b|an\b)", "request", 0.8),
+    # "ask the operators, especially on the deep-water blocks, to bring forward": an aside within the object.
+    _cue(
+        r"\bask(?:ed|s|ing)?(?!\s+(?:whether|if)\b)(?:\s+[\w'.,$€£¥%-]+){0,8}?\s+to\s+(?!the\b|a\b|an\b)",
+        "request",
+        0.8,
+    ),
     _cue(r"\bappeal(?:ed|s|ing)?(?:\s*,[^,]{1,30},)?\s+(?:to|for)\b", "request", 0.85),
     # "So I'm asking every business leader in this room: go and see".
     _cue(r"\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:now\s+|also\s+)?asking\b", "request", 0.75),
@@ -56,10 +61,10 @@ CUES = (
     # A declaration's operative "REQUEST the Commission to submit...".
     _cue(r"\brequest\s+(?=(?:the|all|our|its|member)\b)", "request", 0.75),
     _cue(r"\bdemand(?:ed|s|ing)\b", "request", 0.75),
-    _cue(r"\binvit(?:e|ed|es|ing)(?:\s+[\w'.-]+){0,10}?\s+to\b", "request", 0.65),
+    _cue(r"\binvit(?:e|ed|es|ing)(?:\s+[\w'.-]+){0,14}?\s+to\b", "request", 0.65),
     # A summit's instructions: "We task our Finance Ministers to", "Summit directed the Secretariat to".
     _cue(
-        r"\b(?:task(?:ed|s)?|instruct(?:ed|s)?|direct(?:ed|s)|mandat(?:ed|es))(?:,?\s+[\w'.-]+){1,12}?,?\s+to\s+"
+        r"\b(?:task(?:ed|s)?|instruct(?:ed|s)?|direct(?:ed|s)|mandat(?:ed|es))(?:,?\s+[\w'./-]+){1,12}?,?\s+to\s+"
         r"(?!the\b|a\b|an\b)",
         "request",
         0.75,
@@ -124,10 +129,22 @@ CUES = (
         "agreement",
         0.8,
     ),
+    # "have reached an agreement in principle on a new sales pact".
+    _cue(r"\breach(?:ed|es)?\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:agreement|deal|accord)\b", "agreement", 0.75),
+    # An order placed is a contract: "confirmed a firm order for 12 aircraft", "has placed orders for 20".
+    _cue(
+        r"\b(?:plac(?:ed|es|ing)|confirm(?:ed|s|ing)|sign(?:ed|s)?)\s+(?:an?\s+)?(?:firm\s+)?orders?\s+for\b",
+        "agreement",
+        0.75,
+    ),
     # Targets.
     # Not the participle: "proposals of mediation aimed at a peaceful resolution".
     _cue(r"\baim(?:s|ing)?\s+(?:to|at)\b|\baimed\s+to\b|\b(?:is|are|was|were|be|been)\s+aimed\s+at\b", "target", 0.85),
     _cue(r"\btarget(?:s|ed|ing)?\s+(?:to|of)\b", "target", 0.75),
+    # The verb with its goal: "targets an increase in the tax-to-GDP ratio", "is targeted for the first half of 2023".
+    _cue(r"\btarget(?:s|ing)\s+(?:an?|\d)", "target", 0.7),
+    _cue(r"\b(?:is|are)\s+(?:now\s+)?targeted\s+for\b", "target", 0.65),
+    _cue(r"\baim(?:s|ing)?\s+for\b", "target", 0.7),
     # "set a new target", "has set itself the goal of", "We have set ourselves three goals".
     _cue(
         r"\bset\s+(?:(?:it|them|our|him|her|my)sel(?:f|ves)\s+)?(?:a|the|an|\w+)\s+(?:\w+\s+)?(?:targets?|goals?)\b",
@@ -336,6 +353,13 @@ CUES = (
         r"\b(?:we|I)\s+(?:now\s+|also\s+)?expect\s+to\s+(?:have|be|open|start|complete|finish|reach|sign)\b",
         "intent",
         0.65,
+    ),
+    # "We expect the formalisation of the partnership to be completed this year": the speaker's own timetable.
+    _cue(
+        r"\b(?:we|I)\s+(?:now\s+|also\s+)?expect\s+(?:the|our|it|this|that|these)\b[^.;]{0,80}?\s+to\s+be\s+"
+        r"(?:completed|finished|signed|concluded|ready|operational|in\s+place|launched|finali[sz]ed)\b",
+        "intent",
+        0.6,
     ),
     _cue(r"\b(?:will|shall)\b|'ll\b", "promise", 0.7, modal=True),
     _cue(r"\bwould\b", "promise", 0.65, reported=True, modal=True, weak=True),

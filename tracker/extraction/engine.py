@@ -384,7 +384,8 @@ def _conditional(sentence: str, cue_start: int) -> bool:
 
 def _negated(sentence: str, cue_start: int) -> bool:
     window = sentence[max(0, cue_start - 40) : cue_start]
-    window = re.split(r"[,;:]|\bbut\b|\band\b", window)[-1]
+    # A quotation of several sentences is one: "We are not coming only to sell cars. We will manufacture here".
+    window = re.split(r"[,;:]|[.!?]\s|\bbut\b|\band\b", window)[-1]
     return bool(NEGATION.search(window))
 
 
