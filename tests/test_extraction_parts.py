@@ -535,6 +535,16 @@ def test_reporting_verbs(text, found):
         # The first deadline in the sentence wins.
         ("Japan will pay by 2030 and Kenya by March 2026.", "2030-12-31"),
         ("The scheme runs from March 2026 until June 2027.", "2027-06-30"),
+        # Halves, seasons and spans of years: the last day they cover.
+        ("Production will begin in the second half of 2026.", "2026-12-31"),
+        ("Japan will pay in the first half of next year.", "2026-06-30"),
+        ("Both plants will start production by early 2027.", "2027-03-31"),
+        ("Deliveries are set to start from late 2026.", "2026-12-31"),
+        ("Flights will begin by the end of calendar 2026.", "2026-12-31"),
+        ("Stellantis will invest R$30 billion in Brazil between 2026 and 2030.", "2030-12-31"),
+        ("The money will fund programmes from 2026 to 2028.", "2028-12-31"),
+        ("We adopt the Joint Action Plan 2026-2030.", "2030-12-31"),
+        ("It sets aside $250 million for a start-up phase covering 2026 and 2027.", "2027-12-31"),
     ],
 )
 def test_resolve_due_counts_from_the_article_date(sentence, due):
@@ -561,6 +571,8 @@ def test_a_month_already_past_this_year_is_next_years(sentence, due):
         "Japan paid by March 2024.",
         "The scheme runs from 2027.",
         "It may help by may.",
+        "Exports doubled between 2019 and 2024.",
+        "The plan for 2020-2024 was met.",
     ],
 )
 def test_no_deadline_or_a_past_one_is_none(sentence):
@@ -625,6 +637,8 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
         ("two billion euros", [(0, {"text": "two billion euros", "value": 2_000_000_000, "currency": "EUR"})]),
         ("SEK 8 billion", [(0, {"text": "SEK 8 billion", "value": 8_000_000_000, "currency": "SEK"})]),
         ("CAD 300 million", [(0, {"text": "CAD 300 million", "value": 300_000_000, "currency": "CAD"})]),
+        ("1 billion pula ($75 million)", [(0, {"text": "1 billion pula", "value": 1_000_000_000, "currency": "BWP"})]),
+        ("500 million cedis", [(0, {"text": "500 million cedis", "value": 500_000_000, "currency": "GHS"})]),
         ("4G coverage", []),
         ("3 percent", []),
     ],
@@ -639,6 +653,8 @@ def test_find_amounts_reads_value_and_currency(sentence, amounts):
         ("New Zealanders want lower taxes. New Zealand's budget gives $2.9 billion to schools.", {"USD": "NZD"}),
         ("Australia and the United States met; the United States and Washington pledged $5bn.", {}),
         ("OCP will invest 130 billion dirhams in Morocco. Morocco will host it.", {"AED": "MAD"}),
+        ("Uganda's budget gives Shs1.059 trillion to parishes, Uganda's minister said.", {"KES": "UGX"}),
+        ("Kenya and Uganda agreed; Kenya will lend Sh12.5 billion, Kenya's Treasury said.", {}),
     ],
 )
 def test_a_bare_dollar_is_the_currency_of_the_country_the_text_is_about(text, currencies):

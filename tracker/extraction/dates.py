@@ -47,7 +47,7 @@ DATE_PATTERNS = (
     (
         "end_of",
         re.compile(
-            r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:(?P<year>\d{4})|(?P<rel>this|next|the)\s+year|"
+            r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:(?:calendar\s+)?(?P<year>\d{4})|(?P<rel>this|next|the)\s+year|"
             + _MONTH
             + r"(?:\s+(?P<year2>\d{4}))?)\b",
             re.I,
@@ -58,6 +58,28 @@ DATE_PATTERNS = (
     (
         "mid_rel",
         re.compile(r"\b(?:by|before|until|in)\s+(?:the\s+middle\s+of|mid-)\s*(?P<rel>this|next)\s+year\b", re.I),
+    ),
+    # in the second half of 2024 / in the first half of next year
+    (
+        "half",
+        re.compile(
+            r"\b(?:in|by|during|before)\s+the\s+(?P<half>first|second)\s+half\s+of\s+"
+            r"(?:(?P<year>\d{4})|(?P<rel>this|next)\s+year)\b",
+            re.I,
+        ),
+    ),
+    # by early 2027 / from late 2023: a season of the year, its last month
+    (
+        "season",
+        re.compile(r"\b(?:by|in|from|before|until)\s+(?P<part>early|late)[\s-](?P<year>(?:19|20)\d{2})\b", re.I),
+    ),
+    # between 2025 and 2030 / from 2024 to 2026 / over 2022-2026 / covering 2025 and 2026: the span's last year
+    (
+        "span",
+        re.compile(
+            r"\b(?P<first>(?:19|20)\d{2})\s*(?:[-\u2013]|\s(?:and|to|through|until)\s)\s*(?P<year>(?:19|20)\d{2})\b",
+            re.I,
+        ),
     ),
     # by the end of the decade
     ("decade", re.compile(r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:the|this)\s+decade\b", re.I)),
@@ -107,6 +129,8 @@ DATE_PATTERNS = (
     ("month", re.compile(r"\b(?:by|before|until|in)\s+" + _MONTH + r"(?!\s+\d)\b", re.I)),
 )
 QUARTER_END = {"first": 3, "second": 6, "third": 9, "fourth": 12, "final": 12, "last": 12}
+HALF_END = {"first": 6, "second": 12}
+SEASON_END = {"early": 3, "late": 12}
 
 
 def resolve_due(sentence: str, article_date: datetime.date) -> str | None:
@@ -146,6 +170,15 @@ def _date_from_match(name: str, match: re.Match, today: datetime.date) -> dateti
             return _month_end(year, month)
         if name == "mid":
             return datetime.date(int(groups["year"]), 6, 30)
+        if name == "half":
+            year = int(groups["year"]) if groups.get("year") else today.year + (groups["rel"].lower() == "next")
+            return _month_end(year, HALF_END[groups["half"].lower()])
+        if name == "season":
+            return _month_end(int(groups["year"]), SEASON_END[groups["part"].lower()])
+        if name == "span":
+            if int(groups["year"]) <= int(groups["first"]):
+                return None  # "2030 and 2025" is two years named, not a span
+            return datetime.date(int(groups["year"]), 12, 31)
         if name == "quarter":
             year = int(groups["year"]) if groups.get("year") else today.year + (groups["rel"].lower() == "next")
             return _month_end(year, QUARTER_END[groups["q"].lower()])

@@ -74,6 +74,16 @@ CURRENCY_WORDS = {
     "won": "KRW",
     "cfa francs": "XOF",
     "special drawing rights": "XDR",
+    "pula": "BWP",
+    "cedis": "GHS",
+    "kwacha": "ZMW",
+    "birr": "ETB",
+    "lira": "TRY",
+    "ringgit": "MYR",
+    "rupiah": "IDR",
+    "baht": "THB",
+    "dinars": "DZD",
+    "tenge": "KZT",
 }
 # A bare "$" or "dollars" in a report about one of these countries is its dollar; "dirhams" Morocco's or the
 # Emirates', "pesos" Mexico's, Argentina's, Chile's or Colombia's.
@@ -91,6 +101,8 @@ LOCAL_CURRENCIES = {
     "AED": {"Morocco": "MAD"},
     "MXN": {"Argentina": "ARS", "Chile": "CLP", "Colombia": "COP", "Philippines": "PHP", "Uruguay": "UYU"},
     "ZMW": {"Malawi": "MWK", "Papua New Guinea": "PGK"},
+    # "Shs1.059 trillion" in Kampala's or Dar es Salaam's press is its own shilling.
+    "KES": {"Uganda": "UGX", "Tanzania": "TZS", "Somalia": "SOS"},
 }
 _UNITED_STATES = re.compile(r"\b(?:United\s+States|U\.S\.|US|America|American|Washington)\b")
 
@@ -101,6 +113,8 @@ def local_currencies(text: str) -> dict[str, str]:
     chosen = {}
     for default, countries in LOCAL_CURRENCIES.items():
         rival = len(_UNITED_STATES.findall(text)) if default == "USD" else 0
+        if default == "KES":
+            rival = len(re.findall(r"\bKenya", text))
         # "New Zealanders" count for New Zealand.
         counts = {code: len(re.findall(rf"\b{re.escape(country)}", text)) for country, code in countries.items()}
         code, count = max(counts.items(), key=lambda item: item[1])
@@ -175,7 +189,7 @@ def find_amounts(sentence: str, currencies: dict[str, str] | None = None) -> lis
             continue
         currency = match.group("currency")
         code = CURRENCY_PREFIXES.get(currency) or CURRENCY_WORDS.get(currency.lower())
-        if currency in ("$", "dollars", "dirhams", "pesos", "K"):
+        if currency in ("$", "dollars", "dirhams", "pesos", "K", "kwacha", "Sh", "Shs", "shillings"):
             code = (currencies or {}).get(code, code)
         if match.groupdict().get("word"):
             number = float(_NUMBER_WORDS[match.group("word").lower()])
