@@ -23,7 +23,7 @@ help:
 	@echo "make backup   write every record to var/backups/tracker-<time>.json.gz"
 	@echo "make restore FILE=...  load a backup into an empty database"
 	@echo "make eval-extraction  score pledge extraction on its development and test articles (recall, precision, attribution)"
-	@echo "make train-extraction  retrain extraction's learned model on the development articles (after changing the rules or them)"
+	@echo "make train-extraction  retrain extraction's learned models on the development articles (after changing the rules or them)"
 	@echo "make bench-extraction  the spaCy model's load time and memory, and extraction on 2,000 and 20,000 words"
 	@echo "make bench    benchmarks on PostgreSQL at 1,000 and 100,000 pledges; writes docs/PERFORMANCE.md (BENCH_SIZES=1000 for a quick run)"
 	@echo "make messages  collect the marked strings into locale/fr and locale/sw, then compile them (needs GNU gettext)"
