@@ -58,20 +58,14 @@ def development_examples():
     return {article.name: training.examples_for(article) for article in load_articles()}
 
 
-def test_the_committed_model_is_what_training_on_the_development_part_gives(development_examples):
-    # Run `make train-extraction` after changing the rules or the development part: the model weighs the rules'
-    # verdicts on these articles, and a stale one weighs verdicts the rules no longer give.
-    trained = training.fit([example for found in development_examples.values() for example in found])
-    committed = json.loads(learned.MODEL_PATH.read_text(encoding="utf-8"))
-
-    assert set(committed["weights"]) == set(trained["weights"])
-    assert max(abs(committed["weights"][name] - weight) for name, weight in trained["weights"].items()) < 1e-3
-    assert committed["intercept"] == pytest.approx(trained["intercept"], abs=1e-3)
-
-
-def test_the_committed_attribution_model_is_what_training_on_the_development_part_gives(development_examples):
-    trained = training.fit_actors([example for found in development_examples.values() for example in found])
-    committed = json.loads(learned.ACTOR_MODEL_PATH.read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "fit, path", [(training.fit, learned.MODEL_PATH), (training.fit_actors, learned.ACTOR_MODEL_PATH)]
+)
+def test_the_committed_models_are_what_training_on_the_development_part_gives(development_examples, fit, path):
+    # Run `make train-extraction` after changing the rules or the development part: the models weigh the rules'
+    # verdicts on these articles, and stale ones weigh verdicts the rules no longer give.
+    trained = fit([example for found in development_examples.values() for example in found])
+    committed = json.loads(path.read_text(encoding="utf-8"))
 
     assert set(committed["weights"]) == set(trained["weights"])
     assert max(abs(committed["weights"][name] - weight) for name, weight in trained["weights"].items()) < 1e-3
