@@ -415,6 +415,15 @@ def test_negated_commitments_are_excluded(text):
     assert extract(text) == []
 
 
+def test_an_open_question_however_long_its_subject_is_no_pledge_to_the_rules():
+    text = (
+        "Whether China and Saudi Arabia, still classed as developing countries under the UN climate regime, will "
+        "contribute remained unclear on Thursday."
+    )
+
+    assert [draft.confidence for draft in rule_drafts(text)] == [0.35]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -424,6 +433,7 @@ def test_negated_commitments_are_excluded(text):
         "The panel will report to finance ministers.",
         "Member states have paid less than a quarter of the contributions they promised in 2019.",
         "Japan pledged $2 billion last year, officials said.",
+        "Zambia will probably feel the full benefit of the Mopani deal around 2027.",
     ],
 )
 def test_earlier_pledges_hopes_and_forecasts_get_low_confidence(text):

@@ -385,6 +385,10 @@ QUESTION_BEFORE = re.compile(
     r"[^,;:\"]{0,60}$",
     re.IGNORECASE,
 )
+# A modal the speaker hedges himself: "the benefit will probably be felt around 2027", "it will likely slow".
+HEDGE_AFTER_MODAL = re.compile(r"\s+(?:(?:most|very)\s+)?(?:probably|likely|possibly|perhaps|maybe)\b", re.IGNORECASE)
+# "Whether large emitters will contribute remained unclear": an open question, however long its subject.
+OPEN_QUESTION = re.compile(r"^\W*whether\b", re.IGNORECASE)
 # A figure someone estimated: "According to estimates by the AfDB, Africa will need $2.7 trillion".
 ESTIMATED = re.compile(
     r"\baccording\s+to\s+(?:\w+\s+){0,2}?(?:estimates?|forecasts?|projections?|analysts?|economists?|research|"

@@ -19,11 +19,13 @@ from .cues import (
     CUES,
     ESTIMATED,
     GENERIC_SUBJECT,
+    HEDGE_AFTER_MODAL,
     HEDGE_BEFORE,
     HOPE_VERBS,
     KIND_REFINING,
     NEGATION,
     NON_PLEDGE_AFTER_MODAL,
+    OPEN_QUESTION,
     PASSIVE_AFTER,
     PAST_AFTER,
     PREAMBLE,
@@ -462,8 +464,10 @@ def _draft_from(
     actor_at = clause.start("verb") if clause else start
     actor = _attribute(normalised, actor_at, local, context, attributor, doc=doc, quote_speaker=quote_speaker)
     confidence = cue.strength
-    question = normalised.rstrip("\"' ").endswith("?")
-    hedged = HEDGE_BEFORE.search(normalised[max(0, start - 30) : start])
+    question = normalised.rstrip("\"' ").endswith("?") or OPEN_QUESTION.match(normalised)
+    hedged = HEDGE_BEFORE.search(normalised[max(0, start - 30) : start]) or (
+        cue.modal and HEDGE_AFTER_MODAL.match(normalised, end)
+    )
     preamble = PREAMBLE.match(normalised)
     if hedged or _questioned(normalised, start) or question or only_conditional or preamble:
         confidence = min(confidence, 0.35)
