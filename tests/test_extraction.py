@@ -267,7 +267,11 @@ def test_an_article_without_a_dated_dateline_has_no_dateline_date(text):
             "intent",
             "expect the",
         ),
-        ("We task our Finance Ministers and/or Central Bank Governors to consider the issue.", "request", "task"),
+        (
+            "The BRICS leaders tasked their Finance Ministers and/or Central Bank Governors to report.",
+            "request",
+            "tasked",
+        ),
         (
             '"I invite the best scientific and entrepreneurial talent from India and abroad to join us," Ambani said.',
             "request",
@@ -580,6 +584,17 @@ def test_the_bank_is_the_name_whose_head_is_bank_before_its_of():
     assert rule_drafts(text, actors=actors)[-1].actor == "Reserve Bank of Zimbabwe"
 
 
+@pytest.mark.parametrize("subject", ["The Participants", "The four parties", "The signatories"])
+def test_the_parties_to_a_text_are_its_governments_before_other_bodies(subject):
+    text = (
+        "The Indonesia Investment Authority and the Asian Development Bank will study the plant. "
+        "Indonesia and Japan launched the partnership in Bali on 15 November 2022. "
+        f"{subject} will review progress once a year."
+    )
+
+    assert rule_drafts(text)[-1].actor in ("Indonesia", "Government of Indonesia")
+
+
 def test_a_plain_noun_phrase_subject_is_kept_whole():
     text = (
         "West African defence chiefs agreed to set up a standby force. "
@@ -751,6 +766,20 @@ def test_the_amount_after_the_cue_is_the_pledged_one():
 
     assert only(sentence).amount["text"] == "$5.5 billion"
     assert [amount["text"] for _, amount in find_amounts(sentence)] == ["$70 million", "$5.5 billion"]
+
+
+@pytest.mark.parametrize(
+    "sentence, pledged",
+    [
+        ("About R$271 billion is to be offered as loans and R$21 billion as grants.", "R$271 billion"),
+        ("Japan, which gave $2 billion in 2019, will lend $5 billion to Kenya.", "$5 billion"),
+        ("Exports rose $3 billion and Japan will lend $5 billion to Kenya.", "$5 billion"),
+    ],
+)
+def test_an_amount_that_opens_the_pledges_own_clause_is_the_pledged_one(sentence, pledged):
+    (draft,) = extract(sentence)
+
+    assert draft.amount["text"] == pledged
 
 
 @pytest.mark.parametrize(

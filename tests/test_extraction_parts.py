@@ -639,6 +639,11 @@ def test_relative_deadlines_cross_year_and_month_ends(sentence, article_date, du
         ("CAD 300 million", [(0, {"text": "CAD 300 million", "value": 300_000_000, "currency": "CAD"})]),
         ("1 billion pula ($75 million)", [(0, {"text": "1 billion pula", "value": 1_000_000_000, "currency": "BWP"})]),
         ("500 million cedis", [(0, {"text": "500 million cedis", "value": 500_000_000, "currency": "GHS"})]),
+        ("RM421 billion", [(0, {"text": "RM421 billion", "value": 421_000_000_000, "currency": "MYR"})]),
+        ("EGP 180 billion", [(0, {"text": "EGP 180 billion", "value": 180_000_000_000, "currency": "EGP"})]),
+        ("LE 6,000 a month", [(0, {"text": "LE 6,000", "value": 6_000, "currency": "EGP"})]),
+        ("ten thousand pesos", [(0, {"text": "ten thousand pesos", "value": 10_000, "currency": "MXN"})]),
+        ("the LE MANS race", []),
         ("4G coverage", []),
         ("3 percent", []),
     ],
@@ -654,6 +659,7 @@ def test_find_amounts_reads_value_and_currency(sentence, amounts):
         ("Australia and the United States met; the United States and Washington pledged $5bn.", {}),
         ("OCP will invest 130 billion dirhams in Morocco. Morocco will host it.", {"AED": "MAD"}),
         ("Uganda's budget gives Shs1.059 trillion to parishes, Uganda's minister said.", {"KES": "UGX"}),
+        ("Philippine teachers will get ten thousand pesos, the Filipino president said.", {"MXN": "PHP"}),
         ("Kenya and Uganda agreed; Kenya will lend Sh12.5 billion, Kenya's Treasury said.", {}),
     ],
 )
@@ -833,6 +839,12 @@ def test_the_attributor_finds_the_speaker_of_a_quotation_after_or_before_it():
             "Kenya, Uganda and Tanzania signed.",
             ["Kenya", "Uganda", "Tanzania"],
         ),
+        # A particle joined to the family name; "Sri" of Sri Lanka is no honorific.
+        ("The commission's chairman Sami al-Araji spoke.", ["Sami al-Araji"]),
+        ("Sri Lanka and Abdel Fattah el-Sisi agreed.", ["Sri Lanka", "Abdel Fattah el-Sisi"]),
+        # A currency before a figure is money, not a name; "G20" is a name.
+        ("The Government will allocate RM421 billion and K9.3 billion to the G20 fund.", ["Government", "G20"]),
+        ("Finep will lend R$21 billion.", ["Finep"]),
     ],
 )
 def test_names_with_particles_suffixes_and_honorifics(sentence, names):

@@ -39,7 +39,9 @@ COLLECTIVE_AGENTS = _words(
     companies firms signatories creditors
     """
 )
-PARTNER_NOUNS = _words("partners partner parties signatories shareholders")
+PARTNER_NOUNS = _words("partners partner parties signatories shareholders participants")
+# Those who sign a text: its governments first, when it has them ("The four parties agreed", "The Participants").
+SIGNATORY_NOUNS = _words("parties signatories participants")
 FIRST_PERSON = {"we", "i", "our", "us", "my"}
 # "Nineteen heads of state and government endorsed...": the leaders, not "the government" of before.
 _SUMMIT_LEADERS = re.compile(r"\bheads?\s+of\s+(?:state|government)\b", re.IGNORECASE)
@@ -144,6 +146,7 @@ class Attributor:
             determiner
             and capitalised
             and not _COMMON_NOUNS.match(phrase)
+            and determiner.group("noun") not in PARTNER_NOUNS
             and not all(word.lower() in self.context.common_words for word in capitalised)
         ):
             determiner = None
@@ -167,6 +170,12 @@ class Attributor:
             if noun in ORGANISATION_NOUNS:
                 name = self.context.last(("organisation", "government", "group"), before)
                 return Resolved(name, "organisation") if name else None
+            if noun in SIGNATORY_NOUNS:
+                pair = self.context.government_pair
+                named = pair[0] if pair else self.context.most_named(("government",), before)
+                named = named or (self.context.pair[0] if self.context.pair else None)
+                if named:
+                    return Resolved(named, "group")
             if noun in PARTNER_NOUNS:
                 # "The partners will invest": the company named most (the consortium's), else the organisation
                 # ("the International Partners Group"), else the first of those named together, else the government.

@@ -521,7 +521,7 @@ def _draft_from(
         confidence = min(confidence, 0.4)
     elif not actor.agent and not cue.modal:
         confidence = min(confidence, 0.55)
-    amount = _amount_for(normalised, end, context.currencies)
+    amount = _amount_for(normalised, end, context.currencies, cue_start=start)
     counterpart = _counterpart(normalised, start, end, cue, local, context, attributor)
     if actor is not None and not actor.agent:
         speaker = attributor.speaker(normalised, local) or _quote_speaker(normalised, context)

@@ -10,7 +10,7 @@ from .dates import NUMBER_WORDS
 # The ISO codes pledges are most often written in, before the figure.
 ISO_CODES = (
     "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "JPY", "CNY", "CHF", "SEK", "NOK", "DKK", "KRW", "INR", "ZAR", "NGN",
-    "KES", "SAR", "AED", "QAR", "BRL", "MXN",
+    "KES", "SAR", "AED", "QAR", "BRL", "MXN", "EGP", "MYR",
 )  # fmt: skip
 CURRENCY_PREFIXES = {
     "US$": "USD",
@@ -47,6 +47,9 @@ CURRENCY_PREFIXES = {
     "₩": "KRW",
     "₱": "PHP",
     "Rp": "IDR",
+    "RM": "MYR",
+    # Egypt's press writes its pound "LE 6,000" (livre égyptienne).
+    "LE": "EGP",
     # Zambia's kwacha as its press writes it ("K9.3 billion"); Malawi's and Papua New Guinea's by the text.
     "K": "ZMW",
     # Codes written before the figure: "CAD 300 million", "SEK 8 billion".
@@ -99,7 +102,14 @@ LOCAL_CURRENCIES = {
         "Jamaica": "JMD",
     },
     "AED": {"Morocco": "MAD"},
-    "MXN": {"Argentina": "ARS", "Chile": "CLP", "Colombia": "COP", "Philippines": "PHP", "Uruguay": "UYU"},
+    "MXN": {
+        "Argentina": "ARS",
+        "Chile": "CLP",
+        "Colombia": "COP",
+        "Philippine": "PHP",
+        "Filipino": "PHP",
+        "Uruguay": "UYU",
+    },
     "ZMW": {"Malawi": "MWK", "Papua New Guinea": "PGK"},
     # "Shs1.059 trillion" in Kampala's or Dar es Salaam's press is its own shilling.
     "KES": {"Uganda": "UGX", "Tanzania": "TZS", "Somalia": "SOS"},
@@ -116,7 +126,9 @@ def local_currencies(text: str) -> dict[str, str]:
         if default == "KES":
             rival = len(re.findall(r"\bKenya", text))
         # "New Zealanders" count for New Zealand.
-        counts = {code: len(re.findall(rf"\b{re.escape(country)}", text)) for country, code in countries.items()}
+        counts: dict[str, int] = {}
+        for country, code in countries.items():  # "Philippine" and "Filipino" both count for the Philippines
+            counts[code] = counts.get(code, 0) + len(re.findall(rf"\b{re.escape(country)}", text))
         code, count = max(counts.items(), key=lambda item: item[1])
         if count >= 2 and count > rival:
             chosen[default] = code
@@ -138,7 +150,7 @@ MULTIPLIERS = {
 _NUMBER_TEXT = r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # "two billion euros": a number in words, only before a multiplier.
 _NUMBER_WORDS = NUMBER_WORDS | {"hundred": 100}
-_WORDED_NUMBER = r"(?P<word>" + "|".join(_NUMBER_WORDS) + r")\s+(?P<word_multiplier>trillion|billion|million)"
+_WORDED_NUMBER = r"(?P<word>" + "|".join(_NUMBER_WORDS) + r")\s+(?P<word_multiplier>trillion|billion|million|thousand)"
 # "€80-billion": some papers join the number and its multiplier with a hyphen.
 _MULTIPLIER = (
     r"(?:(?:\s|-)?(?P<multiplier>(?:lakh|thousand)\s+crore|trillion|billion|million|thousand|crore|lakh|tn|bn|mn|m)\b)?"
@@ -205,9 +217,22 @@ def find_amounts(sentence: str, currencies: dict[str, str] | None = None) -> lis
     return amounts
 
 
-def _amount_for(sentence: str, cue_end: int, currencies: dict[str, str] | None = None) -> dict | None:
+def _amount_for(
+    sentence: str, cue_end: int, currencies: dict[str, str] | None = None, *, cue_start: int | None = None
+) -> dict | None:
+    """The pledged amount: the one the cue's own clause opens with ("About R$271 billion is to be offered as
+    loans"), else the first after the cue, else the first in the sentence."""
     amounts = find_amounts(sentence, currencies)
     if not amounts:
         return None
+    if cue_start is not None:
+        clause_start = max((match.end() for match in _CLAUSE_BREAK.finditer(sentence, 0, cue_start)), default=0)
+        subject = [amount for start, amount in amounts if clause_start <= start < cue_start]
+        if subject:
+            return subject[-1]
     after = [amount for start, amount in amounts if start >= cue_end]
     return after[0] if after else amounts[0][1]
+
+
+# Where the clause of a pledge's subject begins: "Japan, which gave $2bn in 2019, will lend" is not $2bn's.
+_CLAUSE_BREAK = re.compile(r"[,;:(\u2014]|\s(?:and|but|while|that|which|after|as)\s", re.IGNORECASE)

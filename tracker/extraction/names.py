@@ -77,6 +77,7 @@ COUNTRIES = {
     "El Salvador": (("San Salvador",), ("Salvadoran",)),
     "Guatemala": (("Guatemala City",), ("Guatemalan",)),
     "Tuvalu": (("Funafuti",), ("Tuvaluan",)),
+    "Sri Lanka": (("Colombo",), ("Sri Lankan",)),
 }
 COUNTRY_ALIASES = {
     "Britain": "United Kingdom",
@@ -423,6 +424,9 @@ def _is_capitalised(word: str) -> bool:
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}")
 
 
+# "Sami al-Araji", "Abdel Fattah el-Sisi": a particle joined to the family name is part of the name.
+_PARTICLE = re.compile(r"(?:al|el|ad|ash|bin|ibn|abu|ben)-[A-Z]")
+_FIGURE_WITH_PREFIX = re.compile(r"(?P<prefix>[A-Za-z]{1,3})\d")
 _COMPANY_SUFFIX_AFTER = re.compile(r"\s*(?:Inc|Ltd|Plc|PLC|LLC|Corp|AG|NV)\b\.?(?!-)")
 
 
@@ -455,7 +459,14 @@ def _name_phrases(sentence: str) -> list[tuple[int, int, list[str], bool]]:
             if not _DOTTED_ACRONYM.fullmatch(bare) and bare.lower().rstrip(".") not in ABBREVIATIONS
             else bare
         )
-        if bare and _is_capitalised(bare) and bare[0].isalpha():
+        prefixed = _FIGURE_WITH_PREFIX.match(bare)
+        figure = (prefixed and prefixed.group("prefix") in CURRENCY_PREFIXES) or (
+            bare in CURRENCY_PREFIXES and sentence[end : end + 1] in ("$", *"0123456789")
+        )
+        if figure:  # "About R$271 billion", "RM421 billion": money, not a name
+            close()
+            continue
+        if bare and (_is_capitalised(bare) or (words and _PARTICLE.match(bare))) and bare[0].isalpha():
             gap = sentence[words[-1][2] : start].strip() if words else ""
             initial = words and len(words[-1][0]) == 1 and gap == "."  # "Joseph R. Biden"
             if words and gap not in ("", "-") and not initial:
@@ -498,6 +509,8 @@ def _strip_title(words: list[str]) -> tuple[list[str], str]:
     last_title = -1
     for index, word in enumerate(words):
         lowered = word.lower().rstrip(".")
+        if index + 1 < len(words) and f"{lowered} {words[index + 1].lower()}" in COUNTRY_NAMES:
+            continue  # "Sri Lanka" is a country, not the honorific "Sri" before a name
         if lowered in TITLE_WORDS or lowered.split("-")[0] in TITLE_WORDS:
             last_title = index
     if last_title == -1 or last_title == len(words) - 1:
