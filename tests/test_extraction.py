@@ -937,12 +937,12 @@ def test_the_evaluation_set_meets_its_targets():
 
 
 def test_the_test_part_stays_near_its_blind_scores():
-    # 90 articles in four blind rounds; all of them with the engine of the last round: recall 0.85, precision 0.89,
-    # attribution 0.85, amounts 125 of 140 (docs/EXTRACTION.md). Floors below those, so that this guards against
+    # 115 articles in five blind rounds; all of them with the engine of the last round: recall 0.85, precision 0.89,
+    # attribution 0.85, amounts 170 of 195 (docs/EXTRACTION.md). Floors below those, so that this guards against
     # regressions without becoming a target to tune for.
     total, scores = evaluate(TEST_DIR)
 
-    assert len(scores) >= 90
+    assert len(scores) >= 115
     assert total.recall >= 0.80
     assert total.precision >= 0.84
     assert total.attribution >= 0.80
