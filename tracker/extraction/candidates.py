@@ -14,35 +14,18 @@ from dataclasses import dataclass, field
 
 from . import parse
 from .attribution import FIRST_PERSON, PRONOUNS, Attributor, Resolved, _in_quotation, _subject_span
+from .core import _words
 from .names import Context, Mention
 
 # Recent names outside the sentence: "the company" or "he" most often stands for one of the last few.
 RECENT_MENTIONS = 6
 RECENT_SUBJECTS = 3
 _CATEGORIES = ("government", "company", "organisation", "person")
-_SUBJECT_NOUNS = frozenset(
-    {
-        "government",
-        "country",
-        "company",
-        "group",
-        "bank",
-        "ministry",
-        "minister",
-        "president",
-        "leaders",
-        "sides",
-        "parties",
-        "two",
-        "both",
-        "fund",
-        "firm",
-        "nation",
-        "state",
-        "administration",
-        "organisation",
-        "union",
-    }
+_SUBJECT_NOUNS = _words(
+    """
+    government country company group bank ministry minister president leaders sides parties two both fund firm
+    nation state administration organisation union
+    """
 )
 
 
@@ -93,7 +76,6 @@ def gather(
                 known.name if known else name,
                 known.id if known else None,
                 (known.kind if known and known.kind else category) or "unknown",
-                mentions=context.times_named(name),
             )
             found[key] = candidate
         if candidate.category == "unknown" and category:

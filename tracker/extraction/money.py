@@ -114,7 +114,11 @@ LOCAL_CURRENCIES = {
     # "Shs1.059 trillion" in Kampala's or Dar es Salaam's press is its own shilling.
     "KES": {"Uganda": "UGX", "Tanzania": "TZS", "Somalia": "SOS"},
 }
-_UNITED_STATES = re.compile(r"\b(?:United\s+States|U\.S\.|US|America|American|Washington)\b")
+# The country whose currency a bare symbol is by default, which the text must name less than the other.
+_RIVALS = {
+    "USD": re.compile(r"\b(?:United\s+States|U\.S\.|US|America|American|Washington)\b"),
+    "KES": re.compile(r"\bKenya"),
+}
 
 
 def local_currencies(text: str) -> dict[str, str]:
@@ -122,9 +126,7 @@ def local_currencies(text: str) -> dict[str, str]:
     names most, at least twice and more often than the United States."""
     chosen = {}
     for default, countries in LOCAL_CURRENCIES.items():
-        rival = len(_UNITED_STATES.findall(text)) if default == "USD" else 0
-        if default == "KES":
-            rival = len(re.findall(r"\bKenya", text))
+        rival = len(_RIVALS[default].findall(text)) if default in _RIVALS else 0
         # "New Zealanders" count for New Zealand.
         counts: dict[str, int] = {}
         for country, code in countries.items():  # "Philippine" and "Filipino" both count for the Philippines
